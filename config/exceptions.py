@@ -1,0 +1,37 @@
+"""One application error type and its mapping to HTTP.
+
+Services raise :class:`ApplicationError` (e.g. an illegal state transition) or Django's
+``ValidationError``; the API answers both with 400 in DRF's field-error shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler
+
+
+class ApplicationError(Exception):
+    """A request that is well-formed but not allowed by the domain rules (answered 400)."""
+
+    def __init__(self, message: str, *, field: str | None = None, extra: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.extra = extra or {}
+
+    def as_dict(self) -> dict[str, Any]:
+        key = self.field or "non_field_errors"
+        return {key: [self.message], **self.extra}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        return Response(exc.as_dict(), status=400)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    return exception_handler(exc, context)

@@ -1,0 +1,3 @@
+"""Finance endpoints (contracts, arrangements) arrive with the financial continuity issue."""
+
+urlpatterns: list = []

@@ -1,0 +1,39 @@
+"""Reads of reference data. Public: no actor needed."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from providers.models import Location, Norm, Provider, Region, Specialism, Treatment
+
+
+def specialism_list() -> QuerySet[Specialism]:
+    return Specialism.objects.filter(is_active=True).order_by("code")
+
+
+def treatment_list(*, specialism_code: str | None = None) -> QuerySet[Treatment]:
+    qs = Treatment.objects.filter(is_active=True).select_related("specialism")
+    if specialism_code:
+        qs = qs.filter(specialism__code=specialism_code)
+    return qs.order_by("specialism__code", "name")
+
+
+def region_list() -> QuerySet[Region]:
+    return Region.objects.order_by("name")
+
+
+def norm_list() -> QuerySet[Norm]:
+    return Norm.objects.order_by("kind", "setting")
+
+
+def provider_list(
+    *, region_code: str | None = None, kind: str | None = None
+) -> QuerySet[Provider]:
+    qs = Provider.objects.select_related("region").prefetch_related(
+        Prefetch("locations", queryset=Location.objects.filter(is_active=True).order_by("code"))
+    )
+    if region_code:
+        qs = qs.filter(region__code=region_code)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("agb_code")
