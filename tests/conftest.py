@@ -1,0 +1,100 @@
+"""Fixtures shared by every test package.
+
+Two insurers and two providers exist in most access tests, so that "own" and "foreign" objects can
+be compared; ``member(role, organisation)`` makes a user acting in a role.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Role
+from accounts.services import api_key_create
+from tests.accounts.factories import (
+    InsurerFactory,
+    ProviderOrganisationFactory,
+    RegulatorFactory,
+    member,
+)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttle counters and cached flags must not leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def insurer(db):
+    return InsurerFactory(name="Verzekeraar Een", uzovi="8101")
+
+
+@pytest.fixture
+def other_insurer(db):
+    return InsurerFactory(name="Verzekeraar Twee", uzovi="8102")
+
+
+@pytest.fixture
+def provider_org(db):
+    return ProviderOrganisationFactory()
+
+
+@pytest.fixture
+def other_provider_org(db):
+    return ProviderOrganisationFactory()
+
+
+@pytest.fixture
+def regulator_org(db):
+    return RegulatorFactory(name="Toezichthouder")
+
+
+@pytest.fixture
+def mediator(insurer):
+    return member(Role.MEDIATOR, insurer)
+
+
+@pytest.fixture
+def contract_manager(insurer):
+    return member(Role.CONTRACT_MANAGER, insurer)
+
+
+@pytest.fixture
+def insurer_admin(insurer):
+    return member(Role.INSURER_ADMIN, insurer)
+
+
+@pytest.fixture
+def planner(provider_org):
+    return member(Role.PLANNER, provider_org)
+
+
+@pytest.fixture
+def provider_admin(provider_org):
+    return member(Role.PROVIDER_ADMIN, provider_org)
+
+
+@pytest.fixture
+def regulator(regulator_org):
+    return member(Role.REGULATOR, regulator_org)
+
+
+@pytest.fixture
+def api_key_for():
+    """``api_key_for(organisation)`` → the raw key of a new API key of that organisation."""
+
+    def make(organisation) -> str:
+        _key, raw = api_key_create(organisation=organisation, name=f"test-{organisation.pk}")
+        return raw
+
+    return make
