@@ -1,0 +1,50 @@
+"""``python manage.py seed_demo``: a realistic, clearly fictional picture to explore the product.
+
+Idempotent: it can run any number of times; the same demo rows are updated, not duplicated.
+Prints the demo logins as a table at the end.
+"""
+
+import random
+from typing import Any
+
+from django.core.cache import cache
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+from accounts.demo import DEMO_INSURERS, DEMO_PASSWORD, seed_demo_logins, seed_demo_organisations
+from finance.demo import seed_demo_contracts
+from providers.demo import seed_demo_providers
+
+SEED = 20261123
+
+
+class Command(BaseCommand):
+    help = "Load fictional demo organisations, providers, locations, contracts and logins."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--seed", type=int, default=SEED, help="random seed (default fixed)")
+
+    def handle(self, *args: Any, seed: int, **options: Any) -> None:
+        rng = random.Random(seed)
+        providers = seed_demo_providers(rng=rng)
+        organisations = seed_demo_organisations(providers=providers)
+        insurers = [organisations[uzovi] for uzovi, _name in DEMO_INSURERS]
+        contracts = seed_demo_contracts(
+            rng=rng, insurers=insurers, providers=providers, year=timezone.localdate().year
+        )
+        logins = seed_demo_logins(organisations=organisations)
+        cache.delete("demo_data_present")
+
+        locations = sum(p.locations.count() for p in providers)
+        self.stdout.write(
+            f"Demo data ready: {len(insurers)} insurers, {len(providers)} providers, "
+            f"{locations} locations, {contracts} contracts."
+        )
+        self.stdout.write("")
+        self.stdout.write("Demo logins (password for all: %s)" % DEMO_PASSWORD)
+        header = f"  {'username':<22} {'role':<18} organisation"
+        self.stdout.write(header)
+        self.stdout.write("  " + "-" * (len(header) + 20))
+        for login in logins:
+            self.stdout.write(f"  {login.username:<22} {login.role:<18} {login.organisation.name}")
+        self.stdout.write(f"  {'beheerder':<22} {'(Django admin)':<18} platform operator")

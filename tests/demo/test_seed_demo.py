@@ -1,0 +1,91 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from accounts.demo import DEMO_PASSWORD
+from accounts.models import Membership, Organisation, OrganisationKind, Role
+from finance.models import Contract
+from providers.models import Location, PostcodeArea, Provider, ProviderKind
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts() -> dict[str, int]:
+    return {
+        "organisations": Organisation.objects.count(),
+        "providers": Provider.objects.count(),
+        "locations": Location.objects.count(),
+        "contracts": Contract.objects.count(),
+        "memberships": Membership.objects.count(),
+    }
+
+
+@pytest.fixture
+def seeded():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def _check_national_picture() -> None:
+    assert Organisation.objects.filter(kind=OrganisationKind.INSURER, is_demo=True).count() == 3
+    providers = Provider.objects.all()
+    assert 110 <= providers.count() <= 130
+    kinds = {kind: providers.filter(kind=kind).count() for kind in ProviderKind.values}
+    assert 3 <= kinds["umc"] <= 8
+    assert kinds["hospital"] > kinds["zbc"] >= 25
+    assert 270 <= Location.objects.count() <= 340
+    # Spread over the country: every region has providers, and at least ten provinces do.
+    assert providers.values("region").distinct().count() == 10
+    pc4s = {loc.postcode[:4] for loc in Location.objects.all()}
+    provinces = set(PostcodeArea.objects.filter(pc4__in=pc4s).values_list("province", flat=True))
+    assert len(provinces) >= 10
+    # Every location stands at a real postcode.
+    assert PostcodeArea.objects.filter(pc4__in=pc4s).count() == len(pc4s)
+
+
+def _check_everything_is_marked_as_demo() -> None:
+    assert all(p.name.startswith("Demo ") and p.is_demo for p in Provider.objects.all())
+    assert all(loc.name.startswith("Demo ") for loc in Location.objects.all())
+    assert not Organisation.objects.filter(is_demo=False).exists()
+
+
+def _check_contracts_most_pairs() -> None:
+    insurers = Organisation.objects.filter(kind=OrganisationKind.INSURER)
+    year = max(Contract.objects.values_list("year", flat=True))
+    pairs = insurers.count() * Provider.objects.count()
+    contracted = Contract.objects.filter(year=year).count()
+    assert 0.7 * pairs <= contracted < pairs
+
+
+def test_seed_demo_is_idempotent(seeded) -> None:
+    before = _counts()
+    names = sorted(Location.objects.values_list("code", "name", "postcode"))
+    call_command("seed_demo", stdout=StringIO())
+    assert _counts() == before
+    assert sorted(Location.objects.values_list("code", "name", "postcode")) == names
+
+
+def _check_working_logins_for_every_role(seeded: str) -> None:
+    assert DEMO_PASSWORD in seeded
+    for role in Role.values:
+        membership = Membership.objects.get(role=role, user__username__in=seeded.split())
+        assert membership.user.username in seeded
+        client = Client()
+        response = client.post(
+            reverse("accounts:login"),
+            {"username": membership.user.username, "password": DEMO_PASSWORD},
+        )
+        assert response.status_code == 302, role
+        assert client.session["_auth_user_id"] == str(membership.user.pk)
+
+
+def test_seed_demo_builds_a_marked_national_picture_with_logins(seeded) -> None:
+    """One seed, several checks: seeding is the slow part."""
+    _check_national_picture()
+    _check_everything_is_marked_as_demo()
+    _check_contracts_most_pairs()
+    _check_working_logins_for_every_role(seeded)
