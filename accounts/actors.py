@@ -80,9 +80,7 @@ def actor_for_user(user: Any) -> Actor:
 
 def actor_for_api_key(api_key: ApiKey) -> Actor:
     organisation = api_key.organisation
-    return Actor(
-        organisation=organisation, roles=API_KEY_ROLES[organisation.kind], api_key=api_key
-    )
+    return Actor(organisation=organisation, roles=API_KEY_ROLES[organisation.kind], api_key=api_key)
 
 
 def actor_from_request(request: Any) -> Actor:

@@ -43,7 +43,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["name", "prefix", "organisation", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["organisation__kind"]
     readonly_fields = ["organisation", "name", "prefix", "created_at", "created_by", "last_used_at"]
-    fields = readonly_fields + ["revoked_at"]
+    fields = [*readonly_fields, "revoked_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -53,8 +53,18 @@ class ApiKeyAdmin(admin.ModelAdmin):
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the audit trail is append-only, in the admin too."""
 
-    list_display = ["occurred_at", "actor_label", "role", "organisation_label", "action",
-                    "object_type", "object_id", "case_reference", "outcome", "client_ip"]
+    list_display = [
+        "occurred_at",
+        "actor_label",
+        "role",
+        "organisation_label",
+        "action",
+        "object_type",
+        "object_id",
+        "case_reference",
+        "outcome",
+        "client_ip",
+    ]
     list_filter = ["action", "outcome"]
     search_fields = ["actor_label", "case_reference", "object_id"]
     date_hierarchy = "occurred_at"

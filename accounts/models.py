@@ -52,9 +52,7 @@ class Role(models.TextChoices):
 
 # Which roles a member of each kind of organisation may hold (DESIGN §5).
 ROLES_BY_KIND: dict[str, frozenset[str]] = {
-    OrganisationKind.INSURER: frozenset(
-        {Role.MEDIATOR, Role.CONTRACT_MANAGER, Role.INSURER_ADMIN}
-    ),
+    OrganisationKind.INSURER: frozenset({Role.MEDIATOR, Role.CONTRACT_MANAGER, Role.INSURER_ADMIN}),
     OrganisationKind.PROVIDER: frozenset({Role.PLANNER, Role.PROVIDER_ADMIN}),
     OrganisationKind.REGULATOR: frozenset({Role.REGULATOR}),
 }
@@ -69,7 +67,8 @@ API_KEY_ROLES: dict[str, frozenset[str]] = {
 
 
 class Organisation(models.Model):
-    """An insurer (UZOVI code), a care provider (linked to its ``providers.Provider``) or the regulator."""
+    """An insurer (UZOVI code), a care provider (linked to its ``providers.Provider``) or the
+    regulator."""
 
     kind = models.CharField(_("kind"), max_length=16, choices=OrganisationKind.choices)
     name = models.CharField(_("name"), max_length=200)
@@ -116,7 +115,7 @@ class Organisation(models.Model):
         """The natural code: UZOVI for an insurer, AGB for a provider."""
         if self.kind == OrganisationKind.INSURER:
             return self.uzovi
-        if self.kind == OrganisationKind.PROVIDER and self.provider_id:
+        if self.kind == OrganisationKind.PROVIDER and self.provider is not None:
             return self.provider.agb_code
         return None
 
@@ -253,9 +252,7 @@ class AuditEvent(models.Model):
     action = models.CharField(_("action"), max_length=32, choices=AuditAction.choices)
     object_type = models.CharField(_("object type"), max_length=100, blank=True)
     object_id = models.CharField(_("object id"), max_length=100, blank=True)
-    case_reference = models.CharField(
-        _("case reference"), max_length=32, blank=True, db_index=True
-    )
+    case_reference = models.CharField(_("case reference"), max_length=32, blank=True, db_index=True)
     client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=400, blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=AuditOutcome.choices)

@@ -16,7 +16,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from rest_framework.permissions import BasePermission
@@ -45,7 +45,9 @@ def role_required(*roles: str) -> type[BasePermission]:
     return HasRole
 
 
-def view_role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def view_role_required(
+    *roles: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Web UI: anonymous users go to the login page; users without one of ``roles`` get 403."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -95,7 +97,7 @@ def get_object_or_404_for(queryset: QuerySet[M], **lookup: Any) -> M:
     """Fetch from an already scoped queryset; foreign and missing objects both raise 404."""
     try:
         return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
 

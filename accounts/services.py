@@ -22,7 +22,6 @@ from accounts.models import (
     AuditOutcome,
     Membership,
     Organisation,
-    OrganisationKind,
     User,
 )
 
@@ -67,8 +66,10 @@ def member_create(
     """Create a staff user acting for ``organisation`` in ``role``."""
     if role not in ROLES_BY_KIND[organisation.kind]:
         raise ValidationError(
-            {"role": _("The role %(role)s does not exist in this kind of organisation.")
-             % {"role": role}}
+            {
+                "role": _("The role %(role)s does not exist in this kind of organisation.")
+                % {"role": role}
+            }
         )
     user = User(username=username, email=email, first_name=first_name, last_name=last_name)
     if password:
@@ -202,4 +203,3 @@ def audit_record(
         outcome=outcome,
         detail=detail or {},
     )
-

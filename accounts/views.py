@@ -76,7 +76,12 @@ def api_key_list(request: HttpRequest, *, actor: Actor) -> HttpResponse:
 def api_key_revoke_view(request: HttpRequest, prefix: str, *, actor: Actor) -> HttpResponse:
     api_key = get_object_or_404_for(api_key_list_for(actor=actor), prefix=prefix)
     api_key_revoke(api_key=api_key)
-    audit_record(actor=actor, action=AuditAction.UPDATE, obj=api_key, request=request,
-                 detail={"revoked": True})
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=api_key,
+        request=request,
+        detail={"revoked": True},
+    )
     messages.success(request, _("The key %(name)s has been revoked.") % {"name": api_key.name})
     return redirect("accounts:api-keys")

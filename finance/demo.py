@@ -43,7 +43,9 @@ def seed_demo_contracts(
             for contract_year, growth in ((year - 1, Decimal("0.96")), (year, Decimal("1"))):
                 value = (market_value * share * growth).quantize(Decimal("0.01"))
                 wanted[(insurer.pk, provider.pk, contract_year)] = value
-    stale = [c.pk for key, c in existing.items() if key[2] in (year - 1, year) and key not in wanted]
+    stale = [
+        c.pk for key, c in existing.items() if key[2] in (year - 1, year) and key not in wanted
+    ]
     Contract.objects.filter(pk__in=stale).delete()
     to_update = []
     for key, value in wanted.items():

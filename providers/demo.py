@@ -132,7 +132,9 @@ def demo_provider_specs(rng: random.Random, areas: list[PostcodeArea]) -> list[D
     for place in hospital_places:
         serial += 1
         name_count[place] += 1
-        suffix = "" if name_count[place] == 1 else f" {['', '', 'Zuid', 'Noord'][name_count[place]]}"
+        suffix = (
+            "" if name_count[place] == 1 else f" {['', '', 'Zuid', 'Noord'][name_count[place]]}"
+        )
         main = rng.choice(place_index[place])
         specs.append(
             build(

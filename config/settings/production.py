@@ -12,7 +12,9 @@ from .base import env
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # no default: refuse to start without it
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("insecure"):
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be a random value of at least 50 characters.")
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be a random value of at least 50 characters."
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the hosts this site answers to.")

@@ -106,8 +106,12 @@ def test_api_key_roles_follow_organisation_kind(insurer, provider_org, regulator
 
 def test_api_key_header_variants(api_client, insurer) -> None:
     _key, raw = api_key_create(organisation=insurer, name="k")
-    assert api_client.get("/api/v1/insurers/", HTTP_AUTHORIZATION=f"Api-Key {raw}").status_code == 200
-    assert api_client.get("/api/v1/insurers/", HTTP_AUTHORIZATION=f"api-key {raw}").status_code == 200
+    assert (
+        api_client.get("/api/v1/insurers/", HTTP_AUTHORIZATION=f"Api-Key {raw}").status_code == 200
+    )
+    assert (
+        api_client.get("/api/v1/insurers/", HTTP_AUTHORIZATION=f"api-key {raw}").status_code == 200
+    )
     malformed = api_client.get("/api/v1/insurers/", HTTP_AUTHORIZATION="Api-Key ")
     assert malformed.status_code == 401
     # Another scheme is not ours to judge: treated as no API key (anonymous on a public endpoint).
@@ -124,7 +128,10 @@ def test_create_api_key_command_prints_key_last(insurer, provider_org) -> None:
         assert api_key is not None
         assert api_key.organisation.code == code
         assert api_key.name == "Koppeling"
-    assert AuditEvent.objects.filter(action=AuditAction.CREATE, object_type="accounts.apikey").count() == 2
+    assert (
+        AuditEvent.objects.filter(action=AuditAction.CREATE, object_type="accounts.apikey").count()
+        == 2
+    )
 
 
 def test_create_api_key_command_unknown_code() -> None:
@@ -234,9 +241,12 @@ def test_database_refuses_raw_update_and_delete_of_audit_events(mediator) -> Non
         "UPDATE accounts_auditevent SET action = 'delete' WHERE id = %s",
         "DELETE FROM accounts_auditevent WHERE id = %s",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [event.pk])
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [event.pk])
     assert AuditEvent.objects.filter(pk=event.pk, action=AuditAction.VIEW).exists()
 
 

@@ -243,8 +243,9 @@ def test_audit_events_api(api_client, world: World, spec) -> None:
     if Role.REGULATOR in _actor(world, spec).roles:
         # The regulator sees that access happened, never which patient.
         assert seen_refs == {None}
-        assert all("detail" not in row and "object_id" not in row
-                   for row in response.json()["results"])
+        assert all(
+            "detail" not in row and "object_id" not in row for row in response.json()["results"]
+        )
     else:
         assert "ZB-2026-000001" in seen_refs
 

@@ -41,7 +41,7 @@ class Command(BaseCommand):
             f"{locations} locations, {contracts} contracts."
         )
         self.stdout.write("")
-        self.stdout.write("Demo logins (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         header = f"  {'username':<22} {'role':<18} organisation"
         self.stdout.write(header)
         self.stdout.write("  " + "-" * (len(header) + 20))

@@ -1,0 +1,58 @@
+from decimal import Decimal
+
+import factory
+
+from providers.models import Location, Provider, ProviderKind, Region, Specialism, Treatment
+
+
+class RegionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Region
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"TEST{n:02d}")
+    name = factory.LazyAttribute(lambda o: f"Testregio {o.code}")
+
+
+class ProviderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Provider
+
+    agb_code = factory.Sequence(lambda n: f"{6_100_000 + n:08d}")
+    name = factory.Sequence(lambda n: f"Testziekenhuis {n}")
+    kind = ProviderKind.HOSPITAL
+    region = factory.SubFactory(RegionFactory)
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Location
+
+    provider = factory.SubFactory(ProviderFactory)
+    code = factory.Sequence(lambda n: f"{7_100_000 + n:08d}")
+    name = factory.Sequence(lambda n: f"Locatie {n}")
+    street = "Ziekenhuisweg 1"
+    postcode = "3511AB"
+    city = "Utrecht"
+    latitude = Decimal("52.090000")
+    longitude = Decimal("5.120000")
+
+
+class SpecialismFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Specialism
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"{9000 + n:04d}")
+    name = factory.Sequence(lambda n: f"Testspecialisme {n}")
+
+
+class TreatmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Treatment
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"test-treatment-{n}")
+    name = factory.Sequence(lambda n: f"Testbehandeling {n}")
+    specialism = factory.SubFactory(SpecialismFactory)
+    setting = "day"
