@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and access")
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401  (connects the login audit receivers)
+        from accounts import schema, signals  # noqa: F401  (schema extensions, audit receivers)

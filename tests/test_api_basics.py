@@ -1,0 +1,26 @@
+"""Cross-cutting API behaviour: throttling of public endpoints, the health check, errors."""
+
+import pytest
+from rest_framework.throttling import ScopedRateThrottle
+
+pytestmark = pytest.mark.django_db
+
+
+def test_public_endpoints_are_throttled_per_client(api_client, monkeypatch) -> None:
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"public": "3/minute"})
+    statuses = [api_client.get("/api/v1/norms/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert "Retry-After" in api_client.get("/api/v1/norms/").headers
+    # Another client (address) has its own budget.
+    other = api_client.get("/api/v1/norms/", REMOTE_ADDR="192.0.2.99")
+    assert other.status_code == 200
+
+
+def test_health_check(client) -> None:
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_unknown_api_path_is_404_json(api_client) -> None:
+    assert api_client.get("/api/v1/does-not-exist/").status_code == 404
