@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
@@ -43,6 +44,7 @@ def member_list(request: HttpRequest, *, actor: Actor) -> HttpResponse:
     return render(request, "accounts/members.html", {"members": member_list_for(actor=actor)})
 
 
+@never_cache  # the response may carry a new key's secret
 @view_role_required(*ADMIN_ROLES)
 def api_key_list(request: HttpRequest, *, actor: Actor) -> HttpResponse:
     """List the organisation's keys; create one (its secret is shown once, on this response)."""

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, Prefetch, QuerySet, Value, When
 
-from providers.models import Location, Norm, Provider, Region, Specialism, Treatment
+from providers.models import (
+    Location,
+    Norm,
+    Provider,
+    Region,
+    Specialism,
+    Treatment,
+    TreatmentSetting,
+    WaitingTimeKind,
+)
 
 
 def specialism_list() -> QuerySet[Specialism]:
@@ -23,7 +32,14 @@ def region_list() -> QuerySet[Region]:
 
 
 def norm_list() -> QuerySet[Norm]:
-    return Norm.objects.order_by("kind", "setting")
+    """In the order a patient meets them: first visit, diagnostics, day treatment, inpatient."""
+    position = Case(
+        When(kind=WaitingTimeKind.FIRST_VISIT, then=Value(0)),
+        When(kind=WaitingTimeKind.DIAGNOSTICS, then=Value(1)),
+        When(setting=TreatmentSetting.DAY, then=Value(2)),
+        default=Value(3),
+    )
+    return Norm.objects.order_by(position, "kind", "setting")
 
 
 def provider_list(
