@@ -56,19 +56,20 @@ def seed_demo_logins(*, organisations: dict[str, Organisation]) -> list[DemoLogi
         .first()
     )
     assert hospital is not None
+    # Fictional people (the demo banner and the "(demo)" suffix say so).
     wanted = [
-        ("bemiddelaar", Role.MEDIATOR, first_insurer),
-        ("contractmanager", Role.CONTRACT_MANAGER, first_insurer),
-        ("verzekeraar-beheer", Role.INSURER_ADMIN, first_insurer),
-        ("planner", Role.PLANNER, hospital),
-        ("zorgaanbieder-beheer", Role.PROVIDER_ADMIN, hospital),
-        ("toezichthouder", Role.REGULATOR, organisations["regulator"]),
+        ("bemiddelaar", Role.MEDIATOR, first_insurer, "Sanne", "Visser"),
+        ("contractmanager", Role.CONTRACT_MANAGER, first_insurer, "Joost", "van Dijk"),
+        ("verzekeraar-beheer", Role.INSURER_ADMIN, first_insurer, "Fatima", "El Amrani"),
+        ("planner", Role.PLANNER, hospital, "Pieter", "Jansen"),
+        ("zorgaanbieder-beheer", Role.PROVIDER_ADMIN, hospital, "Ingrid", "de Boer"),
+        ("toezichthouder", Role.REGULATOR, organisations["regulator"], "Ahmed", "Bakker"),
     ]
     logins = []
-    for username, role, organisation in wanted:
+    for username, role, organisation, first_name, last_name in wanted:
         user, _ = User.objects.get_or_create(username=username)
-        user.first_name = "Demo"
-        user.last_name = str(Role(role).label)
+        user.first_name = first_name
+        user.last_name = f"{last_name} (demo)"
         user.email = f"{username}@demo.invalid"
         user.is_active = True
         user.set_password(DEMO_PASSWORD)

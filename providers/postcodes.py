@@ -11,7 +11,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-_PC6 = re.compile(r"^\s*([1-9][0-9]{3})\s?([A-Za-z]{2})\s*$")
+_PC6 = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*$")
 _PC4 = re.compile(r"^\s*([1-9][0-9]{3})\s*$")
 _UNUSED_LETTERS = {"SA", "SD", "SS"}
 
@@ -25,20 +25,24 @@ def normalise_postcode(value: str) -> str:
                 _("Enter the full postcode with its two letters, e.g. 1234 AB."), code="pc4_only"
             )
         raise ValidationError(
-            _("Enter a Dutch postcode: four digits (not starting with 0) and two letters, e.g. 1234 AB."),
+            _(
+                "Enter a Dutch postcode: four digits (not starting with 0) and two letters, "
+                "e.g. 1234 AB."
+            ),
             code="invalid_postcode",
         )
     digits, letters = match.group(1), match.group(2).upper()
     if letters in _UNUSED_LETTERS:
         raise ValidationError(
-            _("%(letters)s is not used in Dutch postcodes; check the letters.") % {"letters": letters},
+            _("%(letters)s is not used in Dutch postcodes; check the letters."),
             code="unused_letters",
+            params={"letters": letters},
         )
     return digits + letters
 
 
 def normalise_pc4(value: str) -> str:
-    """Accept a PC4 or a PC6 and return the four digits."""
+    """Accept a PC4 or a PC6 and return the four digits; ``ValidationError`` otherwise."""
     match = _PC4.match(value or "")
     if match:
         return match.group(1)
@@ -51,4 +55,5 @@ def format_postcode(normalised: str) -> str:
 
 
 def validate_postcode(value: str) -> None:
+    """Field validator: accepts what :func:`normalise_postcode` accepts."""
     normalise_postcode(value)

@@ -42,9 +42,7 @@ def norm_list() -> QuerySet[Norm]:
     return Norm.objects.order_by(position, "kind", "setting")
 
 
-def provider_list(
-    *, region_code: str | None = None, kind: str | None = None
-) -> QuerySet[Provider]:
+def provider_list(*, region_code: str | None = None, kind: str | None = None) -> QuerySet[Provider]:
     qs = Provider.objects.select_related("region").prefetch_related(
         Prefetch("locations", queryset=Location.objects.filter(is_active=True).order_by("code"))
     )
