@@ -1,1 +1,3 @@
-"""Mediation cases, matching, offers and assignment runs (DESIGN §3.3). Filled by the mediation issue."""
+"""Mediation cases, matching, offers and assignment runs (DESIGN §3.3).
+
+Filled by the mediation issue."""

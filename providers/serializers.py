@@ -11,7 +11,9 @@ class SpecialismOutputSerializer(serializers.ModelSerializer):
 
 
 class TreatmentOutputSerializer(serializers.ModelSerializer):
-    specialism = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    specialism: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
 
     class Meta:
         model = Treatment
@@ -19,7 +21,9 @@ class TreatmentOutputSerializer(serializers.ModelSerializer):
 
 
 class RegionOutputSerializer(serializers.ModelSerializer):
-    neighbours = serializers.SlugRelatedField(slug_field="code", read_only=True, many=True)
+    neighbours: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, many=True
+    )
 
     class Meta:
         model = Region
@@ -46,7 +50,9 @@ class LocationOutputSerializer(serializers.ModelSerializer):
 
 
 class ProviderOutputSerializer(serializers.ModelSerializer):
-    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    region: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     locations = LocationOutputSerializer(many=True, read_only=True)
 
     class Meta:
