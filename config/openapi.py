@@ -1,8 +1,9 @@
 """OpenAPI post-processing: document the error answers every operation can give (DESIGN §8).
 
-400 validation errors in DRF's field-error shape on writes; 401 for missing, invalid or revoked
-credentials (also on public endpoints when a bad key is sent); 403 when the role may not act;
-404 for unknown or foreign objects and pages out of range; 429 when throttled.
+400 validation errors in DRF's field-error shape on writes and on bad filter values; 401 for
+missing, invalid or revoked credentials (also on public endpoints when a bad key is sent); 403 when
+the role may not act; 404 for unknown or foreign objects and pages out of range; 429 when
+throttled.
 """
 
 from typing import Any
@@ -44,7 +45,12 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
             anonymous_allowed = {} in operation.get("security", [])
             if not anonymous_allowed:
                 codes.append("403")
-            if method in ("post", "put", "patch"):
+            filters = [
+                p
+                for p in operation.get("parameters", [])
+                if p.get("in") == "query" and p.get("name") not in ("page", "page_size")
+            ]
+            if method in ("post", "put", "patch") or filters:
                 responses.setdefault("400", _response("400", "ValidationError"))
             for code in codes:
                 responses.setdefault(code, _response(code, "Error"))

@@ -1,13 +1,18 @@
 """Public reference endpoints (DESIGN §8)."""
 
-from drf_spectacular.types import OpenApiTypes
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.permissions import AllowAny
 from rest_framework.throttling import ScopedRateThrottle
 
 from providers import selectors
-from providers.models import ProviderKind
+from providers.filters import (
+    REGION_CODE_PATTERN,
+    SPECIALISM_CODE_PATTERN,
+    ProviderFilter,
+    TreatmentFilter,
+)
 from providers.serializers import (
     NormOutputSerializer,
     ProviderOutputSerializer,
@@ -32,13 +37,22 @@ class SpecialismListApi(PublicListApi):
 
 
 @extend_schema(
-    parameters=[OpenApiParameter("specialism", OpenApiTypes.STR, description="Specialism code")]
+    parameters=[
+        OpenApiParameter(
+            "specialism",
+            str,
+            description="Specialism code (Vektis COD016, e.g. 0305)",
+            pattern=SPECIALISM_CODE_PATTERN,
+        )
+    ]
 )
 class TreatmentListApi(PublicListApi):
     serializer_class = TreatmentOutputSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = TreatmentFilter
 
     def get_queryset(self):
-        return selectors.treatment_list(specialism_code=self.request.query_params.get("specialism"))
+        return selectors.treatment_list()
 
 
 class RegionListApi(PublicListApi):
@@ -57,13 +71,13 @@ class NormListApi(PublicListApi):
 
 @extend_schema(
     parameters=[
-        OpenApiParameter("region", OpenApiTypes.STR, description="ROAZ region code"),
-        OpenApiParameter("kind", OpenApiTypes.STR, enum=ProviderKind.values),
+        OpenApiParameter("region", str, description="ROAZ region code", pattern=REGION_CODE_PATTERN)
     ]
 )
 class ProviderListApi(PublicListApi):
     serializer_class = ProviderOutputSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ProviderFilter
 
     def get_queryset(self):
-        params = self.request.query_params
-        return selectors.provider_list(region_code=params.get("region"), kind=params.get("kind"))
+        return selectors.provider_list()

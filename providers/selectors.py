@@ -20,11 +20,13 @@ def specialism_list() -> QuerySet[Specialism]:
     return Specialism.objects.filter(is_active=True).order_by("code")
 
 
-def treatment_list(*, specialism_code: str | None = None) -> QuerySet[Treatment]:
-    qs = Treatment.objects.filter(is_active=True).select_related("specialism")
-    if specialism_code:
-        qs = qs.filter(specialism__code=specialism_code)
-    return qs.order_by("specialism__code", "name")
+def treatment_list() -> QuerySet[Treatment]:
+    """Active treatments; the API narrows them with ``providers.filters.TreatmentFilter``."""
+    return (
+        Treatment.objects.filter(is_active=True)
+        .select_related("specialism")
+        .order_by("specialism__code", "name")
+    )
 
 
 def region_list() -> QuerySet[Region]:
@@ -42,12 +44,13 @@ def norm_list() -> QuerySet[Norm]:
     return Norm.objects.order_by(position, "kind", "setting")
 
 
-def provider_list(*, region_code: str | None = None, kind: str | None = None) -> QuerySet[Provider]:
-    qs = Provider.objects.select_related("region").prefetch_related(
-        Prefetch("locations", queryset=Location.objects.filter(is_active=True).order_by("code"))
+def provider_list() -> QuerySet[Provider]:
+    """Providers with their active locations; the API narrows them with
+    ``providers.filters.ProviderFilter``."""
+    return (
+        Provider.objects.select_related("region")
+        .prefetch_related(
+            Prefetch("locations", queryset=Location.objects.filter(is_active=True).order_by("code"))
+        )
+        .order_by("agb_code")
     )
-    if region_code:
-        qs = qs.filter(region__code=region_code)
-    if kind:
-        qs = qs.filter(kind=kind)
-    return qs.order_by("agb_code")

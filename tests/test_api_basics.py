@@ -24,3 +24,18 @@ def test_health_check(client) -> None:
 
 def test_unknown_api_path_is_404_json(api_client) -> None:
     assert api_client.get("/api/v1/does-not-exist/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/treatments/?specialism=03%0005",  # a NUL byte: PostgreSQL would refuse it
+        "/api/v1/treatments/?specialism=305",  # the leading zero is part of the code
+        "/api/v1/providers/?kind=clinic",
+        "/api/v1/providers/?region=%00",
+    ],
+)
+def test_bad_filter_values_are_400_not_500(api_client, url) -> None:
+    response = api_client.get(url)
+    assert response.status_code == 400
+    assert response.json()  # names the field

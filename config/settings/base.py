@@ -6,6 +6,7 @@ folder, no ``REDIS_URL`` means Celery tasks run eagerly and the cache is local m
 Every variable read here is documented in the README's configuration table.
 """
 
+import warnings
 from pathlib import Path
 
 import environ
@@ -282,8 +283,10 @@ LOGGING = {
 }
 
 # Serve static files straight from the source folders, so the quick start needs no collectstatic.
-# Production serves the collected, compressed files instead.
+# Production serves the collected, compressed files instead. Until collectstatic has run there is
+# no STATIC_ROOT, which WhiteNoise would warn about on every start.
 WHITENOISE_USE_FINDERS = True
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 
 # Take the client IP for the audit trail from X-Forwarded-For (only behind a trusted proxy).
 AUDIT_TRUST_X_FORWARDED_FOR = env.bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False)

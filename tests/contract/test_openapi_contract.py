@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 
 from config.wsgi import application
@@ -21,6 +23,17 @@ PUBLIC_OPERATIONS = [
     "GET /api/v1/insurers/",
     "GET /api/v1/providers/",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _keep_test_connection_open():
+    """schemathesis calls the WSGI app directly, whose request signals would close the test's
+    database connection (inside its transaction); Django's test client disconnects them too."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(scope="module")
