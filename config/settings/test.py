@@ -8,6 +8,7 @@ import os
 from urllib.parse import urlsplit, urlunsplit
 
 from .base import *  # noqa: F403
+from .base import CACHES, REDIS_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -18,9 +19,9 @@ REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
 # Parallel test workers (pytest-xdist) each get a Redis database of their own, so one worker's
 # cache.clear() never wipes another's throttle counters or task messages.
 _xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-if REDIS_URL and _xdist_worker.startswith("gw"):  # noqa: F405
-    _url = urlsplit(REDIS_URL)  # noqa: F405
+if REDIS_URL and _xdist_worker.startswith("gw"):
+    _url = urlsplit(REDIS_URL)
     _db = (int(_url.path.strip("/") or 0) - int(_xdist_worker[2:])) % 16
     REDIS_URL = urlunsplit(_url._replace(path=f"/{_db}"))
-    CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
+    CACHES["default"]["LOCATION"] = REDIS_URL
     CELERY_BROKER_URL = REDIS_URL
