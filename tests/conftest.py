@@ -98,3 +98,34 @@ def api_key_for():
         return raw
 
     return make
+
+
+# The data migrations that fill reference tables, with their (idempotent) loader functions.
+REFERENCE_DATA_LOADERS = [
+    ("providers.migrations.0002_specialisms", "load_specialisms"),
+    ("providers.migrations.0003_treatments", "load_treatments"),
+    ("providers.migrations.0004_treeknormen", "load_norms"),
+    ("providers.migrations.0005_roaz_regions", "load_regions"),
+    ("providers.migrations.0006_postcode_areas", "load_postcode_areas"),
+]
+
+
+@pytest.fixture
+def reference_data(transactional_db) -> None:
+    """Reference data for transactional tests (live server, real worker).
+
+    Ordinary tests see what the data migrations loaded, inside a rolled-back transaction; a
+    transactional test instead ends by flushing every table, so the next one would find no
+    specialisms, norms, regions or postcodes. The migration loaders are idempotent, so run them
+    again. (``serialized_rollback`` would be the textbook answer, but it collides with the content
+    types that the flush re-creates.)"""
+    import importlib
+
+    from django.apps import apps
+
+    from providers.models import Norm, PostcodeArea, Region, Specialism, Treatment
+
+    if all(m.objects.exists() for m in (Norm, PostcodeArea, Region, Specialism, Treatment)):
+        return
+    for module_name, function_name in REFERENCE_DATA_LOADERS:
+        getattr(importlib.import_module(module_name), function_name)(apps, None)

@@ -131,7 +131,7 @@ class Browsing:
 
 
 @pytest.fixture
-def browsing(browser: Browser, live_server, request) -> Iterator[Browsing]:
+def browsing(browser: Browser, live_server, reference_data, request) -> Iterator[Browsing]:
     """A fresh browser context (no cookies) on the live server, Dutch-speaking like our users."""
     ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
