@@ -4,7 +4,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from providers.selectors import norm_list
+from providers.selectors.reference import norm_list
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -6,13 +6,13 @@ from rest_framework import generics
 from rest_framework.permissions import AllowAny
 from rest_framework.throttling import ScopedRateThrottle
 
-from providers import selectors
 from providers.filters import (
     REGION_CODE_PATTERN,
     SPECIALISM_CODE_PATTERN,
     ProviderFilter,
     TreatmentFilter,
 )
+from providers.selectors import reference as selectors
 from providers.serializers import (
     NormOutputSerializer,
     ProviderOutputSerializer,

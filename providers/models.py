@@ -12,6 +12,15 @@ from simple_history.models import HistoricalRecords
 from accounts.history import history_user
 
 AGB_VALIDATOR = RegexValidator(r"^\d{8}$", _("An AGB code has exactly 8 digits."))
+URGENCY_CLASSES = (1, 2, 3, 4, 5)
+# Waits above three years are not plausible; they are refused as input errors.
+MAX_PLAUSIBLE_WAIT_DAYS = 3 * 365
+
+
+def all_urgency_classes() -> list[int]:
+    return list(URGENCY_CLASSES)
+
+
 SPECIALISM_CODE_VALIDATOR = RegexValidator(
     r"^\d{4}$", _("A Vektis COD016 code has exactly 4 digits (keep the leading zero).")
 )
@@ -81,6 +90,11 @@ class Location(models.Model):
     latitude = models.DecimalField(_("latitude"), max_digits=8, decimal_places=6)
     longitude = models.DecimalField(_("longitude"), max_digits=8, decimal_places=6)
     is_active = models.BooleanField(_("active"), default=True)
+    # Scale-down status: the urgency classes this location currently accepts (e.g. only 1–3 while
+    # it scales down); matching and search respect it (DESIGN §3.2).
+    accepted_urgency_classes = models.JSONField(
+        _("accepted urgency classes"), default=all_urgency_classes
+    )
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:
@@ -215,3 +229,193 @@ class PostcodeArea(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pc4} {self.place}"
+
+
+class WaitingTimeSeries(models.Model):
+    """One series of reported waits: a location's wait of one kind, for a specialism
+    (``first_visit``, ``diagnostics``) or for a treatment (``treatment``).
+
+    The latest report is kept here as the *current* figure (denormalised by
+    ``providers.services``), so that searches read one row per series instead of scanning the
+    history. For a treatment series, ``specialism`` is the treatment's specialism.
+    """
+
+    location = models.ForeignKey(
+        Location, verbose_name=_("location"), on_delete=models.PROTECT, related_name="series"
+    )
+    specialism = models.ForeignKey(
+        Specialism, verbose_name=_("specialism"), on_delete=models.PROTECT, related_name="+"
+    )
+    treatment = models.ForeignKey(
+        Treatment,
+        verbose_name=_("treatment"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=WaitingTimeKind.choices)
+    current_reference_date = models.DateField(_("current reference date"), null=True, blank=True)
+    current_days = models.PositiveIntegerField(_("current wait (days)"), null=True, blank=True)
+    current_insufficient_observations = models.BooleanField(
+        _("insufficient observations"), default=False
+    )
+
+    class Meta:
+        verbose_name = _("waiting-time series")
+        verbose_name_plural = _("waiting-time series")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "specialism", "kind"],
+                condition=Q(treatment__isnull=True),
+                name="series_unique_specialism_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["location", "treatment", "kind"],
+                condition=Q(treatment__isnull=False),
+                name="series_unique_treatment_kind",
+            ),
+            models.CheckConstraint(
+                name="series_treatment_only_for_treatment_kind",
+                condition=(Q(kind="treatment") & Q(treatment__isnull=False))
+                | (~Q(kind="treatment") & Q(treatment__isnull=True)),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["specialism", "kind"], name="series_specialism_kind"),
+            models.Index(fields=["treatment", "kind"], name="series_treatment_kind"),
+        ]
+
+    def __str__(self) -> str:
+        subject = self.treatment or self.specialism
+        return f"{self.location.code} {subject} {self.kind}"
+
+
+class ReportSource(models.TextChoices):
+    API = "api", _("API")
+    CSV = "csv", _("CSV upload")
+    WEB = "web", _("Web form")
+    DEMO = "demo", _("Demo data")
+
+
+class WaitingTimeReport(models.Model):
+    """The wait of one series on one peildatum, in calendar days (DESIGN §3.1), or
+    ``insufficient_observations`` without a number. Re-reporting the same series and peildatum
+    corrects it; the replaced value is kept as a :class:`WaitingTimeRevision`."""
+
+    series = models.ForeignKey(
+        WaitingTimeSeries,
+        verbose_name=_("series"),
+        on_delete=models.CASCADE,
+        related_name="reports",
+    )
+    reference_date = models.DateField(_("reference date (peildatum)"))
+    days = models.PositiveIntegerField(_("wait (days)"), null=True, blank=True)
+    insufficient_observations = models.BooleanField(_("insufficient observations"), default=False)
+    source = models.CharField(_("source"), max_length=8, choices=ReportSource.choices)
+    reported_at = models.DateTimeField(_("reported at"), auto_now=True)
+    reported_by = models.CharField(_("reported by"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("waiting-time report")
+        verbose_name_plural = _("waiting-time reports")
+        ordering = ["series", "-reference_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "reference_date"], name="report_unique_series_date"
+            ),
+            models.CheckConstraint(
+                name="report_days_or_insufficient",
+                condition=(Q(days__isnull=False) & Q(insufficient_observations=False))
+                | (Q(days__isnull=True) & Q(insufficient_observations=True)),
+            ),
+            models.CheckConstraint(
+                name="report_days_plausible", condition=Q(days__lte=MAX_PLAUSIBLE_WAIT_DAYS)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.reference_date}: {self.days}"
+
+
+class WaitingTimeRevision(models.Model):
+    """A value a report had before it was corrected (who replaced it, and when)."""
+
+    report = models.ForeignKey(
+        WaitingTimeReport,
+        verbose_name=_("report"),
+        on_delete=models.CASCADE,
+        related_name="revisions",
+    )
+    days = models.PositiveIntegerField(_("wait (days)"), null=True, blank=True)
+    insufficient_observations = models.BooleanField(_("insufficient observations"), default=False)
+    source = models.CharField(_("source"), max_length=8, choices=ReportSource.choices)
+    reported_at = models.DateTimeField(_("reported at"))
+    reported_by = models.CharField(_("reported by"), max_length=200, blank=True)
+    replaced_at = models.DateTimeField(_("replaced at"), auto_now_add=True)
+    replaced_by = models.CharField(_("replaced by"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("waiting-time revision")
+        verbose_name_plural = _("waiting-time revisions")
+        ordering = ["report", "-replaced_at"]
+
+    def __str__(self) -> str:
+        return f"{self.report} was {self.days} until {self.replaced_at:%Y-%m-%d}"
+
+
+class CapacityOffer(models.Model):
+    """Free capacity a provider offers for mediated patients in one week (a Monday).
+
+    ``reserved_slots`` is raised by mediation offers that reserve a slot (under a row lock, so a
+    slot is never given twice); ``remaining = slots - reserved_slots``.
+    """
+
+    location = models.ForeignKey(
+        Location,
+        verbose_name=_("location"),
+        on_delete=models.PROTECT,
+        related_name="capacity_offers",
+    )
+    specialism = models.ForeignKey(
+        Specialism, verbose_name=_("specialism"), on_delete=models.PROTECT, related_name="+"
+    )
+    treatment = models.ForeignKey(
+        Treatment,
+        verbose_name=_("treatment"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=WaitingTimeKind.choices)
+    week_start = models.DateField(_("week (Monday)"))
+    slots = models.PositiveIntegerField(_("slots"), validators=[MinValueValidator(1)])
+    reserved_slots = models.PositiveIntegerField(_("reserved slots"), default=0)
+    urgency_classes = models.JSONField(_("accepted urgency classes"), default=all_urgency_classes)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.CharField(_("created by"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("capacity offer")
+        verbose_name_plural = _("capacity offers")
+        ordering = ["week_start", "location__name"]
+        constraints = [
+            models.CheckConstraint(name="capacity_slots_positive", condition=Q(slots__gte=1)),
+            models.CheckConstraint(
+                name="capacity_reserved_within_slots", condition=Q(reserved_slots__lte=F("slots"))
+            ),
+            models.CheckConstraint(
+                name="capacity_treatment_only_for_treatment_kind",
+                condition=(Q(kind="treatment") & Q(treatment__isnull=False))
+                | (~Q(kind="treatment") & Q(treatment__isnull=True)),
+            ),
+        ]
+        indexes = [models.Index(fields=["specialism", "kind", "week_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.location.code} {self.week_start} {self.slots}"
+
+    @property
+    def remaining(self) -> int:
+        return self.slots - self.reserved_slots

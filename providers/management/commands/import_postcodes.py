@@ -27,7 +27,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from providers.geonames import parse_geonames
-from providers.services import postcode_areas_upsert
+from providers.services.postcodes import postcode_areas_upsert
 
 MAX_ERRORS_SHOWN = 50
 

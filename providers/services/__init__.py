@@ -1,0 +1,1 @@
+"""Writes of the providers app, one module per subject (postcodes, waiting times, capacity)."""
