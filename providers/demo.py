@@ -10,12 +10,26 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from providers.geo import distance_km
-from providers.models import Location, PostcodeArea, Provider, ProviderKind, Region
+from providers.models import (
+    MAX_PLAUSIBLE_WAIT_DAYS,
+    Location,
+    PostcodeArea,
+    Provider,
+    ProviderKind,
+    Region,
+    ReportSource,
+    Specialism,
+    Treatment,
+    WaitingTimeReport,
+    WaitingTimeSeries,
+)
 from providers.regions import region_code_for
 
 # The cities of the Dutch university medical centres (the demo UMCs stand there).
@@ -209,3 +223,167 @@ def seed_demo_providers(*, rng: random.Random) -> list[Provider]:
             )
         providers.append(provider)
     return providers
+
+
+# --- Waiting times ----------------------------------------------------------------------------
+# National medians the demo figures scatter around (NZa: first visit ~4 weeks, treatment ~6,
+# diagnostics ~2), and how much longer or shorter each specialism tends to be.
+KIND_MEDIAN_DAYS = {"first_visit": 28, "diagnostics": 15, "treatment": 40}
+SPECIALISM_FACTOR = {
+    "0301": 1.25, "0302": 1.0, "0303": 0.9, "0304": 1.3, "0305": 1.45, "0306": 1.0,
+    "0307": 0.85, "0308": 1.5, "0310": 1.35, "0313": 0.9, "0318": 1.1, "0320": 0.95,
+    "0322": 0.8, "0324": 1.1, "0330": 1.2, "1100": 0.9,
+}  # fmt: skip
+HOSPITAL_SPECIALISMS = list(SPECIALISM_FACTOR)
+ZBC_SPECIALISMS = {
+    "Oogkliniek": ["0301"],
+    "Orthopedische Kliniek": ["0305"],
+    "Dermatologisch Centrum": ["0310"],
+    "Kliniek voor Plastische Chirurgie": ["0304"],
+    "KNO-kliniek": ["0302"],
+    "Spataderkliniek": ["0303", "0310"],
+    "Heup- en Kniekliniek": ["0305"],
+    "Handkliniek": ["0304"],
+}
+PROVIDER_KIND_FACTOR = {ProviderKind.UMC: 1.3, ProviderKind.HOSPITAL: 1.0, ProviderKind.ZBC: 0.55}
+INSUFFICIENT_SHARE = 0.03
+STALE_SHARE = 0.04
+HISTORY_CYCLES = 26  # a year of biweekly figures
+
+
+def nza_reference_dates(*, today: date, count: int) -> list[date]:
+    """The last ``count`` NZa peildatums up to ``today``: the Tuesday of every even ISO week."""
+    day = today - timedelta(days=(today.weekday() - 1) % 7)  # the latest Tuesday
+    if day.isocalendar().week % 2:
+        day -= timedelta(days=7)
+    dates: list[date] = []
+    while len(dates) < count:
+        if day.isocalendar().week % 2 == 0:
+            dates.append(day)
+        day -= timedelta(days=7)
+    return sorted(dates)
+
+
+def _location_specialisms(provider: Provider, location_index: int) -> list[str]:
+    if provider.kind == ProviderKind.ZBC:
+        for focus, codes in ZBC_SPECIALISMS.items():
+            if focus in provider.name:
+                return codes
+        return ["0303"]
+    if location_index == 0:
+        return HOSPITAL_SPECIALISMS
+    return HOSPITAL_SPECIALISMS[:4]  # an outpatient clinic offers the common specialisms
+
+
+@transaction.atomic
+def seed_demo_waiting_times(*, rng: random.Random, today: date) -> int:
+    """A year of biweekly figures for every demo location: regional, provider-kind and
+    specialism differences, a drift over time, some above norm, some with insufficient
+    observations and a few series that stopped reporting (stale). Idempotent: only missing reports
+    are added (the same day gives the same figures), and reports from other sources are kept."""
+    dates = nza_reference_dates(today=today, count=HISTORY_CYCLES)
+    specialisms = {s.code: s for s in Specialism.objects.all()}
+    treatments_by_specialism: dict[str, list[Treatment]] = defaultdict(list)
+    for treatment in Treatment.objects.filter(is_active=True).select_related("specialism"):
+        treatments_by_specialism[treatment.specialism.code].append(treatment)
+    region_factor = {region.pk: rng.uniform(0.8, 1.3) for region in Region.objects.order_by("code")}
+    providers = (
+        Provider.objects.filter(is_demo=True).order_by("agb_code").prefetch_related("locations")
+    )
+
+    wanted: list[tuple[Location, Specialism, Treatment | None, str, float]] = []
+    for provider in providers:
+        base = PROVIDER_KIND_FACTOR[ProviderKind(provider.kind)] * region_factor[provider.region_id]
+        locations = sorted(provider.locations.all(), key=lambda loc: loc.code)
+        for index, location in enumerate(locations):
+            for code in _location_specialisms(provider, index):
+                factor = base * SPECIALISM_FACTOR.get(code, 1.0)
+                specialism = specialisms[code]
+                wanted.append((location, specialism, None, "first_visit", factor))
+                if index == 0 or provider.kind == ProviderKind.ZBC:
+                    wanted.append((location, specialism, None, "diagnostics", factor))
+                    for treatment in treatments_by_specialism[code]:
+                        is_day = treatment.setting == "day"
+                        if provider.kind == ProviderKind.ZBC and not is_day:
+                            continue  # independent clinics do day treatments
+                        if provider.kind != ProviderKind.ZBC and rng.random() < 0.35:
+                            continue
+                        wanted.append((location, specialism, treatment, "treatment", factor))
+
+    existing = {
+        (s.location_id, s.specialism_id, s.treatment_id, s.kind): s
+        for s in WaitingTimeSeries.objects.filter(location__provider__is_demo=True)
+    }
+    WaitingTimeSeries.objects.bulk_create(
+        [
+            WaitingTimeSeries(location=loc, specialism=spec, treatment=treat, kind=kind)
+            for loc, spec, treat, kind, _f in wanted
+            if (loc.pk, spec.pk, treat.pk if treat else None, kind) not in existing
+        ],
+        batch_size=1000,
+    )
+    series = {
+        (s.location_id, s.specialism_id, s.treatment_id, s.kind): s
+        for s in WaitingTimeSeries.objects.filter(location__provider__is_demo=True)
+    }
+    reports: list[tuple[int, date, int | None, bool]] = []
+    latest: dict[int, tuple[int, date, int | None, bool]] = {}
+    for loc, spec, treat, kind, factor in wanted:
+        one = series[(loc.pk, spec.pk, treat.pk if treat else None, kind)]
+        # ``level`` is where the series ends up today; the factors average above 1, hence 0.85.
+        level = KIND_MEDIAN_DAYS[kind] * 0.85 * factor * rng.lognormvariate(0, 0.25)
+        drift = rng.uniform(-0.015, 0.015)  # per cycle: some queues grow, some shrink
+        stops = len(dates) - rng.randint(3, 5) if rng.random() < STALE_SHARE else len(dates)
+        for cycle, reference_date in enumerate(dates[:stops]):
+            insufficient = kind == "treatment" and rng.random() < INSUFFICIENT_SHARE
+            days = None
+            if not insufficient:
+                value = (
+                    level * (1 + drift) ** (cycle - len(dates) + 1) * rng.lognormvariate(0, 0.08)
+                )
+                days = max(0, min(MAX_PLAUSIBLE_WAIT_DAYS, round(value)))
+            reports.append((one.pk, reference_date, days, insufficient))
+            latest[one.pk] = reports[-1]
+    _insert_demo_reports(reports)
+
+    # The current figure of every demo series is its latest report.
+    _set_current_figures(
+        [
+            (reference_date, days, insufficient, pk)
+            for pk, reference_date, days, insufficient in latest.values()
+        ]
+    )
+    return len(reports)
+
+
+def _insert_demo_reports(rows: list[tuple[int, date, int | None, bool]]) -> None:
+    """One parameterised INSERT for all rows: the ORM's per-object preparation would take most
+    of a minute for a year of demo figures. Existing reports (any source) are left alone."""
+    table = WaitingTimeReport._meta.db_table
+    sql = (
+        f"INSERT INTO {table} "  # noqa: S608 - the table name is ours, the values are parameters
+        "(series_id, reference_date, days, insufficient_observations, source, reported_at,"
+        " reported_by) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (series_id, reference_date) DO NOTHING"
+    )
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                (pk, day, days, insufficient, ReportSource.DEMO, now, "seed_demo")
+                for pk, day, days, insufficient in rows
+            ],
+        )
+
+
+def _set_current_figures(rows: list[tuple[date, int | None, bool, int]]) -> None:
+    """Set the current figure of each series (ORM ``bulk_update`` builds a CASE per row, which
+    takes tens of seconds for thousands of series)."""
+    table = WaitingTimeSeries._meta.db_table
+    sql = (
+        f"UPDATE {table} SET current_reference_date = %s, current_days = %s,"  # noqa: S608
+        " current_insufficient_observations = %s WHERE id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)

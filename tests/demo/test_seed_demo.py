@@ -1,14 +1,25 @@
+import statistics
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import Membership, Organisation, OrganisationKind, Role
 from finance.models import Contract
-from providers.models import Location, PostcodeArea, Provider, ProviderKind
+from providers.models import (
+    Location,
+    Norm,
+    PostcodeArea,
+    Provider,
+    ProviderKind,
+    WaitingTimeReport,
+    WaitingTimeSeries,
+)
+from providers.rules import exceeds_norm, is_stale, norm_key
 
 pytestmark = pytest.mark.django_db
 
@@ -83,9 +94,47 @@ def _check_working_logins_for_every_role(seeded: str) -> None:
         assert client.session["_auth_user_id"] == str(membership.user.pk)
 
 
+def _check_waiting_times() -> None:
+    """A year of biweekly figures around the national medians (first visit ~28 days, diagnostics
+    ~15, treatment ~40), some above norm, some stale, some with insufficient observations."""
+    today = timezone.localdate()
+    norms = {(n.kind, n.setting): n.max_days for n in Norm.objects.all()}
+    assert Location.objects.filter(series__isnull=True).count() == 0  # every location reports
+    for kind, median_days in (("first_visit", 28), ("diagnostics", 15), ("treatment", 40)):
+        series = list(WaitingTimeSeries.objects.filter(kind=kind).select_related("treatment"))
+        current = [
+            s.current_days
+            for s in series
+            if s.current_days is not None
+            and not is_stale(reference_date=s.current_reference_date, today=today)
+        ]
+        assert 0.8 * median_days <= statistics.median(current) <= 1.2 * median_days, kind
+        above = sum(
+            1
+            for s in series
+            if exceeds_norm(
+                days=s.current_days,
+                max_days=norms[
+                    norm_key(kind=kind, treatment_setting=s.treatment and s.treatment.setting)
+                ],
+            )
+        )
+        assert above > 0, kind
+        assert (
+            0
+            < sum(is_stale(reference_date=s.current_reference_date, today=today) for s in series)
+            < 0.1 * len(series)
+        )
+    assert WaitingTimeSeries.objects.filter(current_insufficient_observations=True).exists()
+    dates = WaitingTimeReport.objects.order_by().values_list("reference_date", flat=True).distinct()
+    assert len(dates) == 26
+    assert all(d.isocalendar().week % 2 == 0 and d.weekday() == 1 for d in dates)
+
+
 def test_seed_demo_builds_a_marked_national_picture_with_logins(seeded) -> None:
     """One seed, several checks: seeding is the slow part."""
     _check_national_picture()
+    _check_waiting_times()
     _check_everything_is_marked_as_demo()
     _check_contracts_most_pairs()
     _check_working_logins_for_every_role(seeded)
