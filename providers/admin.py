@@ -1,7 +1,17 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from providers.models import Location, Norm, PostcodeArea, Provider, Region, Specialism, Treatment
+from providers.models import (
+    CapacityOffer,
+    Location,
+    Norm,
+    PostcodeArea,
+    Provider,
+    Region,
+    Specialism,
+    Treatment,
+    WaitingTimeImport,
+)
 
 
 @admin.register(Region)
@@ -27,7 +37,15 @@ class ProviderAdmin(SimpleHistoryAdmin):
 
 @admin.register(Location)
 class LocationAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name", "provider", "postcode", "city", "is_active"]
+    list_display = [
+        "code",
+        "name",
+        "provider",
+        "postcode",
+        "city",
+        "accepted_urgency_classes",
+        "is_active",
+    ]
     list_filter = ["is_active", "provider__kind", "provider__region"]
     search_fields = ["code", "name", "city", "provider__name", "provider__agb_code"]
     raw_id_fields = ["provider"]
@@ -57,3 +75,51 @@ class PostcodeAreaAdmin(admin.ModelAdmin):
     list_display = ["pc4", "place", "municipality", "province", "latitude", "longitude"]
     list_filter = ["province"]
     search_fields = ["pc4", "place", "municipality"]
+
+
+@admin.register(CapacityOffer)
+class CapacityOfferAdmin(admin.ModelAdmin):
+    """Read-only: planners manage offers in their own pages (with the rules and the audit trail),
+    and reserved slots belong to mediation."""
+
+    list_display = [
+        "week_start",
+        "location",
+        "specialism",
+        "treatment",
+        "kind",
+        "slots",
+        "reserved_slots",
+        "created_by",
+    ]
+    list_filter = ["kind", "week_start", "location__provider__kind"]
+    search_fields = ["location__code", "location__name", "location__provider__name"]
+    date_hierarchy = "week_start"
+    list_select_related = ["location", "specialism", "treatment"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(WaitingTimeImport)
+class WaitingTimeImportAdmin(admin.ModelAdmin):
+    """Uploaded waiting-time files and how their import went (read-only)."""
+
+    list_display = ["file_name", "provider", "created_by", "created_at", "status", "progress"]
+    list_filter = ["status"]
+    search_fields = ["file_name", "provider__name", "provider__agb_code"]
+    date_hierarchy = "created_at"
+    list_select_related = ["provider", "created_by"]
+    exclude = ["content"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -419,3 +419,75 @@ class CapacityOffer(models.Model):
     @property
     def remaining(self) -> int:
         return self.slots - self.reserved_slots
+
+
+class WaitingTimeImportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to start")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Imported")
+    FAILED = "failed", _("Not imported")
+
+
+class WaitingTimeImport(models.Model):
+    """One uploaded waiting-time CSV file, imported by a Celery task (all or nothing).
+
+    The file's bytes are kept in the row (not on a web host's disk), so a worker on any host can
+    read them; they are emptied once the import has finished. ``errors`` holds the row errors
+    (``{"row", "field", "message"}``) of a failed import, ``counts`` the created / updated /
+    unchanged reports of a successful one.
+    """
+
+    provider = models.ForeignKey(
+        Provider,
+        verbose_name=_("provider"),
+        on_delete=models.CASCADE,
+        related_name="waiting_time_imports",
+    )
+    created_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    file_name = models.CharField(_("file name"), max_length=255)
+    content = models.BinaryField(_("content"), blank=True)
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=WaitingTimeImportStatus.choices,
+        default=WaitingTimeImportStatus.PENDING,
+    )
+    progress = models.PositiveSmallIntegerField(
+        _("progress (%)"), default=0, validators=[MaxValueValidator(100)]
+    )
+    row_count = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    errors = models.JSONField(_("row errors"), default=list, blank=True)
+    task_id = models.CharField(_("task id"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("waiting-time import")
+        verbose_name_plural = _("waiting-time imports")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="waiting_time_import_progress_percent", condition=Q(progress__lte=100)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (WaitingTimeImportStatus.SUCCEEDED, WaitingTimeImportStatus.FAILED)
+
+    @property
+    def imported(self) -> int:
+        return sum(self.counts.get(key, 0) for key in ("created", "updated", "unchanged"))

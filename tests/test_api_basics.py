@@ -39,3 +39,15 @@ def test_bad_filter_values_are_400_not_500(api_client, url) -> None:
     response = api_client.get(url)
     assert response.status_code == 400
     assert response.json()  # names the field
+
+
+def test_django_validation_errors_use_drf_shape() -> None:
+    from django.core.exceptions import ValidationError
+
+    from config.exceptions import api_exception_handler
+
+    response = api_exception_handler(
+        ValidationError({"__all__": ["Whole object wrong."], "days": ["Too many."]}), {}
+    )
+    assert response.status_code == 400
+    assert response.data == {"non_field_errors": ["Whole object wrong."], "days": ["Too many."]}

@@ -257,6 +257,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Several models have a "kind" field with different choices: name their enums after the model.
+    "ENUM_NAME_OVERRIDES": {
+        "ProviderKindEnum": "providers.models.ProviderKind",
+        "WaitingTimeKindEnum": "providers.models.WaitingTimeKind",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.add_error_responses",

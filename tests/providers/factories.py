@@ -1,8 +1,17 @@
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
-from providers.models import Location, Provider, ProviderKind, Region, Specialism, Treatment
+from providers.models import (
+    Location,
+    Provider,
+    ProviderKind,
+    Region,
+    Specialism,
+    Treatment,
+    WaitingTimeSeries,
+)
 
 
 class RegionFactory(factory.django.DjangoModelFactory):
@@ -56,3 +65,21 @@ class TreatmentFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Testbehandeling {n}")
     specialism = factory.SubFactory(SpecialismFactory)
     setting = "day"
+
+
+class WaitingTimeSeriesFactory(factory.django.DjangoModelFactory):
+    """A series with a current figure (as the reporting service leaves it): by default a first
+    visit with a 20-day wait, reported today."""
+
+    class Meta:
+        model = WaitingTimeSeries
+
+    location = factory.SubFactory(LocationFactory)
+    specialism = factory.LazyAttribute(
+        lambda o: o.treatment.specialism if o.treatment else SpecialismFactory()
+    )
+    treatment = None
+    kind = factory.LazyAttribute(lambda o: "treatment" if o.treatment else "first_visit")
+    current_reference_date = factory.LazyFunction(timezone.localdate)
+    current_days = 20
+    current_insufficient_observations = False

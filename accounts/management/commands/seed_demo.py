@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.demo import DEMO_INSURERS, DEMO_PASSWORD, seed_demo_logins, seed_demo_organisations
 from finance.demo import seed_demo_contracts
 from providers.demo import seed_demo_providers, seed_demo_waiting_times
+from providers.demo_capacity import seed_demo_capacity_offers
 
 SEED = 20261123
 
@@ -32,14 +33,17 @@ class Command(BaseCommand):
         contracts = seed_demo_contracts(
             rng=rng, insurers=insurers, providers=providers, year=timezone.localdate().year
         )
-        reports = seed_demo_waiting_times(rng=rng, today=timezone.localdate())
+        today = timezone.localdate()
+        reports = seed_demo_waiting_times(rng=rng, today=today)
+        offers = seed_demo_capacity_offers(rng=rng, today=today)
         logins = seed_demo_logins(organisations=organisations)
         cache.delete("demo_data_present")
 
         locations = sum(p.locations.count() for p in providers)
         self.stdout.write(
             f"Demo data ready: {len(insurers)} insurers, {len(providers)} providers, "
-            f"{locations} locations, {contracts} contracts, {reports} waiting-time reports."
+            f"{locations} locations, {contracts} contracts, {reports} waiting-time reports, "
+            f"{offers} capacity offers."
         )
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")

@@ -1,0 +1,219 @@
+"""The regional report (DESIGN §8: ``GET /api/v1/reports/regions/{code}/``), in JSON or, with
+``?format=csv``, as a flat CSV table of the specialism × kind rows. For insurers and the regulator.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Role
+from accounts.permissions import INSURER_ROLES, role_required
+from providers.filters import REGION_CODE_PATTERN
+from providers.models import ProviderKind, TreatmentSetting, WaitingTimeKind
+from providers.selectors.reference import region_list
+from providers.selectors.reports import RegionalReport, regional_report
+
+# Aggregate figures, no patient data: insurers' staff and the regulator (DESIGN §5).
+REGIONAL_REPORT_ROLES = (*INSURER_ROLES, Role.REGULATOR)
+CSV_COLUMNS = [
+    "specialism",
+    "kind",
+    "locations_reporting",
+    "locations_exceeding",
+    "median_days",
+    "capacity_in_region",
+    "capacity_in_neighbours",
+]
+
+
+class RegionReferenceSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class _FiguresSerializer(serializers.Serializer):
+    locations_reporting = serializers.IntegerField(
+        help_text="Locations with a current (not stale) figure, a number or insufficient "
+        "observations"
+    )
+    locations_exceeding = serializers.IntegerField(
+        help_text="Locations with a current figure above the norm's maximum"
+    )
+    locations_stale = serializers.IntegerField(
+        help_text="Locations whose figures are all stale (left out of the other counts)"
+    )
+    median_days = serializers.FloatField(
+        allow_null=True, help_text="Median of the current figures with a number, in days"
+    )
+    norm_max_days = serializers.IntegerField(
+        allow_null=True,
+        help_text="The norm's maximum; null for a treatment row mixing day and inpatient care",
+    )
+    median_exceeds_norm = serializers.BooleanField(allow_null=True)
+    capacity_in_region = serializers.IntegerField(
+        help_text="Remaining slots offered in the coming weeks by locations in the region"
+    )
+    capacity_in_neighbours = serializers.IntegerField(
+        help_text="Remaining slots offered in the coming weeks in the neighbouring regions"
+    )
+
+
+class TreatmentRowSerializer(_FiguresSerializer):
+    treatment = serializers.CharField(source="treatment.code")
+    treatment_name = serializers.CharField(source="treatment.name")
+    setting = serializers.ChoiceField(source="treatment.setting", choices=TreatmentSetting.choices)
+
+
+class RegionalReportRowSerializer(_FiguresSerializer):
+    specialism = serializers.CharField(source="specialism.code")
+    specialism_name = serializers.CharField(source="specialism.name")
+    kind = serializers.ChoiceField(choices=WaitingTimeKind.choices)
+    treatments = TreatmentRowSerializer(
+        many=True, help_text="For kind treatment: the same figures per treatment"
+    )
+
+
+class LocationNotReportedSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    last_reference_date = serializers.DateField(allow_null=True)
+
+
+class ProviderNotReportedSerializer(serializers.Serializer):
+    agb_code = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ProviderKind.choices)
+    last_reference_date = serializers.DateField(allow_null=True)
+    locations = LocationNotReportedSerializer(many=True)
+
+
+class TrendPointSerializer(serializers.Serializer):
+    reference_date = serializers.DateField(help_text="Peildatum of the cycle")
+    kind = serializers.ChoiceField(choices=WaitingTimeKind.choices)
+    median_days = serializers.FloatField(allow_null=True)
+    percentage_above_norm = serializers.FloatField(allow_null=True)
+    figures = serializers.IntegerField(help_text="Reports with a number in this cycle")
+
+
+class RegionalReportOutputSerializer(serializers.Serializer):
+    region = RegionReferenceSerializer()
+    neighbours = RegionReferenceSerializer(many=True)
+    date = serializers.DateField(source="today")
+    last_cycle = serializers.DateField(
+        help_text="Peildatum of the last NZa cycle (Tuesday of an even ISO week)"
+    )
+    stale_before = serializers.DateField(help_text="Figures with an older peildatum are stale")
+    capacity_from = serializers.DateField()
+    capacity_until = serializers.DateField()
+    rows = RegionalReportRowSerializer(many=True)
+    providers_not_reported = ProviderNotReportedSerializer(
+        many=True, help_text="Providers with an active location that did not report last cycle"
+    )
+    trend = TrendPointSerializer(many=True)
+
+
+class RegionalReportCsvRenderer(BaseRenderer):
+    """The report's rows as a flat table (one line per specialism × kind)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(CSV_COLUMNS)
+        for row in data["rows"]:
+            median = row["median_days"]
+            writer.writerow(
+                [
+                    row["specialism"],
+                    row["kind"],
+                    row["locations_reporting"],
+                    row["locations_exceeding"],
+                    "" if median is None else f"{median:g}",
+                    row["capacity_in_region"],
+                    row["capacity_in_neighbours"],
+                ]
+            )
+        return out.getvalue().encode(self.charset)
+
+
+def regional_report_csv_filename(report: RegionalReport) -> str:
+    return f"regional-report-{report.region.code}-{report.today.isoformat()}.csv"
+
+
+class RegionalReportApi(APIView):
+    permission_classes = [role_required(*REGIONAL_REPORT_ROLES)]
+    renderer_classes = [JSONRenderer, RegionalReportCsvRenderer]
+
+    @extend_schema(
+        operation_id="reports_regions_retrieve",
+        summary="Regional report of a ROAZ region",
+        description=(
+            "Per specialism and kind: locations reporting a current figure, locations above the "
+            "norm, the median wait, and the capacity offered in the coming 8 weeks in the region "
+            "and in its neighbouring regions; the providers that did not report in the last NZa "
+            "cycle; and the trend (median and percentage above norm) over the last 26 cycles. "
+            "With `?format=csv` (or `Accept: text/csv`) the rows as a CSV table with the columns "
+            + ", ".join(f"`{column}`" for column in CSV_COLUMNS)
+            + "."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "code",
+                str,
+                OpenApiParameter.PATH,
+                description="ROAZ region code",
+                pattern=REGION_CODE_PATTERN,
+            ),
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["json", "csv"],
+                description="`csv` for the rows as a CSV download",
+            ),
+        ],
+        responses={
+            (200, "application/json"): RegionalReportOutputSerializer,
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
+    )
+    def get(self, request: Request, code: str) -> Response:
+        region = get_object_or_404(region_list(), code=code)
+        report = regional_report(region=region)
+        data = RegionalReportOutputSerializer(report).data
+        if request.accepted_renderer.format == RegionalReportCsvRenderer.format:
+            filename = regional_report_csv_filename(report)
+            return Response(
+                data, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+            )
+        return Response(data)
+
+    def finalize_response(
+        self, request: Request, response: Any, *args: Any, **kwargs: Any
+    ) -> Response:
+        # Errors (401, 403, 404) are answered in JSON, also when CSV was asked for.
+        if response.status_code >= 400 and isinstance(
+            getattr(request, "accepted_renderer", None), RegionalReportCsvRenderer
+        ):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)

@@ -1,0 +1,131 @@
+"""The form of the public waiting-time search page. Its field names are the query parameters of
+``GET /api/v1/waiting-times/current/``, so a search URL reads the same in both."""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import Any, cast
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from providers.models import PostcodeArea, ProviderKind, WaitingTimeKind
+from providers.postcodes import normalise_pc4
+from providers.selectors import reference
+from providers.selectors.current import Ordering
+
+DISTANCE_CHOICES = [
+    ("10", _("10 km")),
+    ("25", _("25 km")),
+    ("50", _("50 km")),
+    ("100", _("100 km")),
+    ("", _("Any distance")),
+]
+ORDERING_CHOICES = [("days", _("Shortest waiting time")), ("distance", _("Shortest distance"))]
+# Selects and radio buttons with this class refresh the results at once (htmx, see the template).
+LIVE = {"class": "js-live"}
+
+
+class WaitingTimeSearchForm(forms.Form):
+    postcode = forms.CharField(
+        label=_("Your postcode"),
+        max_length=16,
+        help_text=_("For example 3511 AB. Only used to calculate distances."),
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "size": 10}),
+    )
+    specialism = forms.ChoiceField(label=_("Specialism"), required=False)
+    treatment = forms.ChoiceField(label=_("Or a treatment"), required=False)
+    kind = forms.ChoiceField(
+        label=_("Waiting time for"),
+        choices=WaitingTimeKind.choices,
+        required=False,
+        initial=WaitingTimeKind.FIRST_VISIT,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input js-live"}),
+    )
+    max_distance_km = forms.TypedChoiceField(
+        label=_("Maximum distance"),
+        choices=DISTANCE_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        initial="25",
+        widget=forms.Select(attrs=LIVE),
+    )
+    provider_kind = forms.ChoiceField(
+        label=_("Kind of hospital or clinic"),
+        choices=[("", _("All kinds")), *ProviderKind.choices],
+        required=False,
+        widget=forms.Select(attrs=LIVE),
+    )
+    ordering = forms.ChoiceField(
+        label=_("Sort by"),
+        choices=ORDERING_CHOICES,
+        required=False,
+        initial="days",
+        widget=forms.Select(attrs=LIVE),
+    )
+
+    def __init__(self, data: Any = None, **kwargs: Any) -> None:
+        if data is not None:
+            # Show what is searched: a treatment's waits are of kind treatment, and a search
+            # link without a kind or order means first visits, shortest wait first.
+            data = data.copy()
+            if data.get("treatment"):
+                data["kind"] = WaitingTimeKind.TREATMENT
+            elif not data.get("kind"):
+                data["kind"] = WaitingTimeKind.FIRST_VISIT
+            if not data.get("ordering"):
+                data["ordering"] = "days"
+        super().__init__(data, **kwargs)
+        specialisms = sorted(reference.specialism_list(), key=lambda s: s.name)
+        cast(forms.ChoiceField, self.fields["specialism"]).choices = [
+            ("", _("Choose a specialism")),
+            *((s.code, s.name) for s in specialisms),
+        ]
+        self.fields["specialism"].widget.attrs.update(LIVE)
+        # Treatments grouped under their specialism, both in alphabetical order.
+        treatments = sorted(
+            reference.treatment_list(), key=lambda t: (t.specialism.name, t.specialism.code, t.name)
+        )
+        cast(forms.ChoiceField, self.fields["treatment"]).choices = [
+            ("", _("No specific treatment")),
+            *(
+                (name, [(t.code, t.name) for t in group])
+                for name, group in groupby(treatments, key=lambda t: t.specialism.name)
+            ),
+        ]
+        self.fields["treatment"].widget.attrs.update(LIVE)
+
+    def clean_postcode(self) -> str:
+        # A malformed postcode raises ValidationError with the Dutch-postcode message.
+        pc4 = normalise_pc4(self.cleaned_data["postcode"])
+        if not PostcodeArea.objects.filter(pk=pc4).exists():
+            raise ValidationError(
+                _("We do not know this postcode. Check the four digits."), code="unknown_postcode"
+            )
+        return pc4
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if cleaned.get("treatment"):
+            # A treatment names its own specialism; one chosen as well is set aside.
+            cleaned["specialism"] = ""
+        elif not cleaned.get("specialism") and "specialism" not in self.errors:
+            self.add_error("specialism", _("Choose a specialism or a treatment."))
+        return cleaned
+
+    def selector_arguments(self) -> dict[str, Any]:
+        """Keyword arguments for ``waiting_time_current_list`` (call after ``is_valid()``)."""
+        data = self.cleaned_data
+        ordering: Ordering = data["ordering"]
+        return {
+            "specialism_code": data["specialism"] or None,
+            "treatment_code": data["treatment"] or None,
+            "kind": data["kind"],
+            "postcode": data["postcode"],
+            "max_distance_km": data["max_distance_km"],
+            "provider_kind": data["provider_kind"] or None,
+            "ordering": ordering,
+        }
