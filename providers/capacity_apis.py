@@ -32,6 +32,7 @@ from providers.models import (
 from providers.permissions import location_for_reporting, location_list_for_reporting
 from providers.selectors import reference
 from providers.selectors.capacity import capacity_offer_list_for
+from providers.serializers import CodeRelatedField
 from providers.services.capacity import (
     MAX_SLOTS_PER_OFFER,
     capacity_offer_create,
@@ -56,20 +57,17 @@ def _urgency_class_list(**kwargs: Any) -> serializers.ListField:
 
 
 class CapacityOfferInputSerializer(serializers.Serializer):
-    location = serializers.SlugRelatedField(
-        slug_field="code",
+    location = CodeRelatedField(
         queryset=Location.objects.none(),
         help_text="Location code (one of your own provider's locations)",
         error_messages={"does_not_exist": UNKNOWN["location"], "invalid": UNKNOWN["location"]},
     )
-    specialism = serializers.SlugRelatedField(
-        slug_field="code",
+    specialism = CodeRelatedField(
         queryset=reference.specialism_list(),
         help_text="Specialism code (Vektis COD016, e.g. 0305)",
         error_messages={"does_not_exist": UNKNOWN["specialism"], "invalid": UNKNOWN["specialism"]},
     )
-    treatment = serializers.SlugRelatedField(
-        slug_field="code",
+    treatment = CodeRelatedField(
         queryset=reference.treatment_list(),
         allow_null=True,
         default=None,

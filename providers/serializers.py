@@ -208,3 +208,18 @@ class WaitingTimeCurrentOutputSerializer(serializers.Serializer):
             "stale": instance.stale,
             "distance_km": self.get_distance_km(instance),
         }
+
+
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A reference by natural code (location, specialism, treatment). A value that cannot be a
+    code — e.g. one with a NUL byte, which PostgreSQL refuses outright — is answered like an
+    unknown code, without asking the database."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "code")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or "\x00" in data or len(data) > 64:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:64])
+        return super().to_internal_value(data)

@@ -122,7 +122,7 @@ def waiting_time_csv_parse(data: bytes) -> ParsedCsv:
     """Read a CSV file in our layout or the NZa layout (see the module docstring)."""
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         return _file_error(_("The file is empty."))
-    if b"\x00" in data[:4096]:
+    if b"\x00" in data:
         return _file_error(
             _("This is not a CSV text file. Save the spreadsheet as CSV (UTF-8) and try again.")
         )

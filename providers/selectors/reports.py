@@ -438,34 +438,40 @@ def _trend(*, region: Region, today: date, last_cycle: date) -> list[TrendPoint]
         .values_list("reference_date", "days", *columns)
         .order_by()
     )
-    histograms: dict[tuple[str, date], dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    above: dict[tuple[str, date], int] = defaultdict(int)
+    # One histogram (days → reports) per category and cycle.
+    by_category: list[dict[date, dict[int, int]]] = [
+        defaultdict(lambda: defaultdict(int)) for _category in categories
+    ]
     cycle_of: dict[date, date] = {}
-    limits = [_max_days(norms, kind, setting) for kind, setting in categories]
     for reference_date, days, *per_category in counts:
-        if reference_date not in cycle_of:
-            cycle_of[reference_date] = nza_reference_date_on_or_before(reference_date)
-        cycle = cycle_of[reference_date]
-        for (kind, _setting), max_days, reports in zip(
-            categories, limits, per_category, strict=True
-        ):
+        cycle = cycle_of.get(reference_date)
+        if cycle is None:
+            cycle = cycle_of[reference_date] = nza_reference_date_on_or_before(reference_date)
+        for histograms, reports in zip(by_category, per_category, strict=True):
             if reports:
-                histograms[(kind, cycle)][days] += reports
-                if exceeds_norm(days=days, max_days=max_days):
-                    above[(kind, cycle)] += reports
+                histograms[cycle][days] += reports
+    limits = [_max_days(norms, kind, setting) for kind, setting in categories]
     points = []
     for kind in KIND_ORDER:
         for cycle in cycles:
-            histogram = histograms.get((kind, cycle), {})
+            histogram: dict[int, int] = defaultdict(int)
+            above = 0
+            for (category_kind, _setting), max_days, histograms in zip(
+                categories, limits, by_category, strict=True
+            ):
+                if category_kind != kind or cycle not in histograms:
+                    continue
+                for days, reports in histograms[cycle].items():
+                    histogram[days] += reports
+                    if exceeds_norm(days=days, max_days=max_days):
+                        above += reports
             figures = sum(histogram.values())
             points.append(
                 TrendPoint(
                     reference_date=cycle,
                     kind=kind,
                     median_days=_median_of_histogram(histogram),
-                    percentage_above_norm=round(100 * above[(kind, cycle)] / figures, 1)
-                    if figures
-                    else None,
+                    percentage_above_norm=round(100 * above / figures, 1) if figures else None,
                     figures=figures,
                 )
             )

@@ -230,6 +230,8 @@ def _reporting_locations(*, actor: Actor, codes: set[str]) -> dict[str, tuple[in
     """code → (id, active) for the codes among the actor's own locations."""
     found: dict[str, tuple[int, bool]] = {}
     scoped = location_list_for_reporting(actor=actor)
+    # A code no location can have is not looked up (PostgreSQL refuses NUL characters).
+    codes = {code for code in codes if "\x00" not in code and len(code) <= 8}
     for chunk in _chunks(sorted(codes)):
         for location_id, code, active in scoped.filter(code__in=chunk).values_list(
             "id", "code", "is_active"
@@ -941,7 +943,7 @@ def waiting_time_import_start(
     job = WaitingTimeImport.objects.create(
         provider_id=actor.provider_id,
         created_by=actor.user,
-        file_name=file_name[:255],
+        file_name=file_name.replace("\x00", "")[:255],
         content=data,
         language=language,
     )

@@ -169,3 +169,10 @@ def test_nza_missing_columns_are_named_by_their_nza_names():
     assert error["message"] == (
         "Line 1 (the header) lacks the columns: AGB_CODE_LOCATIE, SPECIALISME, PEILDATUM."
     )
+
+
+def test_nul_bytes_anywhere_are_refused():
+    data = (OURS + "06020502,0305,,first_visit,30,,2026-11-17\n" * 1000).encode()
+    parsed = waiting_time_csv_parse(data + b"0602\x000502,0305,,first_visit,30,,2026-11-17\n")
+    assert parsed.layout is None
+    assert "not a CSV text file" in parsed.errors[0]["message"]

@@ -512,3 +512,9 @@ def test_series_create_refuses_a_foreign_location(actor, other_provider_org):
             treatment=None,
         )
     assert not WaitingTimeSeries.objects.exists()
+
+
+def test_impossible_location_codes_are_unknown_without_a_query_error(actor):
+    for code in ("0602\x000502", "060205021234"):
+        [(_row, field, message)] = errors_of([row(location=code)], actor)
+        assert field == "location" and "Unknown location" in message
