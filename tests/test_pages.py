@@ -363,3 +363,23 @@ def test_weeks_filter_rounds_up(days, weeks) -> None:
 
     assert weeks_filter(days) == weeks
     assert weeks_filter(None) is None
+
+
+def test_planner_dashboard_reminds_of_stale_figures(client, planner, provider_org) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.providers.factories import LocationFactory, WaitingTimeSeriesFactory
+
+    location = LocationFactory(provider=provider_org.provider)
+    client.force_login(planner)
+    client.cookies["django_language"] = "en"
+    assert "out of date" not in client.get("/accounts/").content.decode()
+    WaitingTimeSeriesFactory(
+        location=location,
+        current_reference_date=timezone.localdate() - timedelta(days=40),
+        current_days=30,
+    )
+    page = client.get("/accounts/").content.decode()
+    assert "1 of your waiting-time series is out of date" in page
