@@ -333,6 +333,13 @@ class WaitingTimeReport(models.Model):
                 name="report_days_plausible", condition=Q(days__lte=MAX_PLAUSIBLE_WAIT_DAYS)
             ),
         ]
+        # The regional trend reads (series, peildatum, days) for a window of cycles: with this
+        # index it is an index-only scan (benchmarks/bench_regional_report.py).
+        indexes = [
+            models.Index(
+                fields=["series", "reference_date", "days"], name="report_series_date_days"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.series} {self.reference_date}: {self.days}"
