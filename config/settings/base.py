@@ -291,7 +291,7 @@ LOGGING = {
 # Production serves the collected, compressed files instead. Until collectstatic has run there is
 # no STATIC_ROOT, which WhiteNoise would warn about on every start.
 WHITENOISE_USE_FINDERS = True
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 
 # Take the client IP for the audit trail from X-Forwarded-For (only behind a trusted proxy).
 AUDIT_TRUST_X_FORWARDED_FOR = env.bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False)
