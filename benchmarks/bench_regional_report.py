@@ -63,6 +63,7 @@ def main() -> None:
     from django.db import connection
     from django.db.models import Count, Max
 
+    from providers import rules
     from providers.models import Region, WaitingTimeReport, WaitingTimeSeries
     from providers.report_apis import RegionalReportOutputSerializer
     from providers.selectors import reports
@@ -103,7 +104,7 @@ def main() -> None:
     # Where the time goes in the slowest region (the parts regional_report is made of).
     neighbour_ids = list(slowest.neighbours.values_list("id", flat=True))
     monday = today - timedelta(days=today.weekday())
-    last_cycle = reports.nza_reference_date_on_or_before(today)
+    last_cycle = rules.nza_reference_date_on_or_before(today)
     parts = {
         "current figures and capacity": lambda: reports._rows(
             region=slowest,

@@ -531,7 +531,7 @@ def main() -> None:
         WaitingTimeReport,
         WaitingTimeSeries,
     )
-    from providers.selectors.reports import nza_reference_dates
+    from providers.rules import nza_reference_dates
 
     timer = Timer()
     started = time.perf_counter()

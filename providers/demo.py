@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -31,6 +31,7 @@ from providers.models import (
     WaitingTimeSeries,
 )
 from providers.regions import region_code_for
+from providers.rules import nza_reference_dates
 
 # The cities of the Dutch university medical centres (the demo UMCs stand there).
 UMC_PLACES = ["Groningen", "Amsterdam", "Leiden", "Rotterdam", "Utrecht", "Nijmegen", "Maastricht"]
@@ -251,19 +252,6 @@ STALE_SHARE = 0.04
 HISTORY_CYCLES = 26  # a year of biweekly figures
 
 
-def nza_reference_dates(*, today: date, count: int) -> list[date]:
-    """The last ``count`` NZa peildatums up to ``today``: the Tuesday of every even ISO week."""
-    day = today - timedelta(days=(today.weekday() - 1) % 7)  # the latest Tuesday
-    if day.isocalendar().week % 2:
-        day -= timedelta(days=7)
-    dates: list[date] = []
-    while len(dates) < count:
-        if day.isocalendar().week % 2 == 0:
-            dates.append(day)
-        day -= timedelta(days=7)
-    return sorted(dates)
-
-
 def _location_specialisms(provider: Provider, location_index: int) -> list[str]:
     if provider.kind == ProviderKind.ZBC:
         for focus, codes in ZBC_SPECIALISMS.items():
@@ -281,7 +269,7 @@ def seed_demo_waiting_times(*, rng: random.Random, today: date) -> int:
     specialism differences, a drift over time, some above norm, some with insufficient
     observations and a few series that stopped reporting (stale). Idempotent: only missing reports
     are added (the same day gives the same figures), and reports from other sources are kept."""
-    dates = nza_reference_dates(today=today, count=HISTORY_CYCLES)
+    dates = nza_reference_dates(last=today, count=HISTORY_CYCLES)
     specialisms = {s.code: s for s in Specialism.objects.all()}
     treatments_by_specialism: dict[str, list[Treatment]] = defaultdict(list)
     for treatment in Treatment.objects.filter(is_active=True).select_related("specialism"):

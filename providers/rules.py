@@ -34,3 +34,22 @@ def stale_before(*, today: date) -> date:
 
 def is_stale(*, reference_date: date | None, today: date) -> bool:
     return reference_date is None or reference_date < stale_before(today=today)
+
+
+def nza_reference_date_on_or_before(day: date) -> date:
+    """The latest NZa peildatum on or before ``day``: the Tuesday of an even ISO week.
+
+    ISO years with 53 weeks have two odd weeks in a row (53 and 1), so cycles are 14 days apart
+    except around such a new year (21 days)."""
+    tuesday = day - timedelta(days=(day.weekday() - 1) % 7)
+    while tuesday.isocalendar().week % 2:
+        tuesday -= timedelta(weeks=1)
+    return tuesday
+
+
+def nza_reference_dates(*, last: date, count: int) -> list[date]:
+    """The ``count`` peildatums up to and including the one on or before ``last``, oldest first."""
+    dates = [nza_reference_date_on_or_before(last)]
+    while len(dates) < count:
+        dates.append(nza_reference_date_on_or_before(dates[-1] - timedelta(days=1)))
+    return dates[::-1]

@@ -27,7 +27,7 @@ from accounts.models import Role
 from accounts.permissions import view_role_required
 from config.exceptions import ApplicationError
 from providers.models import Norm, ReportSource, WaitingTimeSeries
-from providers.rules import is_stale, norm_key
+from providers.rules import is_stale, norm_key, nza_reference_date_on_or_before
 from providers.selectors.waiting_times import (
     KIND_ORDER,
     waiting_time_import_for,
@@ -39,7 +39,6 @@ from providers.selectors.waiting_times import (
 )
 from providers.services.waiting_times import (
     WaitingTimeReportErrors,
-    nza_reference_date_on_or_before,
     waiting_time_import_start,
     waiting_time_reports_record,
     waiting_time_series_create,

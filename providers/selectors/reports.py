@@ -53,7 +53,13 @@ from providers.models import (
     WaitingTimeReport,
     WaitingTimeSeries,
 )
-from providers.rules import exceeds_norm, norm_key, stale_before
+from providers.rules import (
+    exceeds_norm,
+    norm_key,
+    nza_reference_date_on_or_before,
+    nza_reference_dates,
+    stale_before,
+)
 
 TREND_CYCLES = 26
 KIND_ORDER: list[str] = [
@@ -62,26 +68,6 @@ KIND_ORDER: list[str] = [
     WaitingTimeKind.TREATMENT,
 ]
 _SQLITE_MEDIAN = "zb_median"
-
-
-# --- NZa reporting cycles -------------------------------------------------------------------------
-def nza_reference_date_on_or_before(day: date) -> date:
-    """The latest NZa peildatum on or before ``day``: the Tuesday of an even ISO week.
-
-    ISO years with 53 weeks have two odd weeks in a row (53 and 1), so cycles are 14 days apart
-    except around such a new year (21 days)."""
-    tuesday = day - timedelta(days=(day.weekday() - 1) % 7)
-    while tuesday.isocalendar().week % 2:
-        tuesday -= timedelta(weeks=1)
-    return tuesday
-
-
-def nza_reference_dates(*, last: date, count: int) -> list[date]:
-    """The ``count`` peildatums up to and including the one on or before ``last``, oldest first."""
-    dates = [nza_reference_date_on_or_before(last)]
-    while len(dates) < count:
-        dates.append(nza_reference_date_on_or_before(dates[-1] - timedelta(days=1)))
-    return dates[::-1]
 
 
 # --- The report ---------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TypedDict
 
 from django.db import connection, transaction
@@ -215,14 +215,6 @@ def row_errors_truncate(errors: list[RowError], limit: int = MAX_REPORTED_ERRORS
             "message": _("… and %(count)s more errors.") % {"count": more},
         },
     ]
-
-
-def nza_reference_date_on_or_before(day: date) -> date:
-    """The latest NZa peildatum on or before ``day``: the Tuesday of an even ISO week."""
-    tuesday = day - timedelta(days=(day.weekday() - 1) % 7)
-    if tuesday.isocalendar().week % 2:
-        tuesday -= timedelta(days=7)
-    return tuesday
 
 
 # --- Validation ----------------------------------------------------------------------------------

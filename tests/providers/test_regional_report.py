@@ -21,11 +21,10 @@ from providers.models import (
     WaitingTimeReport,
     WaitingTimeSeries,
 )
+from providers.rules import nza_reference_date_on_or_before, nza_reference_dates
 from providers.selectors.reports import (
     TREND_CYCLES,
     _median_of_histogram,
-    nza_reference_date_on_or_before,
-    nza_reference_dates,
     regional_report,
 )
 from tests.providers.factories import LocationFactory, ProviderFactory, RegionFactory

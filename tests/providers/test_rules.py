@@ -29,3 +29,15 @@ def test_stale_after_28_days() -> None:
     assert not is_stale(reference_date=date(2026, 10, 26), today=today)  # 28 days old
     assert is_stale(reference_date=date(2026, 10, 25), today=today)  # 29 days old
     assert is_stale(reference_date=None, today=today)
+
+
+def test_nza_peildatum_is_the_tuesday_of_an_even_iso_week() -> None:
+    from providers.rules import nza_reference_date_on_or_before, nza_reference_dates
+
+    assert nza_reference_date_on_or_before(date(2026, 11, 24)) == date(2026, 11, 24)  # week 48
+    assert nza_reference_date_on_or_before(date(2026, 11, 23)) == date(2026, 11, 10)  # week 46
+    # 2026 has 53 ISO weeks: weeks 53 and 1 are both odd, so the cycle is 21 days there.
+    assert nza_reference_date_on_or_before(date(2027, 1, 6)) == date(2026, 12, 22)  # week 52
+    dates = nza_reference_dates(last=date(2027, 1, 20), count=3)
+    assert dates == [date(2026, 12, 8), date(2026, 12, 22), date(2027, 1, 12)]
+    assert all(d.weekday() == 1 and d.isocalendar().week % 2 == 0 for d in dates)

@@ -14,7 +14,7 @@ from schemathesis.checks import ignored_auth, positive_data_acceptance
 
 from config.wsgi import application
 from providers.models import WaitingTimeReport
-from providers.services.waiting_times import nza_reference_date_on_or_before
+from providers.rules import nza_reference_date_on_or_before
 from tests.providers.factories import LocationFactory
 
 pytestmark = pytest.mark.django_db

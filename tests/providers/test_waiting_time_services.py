@@ -24,11 +24,11 @@ from providers.models import (
     WaitingTimeRevision,
     WaitingTimeSeries,
 )
+from providers.rules import nza_reference_date_on_or_before
 from providers.services import waiting_times as service
 from providers.services.waiting_times import (
     WaitingTimeReportErrors,
     WaitingTimeRow,
-    nza_reference_date_on_or_before,
     waiting_time_reports_record,
     waiting_time_reports_validate,
     waiting_time_series_create,

@@ -16,8 +16,8 @@ from providers.models import (
     WaitingTimeImportStatus,
     WaitingTimeReport,
 )
+from providers.rules import nza_reference_date_on_or_before
 from providers.services.waiting_times import (
-    nza_reference_date_on_or_before,
     waiting_time_import_start,
 )
 from providers.tasks import waiting_time_import_run

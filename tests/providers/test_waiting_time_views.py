@@ -22,9 +22,9 @@ from providers.models import (
     WaitingTimeRevision,
     WaitingTimeSeries,
 )
+from providers.rules import nza_reference_date_on_or_before
 from providers.services.waiting_times import (
     WaitingTimeRow,
-    nza_reference_date_on_or_before,
     waiting_time_reports_record,
 )
 from tests.accounts.factories import member
