@@ -129,3 +129,29 @@ def reference_data(transactional_db) -> None:
         return
     for module_name, function_name in REFERENCE_DATA_LOADERS:
         getattr(importlib.import_module(module_name), function_name)(apps, None)
+
+
+@pytest.fixture
+def keep_test_connection_open():
+    """schemathesis calls the WSGI app directly, whose request signals would close the test's
+    database connection (inside its transaction); Django's test client disconnects them too."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(scope="session")
+def schema(django_db_setup, django_db_blocker):
+    """The app's own OpenAPI schema, loaded through the WSGI app, for schemathesis tests."""
+    import schemathesis
+
+    from config.wsgi import application
+
+    # Generating the schema runs the app's middleware, which may read the database.
+    with django_db_blocker.unblock():
+        return schemathesis.openapi.from_wsgi("/api/schema/", application)

@@ -5,17 +5,13 @@ response bodies against the declared schemas, no server errors)."""
 from __future__ import annotations
 
 import pytest
-import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
-from config.wsgi import application
 from providers.models import Specialism
 from tests.providers.factories import LocationFactory, WaitingTimeSeriesFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keep_test_connection_open")]
 
 PUBLIC_OPERATIONS = [
     "GET /api/v1/specialisms/",
@@ -39,24 +35,6 @@ def names_only_sent_parameters(ctx, response, case) -> bool | None:
     sent = set(case.query or {})
     assert fields <= sent, f"400 names {fields - sent}, which the request did not send ({sent})"
     return True
-
-
-@pytest.fixture(autouse=True)
-def _keep_test_connection_open():
-    """schemathesis calls the WSGI app directly, whose request signals would close the test's
-    database connection (inside its transaction); Django's test client disconnects them too."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
-
-
-@pytest.fixture(scope="module")
-def schema(django_db_setup, django_db_blocker):
-    # Generating the schema runs the app's middleware, which may read the database.
-    with django_db_blocker.unblock():
-        return schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 
 def test_schema_lists_every_public_operation(schema) -> None:

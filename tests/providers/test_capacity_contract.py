@@ -7,19 +7,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import ignored_auth, positive_data_acceptance
 
-from config.wsgi import application
 from providers.models import CapacityOffer, Specialism
 from providers.selectors.capacity import week_start_of
 from tests.providers.factories import LocationFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keep_test_connection_open")]
 
 OPERATIONS = [
     "GET /api/v1/capacity-offers/",
@@ -31,23 +27,6 @@ OPERATIONS = [
 # The test sends a real provider key itself (schemathesis would take it for generated, invalid
 # auth); 401 and 403 are tested in test_capacity_api.
 AUTH_GIVEN_BY_THE_TEST = [ignored_auth]
-
-
-@pytest.fixture(autouse=True)
-def _keep_test_connection_open():
-    """schemathesis calls the WSGI app directly, whose request signals would close the test's
-    database connection (inside its transaction)."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
-
-
-@pytest.fixture(scope="module")
-def schema(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        return schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 
 @pytest.fixture
