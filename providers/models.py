@@ -17,6 +17,12 @@ URGENCY_CLASSES = (1, 2, 3, 4, 5)
 MAX_PLAUSIBLE_WAIT_DAYS = 3 * 365
 
 
+# A treatment is named exactly when the kind is ``treatment`` (series and capacity offers alike).
+TREATMENT_ONLY_FOR_TREATMENT_KIND = (Q(kind="treatment") & Q(treatment__isnull=False)) | (
+    ~Q(kind="treatment") & Q(treatment__isnull=True)
+)
+
+
 def all_urgency_classes() -> list[int]:
     return list(URGENCY_CLASSES)
 
@@ -277,8 +283,7 @@ class WaitingTimeSeries(models.Model):
             ),
             models.CheckConstraint(
                 name="series_treatment_only_for_treatment_kind",
-                condition=(Q(kind="treatment") & Q(treatment__isnull=False))
-                | (~Q(kind="treatment") & Q(treatment__isnull=True)),
+                condition=TREATMENT_ONLY_FOR_TREATMENT_KIND,
             ),
         ]
         indexes = [
@@ -414,8 +419,7 @@ class CapacityOffer(models.Model):
             ),
             models.CheckConstraint(
                 name="capacity_treatment_only_for_treatment_kind",
-                condition=(Q(kind="treatment") & Q(treatment__isnull=False))
-                | (~Q(kind="treatment") & Q(treatment__isnull=True)),
+                condition=TREATMENT_ONLY_FOR_TREATMENT_KIND,
             ),
         ]
         indexes = [models.Index(fields=["specialism", "kind", "week_start"])]
