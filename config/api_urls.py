@@ -6,4 +6,6 @@ urlpatterns = [
     path("", include("providers.api_urls")),
     path("", include("accounts.api_urls")),
     path("", include("finance.api_urls")),
+    path("", include("plans.api_urls")),
+    path("", include("mediation.api_urls")),
 ]

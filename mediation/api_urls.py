@@ -1,0 +1,3 @@
+"""REST endpoints of the mediation app (DESIGN §8)."""
+
+urlpatterns: list = []

@@ -1,0 +1,7 @@
+"""Web pages of the mediation app, under /bemiddeling/."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "mediation"
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""REST endpoints of the plans app (DESIGN §8)."""
+
+urlpatterns: list = []
