@@ -526,12 +526,14 @@ def main() -> None:
         PostcodeArea,
         Provider,
         Region,
+        RegionTrendCount,
         Specialism,
         Treatment,
         WaitingTimeReport,
         WaitingTimeSeries,
     )
     from providers.rules import nza_reference_dates
+    from providers.services.trend_counts import region_trend_counts_rebuild
 
     timer = Timer()
     started = time.perf_counter()
@@ -769,6 +771,9 @@ def main() -> None:
                     offers(),
                 )
 
+    with timer.step("regional trend counts (rebuilt from the reports)"):
+        region_trend_counts_rebuild()
+
     with timer.step("VACUUM ANALYZE"), connection.cursor() as cursor:
         for model in (
             WaitingTimeReport,
@@ -777,6 +782,7 @@ def main() -> None:
             Location,
             Provider,
             Treatment,
+            RegionTrendCount,
         ):
             cursor.execute(f"VACUUM ANALYZE {_table(model)}")
 

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
 from providers.models import (
@@ -12,6 +13,7 @@ from providers.models import (
     Treatment,
     WaitingTimeImport,
 )
+from providers.services.trend_counts import region_trend_counts_rebuild
 
 
 @admin.register(Region)
@@ -27,12 +29,24 @@ class LocationInline(admin.TabularInline):
     fields = ["code", "name", "postcode", "city", "latitude", "longitude", "is_active"]
 
 
+def _recount_trend_after_commit(region_ids: set[int | None]) -> None:
+    """A location's activity or a provider's region decides which reports a region's trend
+    counts: recount the regions concerned once the change is committed."""
+    ids = {pk for pk in region_ids if pk is not None}
+    transaction.on_commit(lambda: region_trend_counts_rebuild(region_ids=ids))
+
+
 @admin.register(Provider)
 class ProviderAdmin(SimpleHistoryAdmin):
     list_display = ["agb_code", "name", "kind", "region", "is_demo"]
     list_filter = ["kind", "region", "is_demo"]
     search_fields = ["agb_code", "name"]
     inlines = [LocationInline]
+
+    def save_related(self, request, form, formsets, change) -> None:  # type: ignore[no-untyped-def]
+        super().save_related(request, form, formsets, change)
+        previous = form.initial.get("region")
+        _recount_trend_after_commit({form.instance.region_id, getattr(previous, "pk", previous)})
 
 
 @admin.register(Location)
@@ -49,6 +63,12 @@ class LocationAdmin(SimpleHistoryAdmin):
     list_filter = ["is_active", "provider__kind", "provider__region"]
     search_fields = ["code", "name", "city", "provider__name", "provider__agb_code"]
     raw_id_fields = ["provider"]
+
+    def save_model(self, request, obj, form, change) -> None:  # type: ignore[no-untyped-def]
+        previous = Location.objects.filter(pk=obj.pk).values_list("provider__region_id", flat=True)
+        regions = set(previous) if change else set()
+        super().save_model(request, obj, form, change)
+        _recount_trend_after_commit({*regions, obj.provider.region_id})
 
 
 @admin.register(Specialism)

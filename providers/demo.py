@@ -32,6 +32,7 @@ from providers.models import (
 )
 from providers.regions import region_code_for
 from providers.rules import nza_reference_dates
+from providers.services.trend_counts import region_trend_counts_rebuild
 
 # The cities of the Dutch university medical centres (the demo UMCs stand there).
 UMC_PLACES = ["Groningen", "Amsterdam", "Leiden", "Rotterdam", "Utrecht", "Nijmegen", "Maastricht"]
@@ -340,6 +341,9 @@ def seed_demo_waiting_times(*, rng: random.Random, today: date) -> int:
             (reference_date, days, insufficient, pk)
             for pk, reference_date, days, insufficient in latest.values()
         ]
+    )
+    region_trend_counts_rebuild(
+        region_ids=Provider.objects.filter(is_demo=True).values_list("region_id", flat=True)
     )
     return len(reports)
 

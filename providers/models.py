@@ -350,6 +350,43 @@ class WaitingTimeReport(models.Model):
         return f"{self.series} {self.reference_date}: {self.days}"
 
 
+class RegionTrendCount(models.Model):
+    """How many reports of a region's active locations gave ``days`` on one peildatum, per kind
+    and (for treatments) setting: the input of the regional trend.
+
+    A summary of :class:`WaitingTimeReport`, kept by the reporting service: every submission
+    recounts the (region, peildatum) groups it touched, in its own transaction, and
+    ``providers.services.trend_counts`` rebuilds a region after bulk loads or when a location's
+    activity or a provider's region changes. Reports without a number are not counted.
+    At national scale ≈ 200,000 rows instead of ≈ 3 million reports.
+    """
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("ROAZ region"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=WaitingTimeKind.choices)
+    # Empty for first visits and diagnostics.
+    setting = models.CharField(
+        _("setting"), max_length=16, choices=TreatmentSetting.choices, blank=True
+    )
+    reference_date = models.DateField(_("reference date (peildatum)"))
+    days = models.PositiveIntegerField(_("wait (days)"))
+    reports = models.PositiveIntegerField(_("reports"))
+
+    class Meta:
+        verbose_name = _("regional trend count")
+        verbose_name_plural = _("regional trend counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "reference_date", "kind", "setting", "days"],
+                name="trend_count_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.reference_date} {self.kind} {self.days}: {self.reports}"
+
+
 class WaitingTimeRevision(models.Model):
     """A value a report had before it was corrected (who replaced it, and when)."""
 

@@ -32,7 +32,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import (
-    Count,
     F,
     Max,
     Q,
@@ -46,11 +45,10 @@ from providers.models import (
     Norm,
     ProviderKind,
     Region,
+    RegionTrendCount,
     Specialism,
     Treatment,
-    TreatmentSetting,
     WaitingTimeKind,
-    WaitingTimeReport,
     WaitingTimeSeries,
 )
 from providers.rules import (
@@ -67,7 +65,6 @@ KIND_ORDER: list[str] = [
     WaitingTimeKind.DIAGNOSTICS,
     WaitingTimeKind.TREATMENT,
 ]
-_SQLITE_MEDIAN = "zb_median"
 
 
 # --- The report ---------------------------------------------------------------------------------
@@ -391,73 +388,42 @@ def _median_of_histogram(histogram: dict[int, int]) -> float | None:
 def _trend(*, region: Region, today: date, last_cycle: date) -> list[TrendPoint]:
     """Median and share above norm per cycle and kind, from the reports' history.
 
-    The database counts the region's reports per peildatum and number of days, in one column per
-    kind and setting (a few thousand rows however many reports); the median and the share above
-    norm are taken from those counts here, exactly, after the peildatums are put into cycles."""
+    Reads the region's :class:`RegionTrendCount` rows (reports per peildatum, kind, setting and
+    number of days; kept by the reporting service) for the window: a few thousand rows however
+    many reports. The median and the share above norm are taken from those counts here, exactly,
+    after the peildatums are put into cycles."""
     norms = _norms()
     cycles = nza_reference_dates(last=last_cycle, count=TREND_CYCLES)
-    categories = [
-        (kind, setting if kind == WaitingTimeKind.TREATMENT else None)
-        for kind in KIND_ORDER
-        for setting in (TreatmentSetting.values if kind == WaitingTimeKind.TREATMENT else [""])
-    ]
-    columns = {
-        # Counting "days" (never null here), not the id: then an index on (series, peildatum,
-        # days) answers the query without reading the table.
-        f"n{index}": Count(
-            "days",
-            filter=Q(series__kind=kind)
-            & (Q(series__treatment__setting=setting) if setting else Q()),
-        )
-        for index, (kind, setting) in enumerate(categories)
-    }
-    counts = (
-        WaitingTimeReport.objects.filter(
-            series__location__provider__region=region,
-            series__location__is_active=True,
-            reference_date__gte=cycles[0],
-            reference_date__lte=today,
-            days__isnull=False,
-        )
-        .values("reference_date", "days")
-        .annotate(**columns)
-        .values_list("reference_date", "days", *columns)
-        .order_by()
-    )
-    # One histogram (days → reports) per category and cycle.
-    by_category: list[dict[date, dict[int, int]]] = [
-        defaultdict(lambda: defaultdict(int)) for _category in categories
-    ]
+    counts = RegionTrendCount.objects.filter(
+        region=region, reference_date__gte=cycles[0], reference_date__lte=today
+    ).values_list("kind", "setting", "reference_date", "days", "reports")
+    # One histogram (days → reports) per kind and cycle, and the reports above norm.
+    histograms: dict[tuple[str, date], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    above: dict[tuple[str, date], int] = defaultdict(int)
     cycle_of: dict[date, date] = {}
-    for reference_date, days, *per_category in counts:
+    limits: dict[tuple[str, str], int | None] = {}
+    for kind, setting, reference_date, days, reports in counts:
         cycle = cycle_of.get(reference_date)
         if cycle is None:
             cycle = cycle_of[reference_date] = nza_reference_date_on_or_before(reference_date)
-        for histograms, reports in zip(by_category, per_category, strict=True):
-            if reports:
-                histograms[cycle][days] += reports
-    limits = [_max_days(norms, kind, setting) for kind, setting in categories]
+        if (kind, setting) not in limits:
+            limits[(kind, setting)] = _max_days(norms, kind, setting or None)
+        histograms[(kind, cycle)][days] += reports
+        if exceeds_norm(days=days, max_days=limits[(kind, setting)]):
+            above[(kind, cycle)] += reports
     points = []
     for kind in KIND_ORDER:
         for cycle in cycles:
-            histogram: dict[int, int] = defaultdict(int)
-            above = 0
-            for (category_kind, _setting), max_days, histograms in zip(
-                categories, limits, by_category, strict=True
-            ):
-                if category_kind != kind or cycle not in histograms:
-                    continue
-                for days, reports in histograms[cycle].items():
-                    histogram[days] += reports
-                    if exceeds_norm(days=days, max_days=max_days):
-                        above += reports
+            histogram = histograms.get((kind, cycle), {})
             figures = sum(histogram.values())
             points.append(
                 TrendPoint(
                     reference_date=cycle,
                     kind=kind,
                     median_days=_median_of_histogram(histogram),
-                    percentage_above_norm=round(100 * above / figures, 1) if figures else None,
+                    percentage_above_norm=(
+                        round(100 * above[(kind, cycle)] / figures, 1) if figures else None
+                    ),
                     figures=figures,
                 )
             )

@@ -14,6 +14,8 @@ The rules kept here, for every way a figure comes in (API, CSV upload, web form)
 * Re-reporting a key corrects it; the value it replaces is kept as a ``WaitingTimeRevision``.
 * A series' *current* figure follows its newest peildatum: correcting an older peildatum leaves it
   alone, correcting the current one changes it.
+* The regional trend's counts follow in the same transaction: one report more at each new value,
+  one less at each value replaced (:mod:`providers.services.trend_counts`).
 
 Speed: a submission is resolved with a handful of queries whatever its size, and stored with
 set-based statements (PostgreSQL: ``COPY`` into a temporary staging table, then ``INSERT … ON
@@ -23,6 +25,7 @@ CONFLICT`` / ``UPDATE … FROM``; other databases: ORM bulk operations in chunks
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -50,6 +53,7 @@ from providers.models import (
     WaitingTimeSeries,
 )
 from providers.permissions import location_list_for_reporting
+from providers.services.trend_counts import TrendKey, region_trend_counts_apply
 
 # Chunk size for ``IN (...)`` lookups and bulk writes (well inside SQLite's variable limit).
 CHUNK_SIZE = 500
@@ -582,9 +586,13 @@ def waiting_time_reports_record(
         current_dates = _series_for(subjects)
         if progress is not None:
             progress(0.6)
+        before = _stored_days(resolved)
         store = _store_postgresql if connection.vendor == "postgresql" else _store_orm
         result = store(resolved=resolved, source=source, reported_by=actor.label)
         _current_figures_refresh(resolved=resolved, current_dates=current_dates)
+        region_trend_counts_apply(
+            changes=_trend_changes(resolved=resolved, subjects=subjects, before=before)
+        )
         result.rows = resolved
         audit_record(
             actor=actor,
@@ -672,6 +680,58 @@ def _series_for(subjects: list[Subject]) -> dict[int, date | None]:
     for subject in subjects:
         subject.series_id = series_ids[subject.series_key]
     return current
+
+
+def _stored_days(resolved: list[ResolvedWaitingTimeRow]) -> dict[tuple[int, date], int | None]:
+    """The days already stored for the submission's (series, peildatum) keys, if any."""
+    keys = {(row.subject.series_id, row.reference_date) for row in resolved}
+    dates = sorted({day for _series, day in keys})
+    stored: dict[tuple[int, date], int | None] = {}
+    for chunk in _chunks(sorted({series for series, _day in keys})):
+        for series_id, reference_date, days in WaitingTimeReport.objects.filter(
+            series_id__in=chunk, reference_date__in=dates
+        ).values_list("series_id", "reference_date", "days"):
+            if (series_id, reference_date) in keys:
+                stored[(series_id, reference_date)] = days
+    return stored
+
+
+def _trend_changes(
+    *,
+    resolved: list[ResolvedWaitingTimeRow],
+    subjects: list[Subject],
+    before: dict[tuple[int, date], int | None],
+) -> Counter[TrendKey]:
+    """What the submission changes in the regional trend's counts: one report more at each new
+    value, one less at each value it replaced (only numbers of active locations count)."""
+    region_of = dict(
+        Location.objects.filter(
+            pk__in={subject.location_id for subject in subjects}, is_active=True
+        ).values_list("pk", "provider__region_id")
+    )
+    setting_of = dict(
+        Treatment.objects.filter(
+            pk__in={s.treatment_id for s in subjects if s.treatment_id is not None}
+        ).values_list("pk", "setting")
+    )
+    changes: Counter[TrendKey] = Counter()
+    for row in resolved:
+        subject = row.subject
+        region_id = region_of.get(subject.location_id)
+        if region_id is None:
+            continue
+        group = (
+            region_id,
+            row.reference_date,
+            subject.kind,
+            "" if subject.treatment_id is None else setting_of[subject.treatment_id],
+        )
+        previous = before.get((subject.series_id, row.reference_date))
+        if previous is not None:
+            changes[(*group, previous)] -= 1
+        if row.days is not None:
+            changes[(*group, row.days)] += 1
+    return changes
 
 
 def _current_figures_refresh(

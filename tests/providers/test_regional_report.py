@@ -27,6 +27,7 @@ from providers.selectors.reports import (
     _median_of_histogram,
     regional_report,
 )
+from providers.services.trend_counts import region_trend_counts_rebuild
 from tests.providers.factories import LocationFactory, ProviderFactory, RegionFactory
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +86,7 @@ def add_series(
         )
         for day, value in history
     )
+    region_trend_counts_rebuild(region_ids=[location.provider.region_id])
     return series
 
 
