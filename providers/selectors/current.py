@@ -1,10 +1,11 @@
 """The current waiting times: one figure per series (location × specialism/treatment × kind).
 
 The public search (API and page) reads only the denormalised current figure of every series
-(``WaitingTimeSeries.current_*``), never the report history: one row per series, and each location
-read once. SQL narrows the series (subject, kind, region, provider kind, active locations and
-a latitude/longitude box around the postcode); Python then computes the exact great-circle
-distances, the norms and the order over that small set.
+(``WaitingTimeSeries.current_*``), never the report history: one row per series. The database
+narrows the series (subject, kind, region, provider kind, active locations, a latitude/longitude
+box around the postcode, then the exact great-circle distance), orders them, counts them and cuts
+out the page asked for; Python builds only that page's rows (norms, staleness). A search for a
+large specialism matches thousands of series at national scale, of which a page shows 50.
 
 Rules (DESIGN §3.1): the norm of a series is the one of its kind (for treatments, of the
 treatment's setting); a wait *exceeds the norm* above the norm's maximum; a figure older than 28
@@ -14,19 +15,20 @@ days is *stale*: returned and flagged, never dropped.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from operator import itemgetter
-from typing import Literal
+from typing import Literal, overload
 
-from django.db.models import FloatField, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import Case, Count, F, FloatField, Q, QuerySet, Value, When, Window
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import ASin, Cast, Coalesce, Cos, Least, Power, Radians, Sin, Sqrt
 from django.utils import timezone
 
 from providers import rules
 from providers.geo import EARTH_RADIUS_KM, distance_km, postcode_point
-from providers.models import Location, Norm, ProviderKind, WaitingTimeKind, WaitingTimeSeries
+from providers.models import Norm, ProviderKind, WaitingTimeKind, WaitingTimeSeries
 
 Ordering = Literal["days", "distance"]
 ORDERINGS: tuple[Ordering, ...] = ("days", "distance")
@@ -144,67 +146,6 @@ def _norms() -> dict[tuple[str, str], tuple[int, int]]:
     }
 
 
-_LOCATION_COLUMNS = (
-    "id",
-    "code",
-    "name",
-    "city",
-    "postcode",
-    "lat",
-    "lon",
-    "accepted_urgency_classes",
-    "provider__agb_code",
-    "provider__name",
-    "provider__kind",
-    "provider__region__code",
-)
-_SERIES_COLUMNS = (
-    "location_id",
-    "specialism__code",
-    "specialism__name",
-    "treatment__code",
-    "treatment__name",
-    "treatment__setting",
-    "kind",
-    "current_days",
-    "current_insufficient_observations",
-    "current_reference_date",
-)
-
-
-def _location_summaries(locations: QuerySet[Location]) -> dict[int, LocationSummary]:
-    # Floats straight from the database: no Decimal per row (distances are floats anyway).
-    rows = locations.annotate(
-        lat=Cast("latitude", FloatField()), lon=Cast("longitude", FloatField())
-    ).values_list(*_LOCATION_COLUMNS)
-    return {
-        pk: LocationSummary(
-            code,
-            name,
-            city,
-            postcode,
-            latitude,
-            longitude,
-            tuple(accepted_classes or ()),
-            ProviderSummary(agb_code, provider_name, provider_kind, region),
-        )
-        for (
-            pk,
-            code,
-            name,
-            city,
-            postcode,
-            latitude,
-            longitude,
-            accepted_classes,
-            agb_code,
-            provider_name,
-            provider_kind,
-            region,
-        ) in rows
-    }
-
-
 def waiting_time_current_list(
     *,
     specialism_code: str | None = None,
@@ -216,7 +157,7 @@ def waiting_time_current_list(
     provider_kind: str | None = None,
     ordering: Ordering = "days",
     today: date | None = None,
-) -> list[CurrentWaitingTime]:
+) -> CurrentWaitingTimes:
     """The current figure of every series that has one, at active locations, narrowed by the
     filters; for a treatment series the specialism is the treatment's.
 
@@ -226,6 +167,7 @@ def waiting_time_current_list(
     ties by distance, then location code. Ordering ``distance``: nearest first, ties by wait, then
     location code. Stale figures are included and flagged.
 
+    The result is a lazy sequence: ``count()``/``len()`` and each slice are one query.
     A malformed postcode raises ``django.core.exceptions.ValidationError``, an unknown one
     :class:`UnknownPostcode`; a distance filter or order without a postcode is a ``ValueError``.
     """
@@ -252,78 +194,158 @@ def waiting_time_current_list(
         )
         location_filters["latitude__range"] = (lat_min, lat_max)
         location_filters["longitude__range"] = (lon_min, lon_max)
-    locations = Location.objects.filter(**location_filters)
-    series_filters: dict[str, object] = {
-        "current_reference_date__isnull": False,
-        "specialism__is_active": True,
-        "location__in": locations,
-    }
-    if specialism_code:
-        series_filters["specialism__code"] = specialism_code
-    if treatment_code:
-        series_filters["treatment__code"] = treatment_code
-    if kind:
-        series_filters["kind"] = kind
-    rows = list(
-        WaitingTimeSeries.objects.filter(Q(treatment__isnull=True) | Q(treatment__is_active=True))
-        .filter(**series_filters)
-        .values_list(*_SERIES_COLUMNS)
+    series = WaitingTimeSeries.objects.filter(
+        Q(treatment__isnull=True) | Q(treatment__is_active=True),
+        current_reference_date__isnull=False,
+        specialism__is_active=True,
+        **{f"location__{name}": value for name, value in location_filters.items()},
     )
-    if not rows:
-        return []
+    if specialism_code:
+        series = series.filter(specialism__code=specialism_code)
+    if treatment_code:
+        series = series.filter(treatment__code=treatment_code)
+    if kind:
+        series = series.filter(kind=kind)
+    distance: Value | F = Value(None, output_field=FloatField())
+    if origin is not None:
+        series = series.alias(distance=_distance_expression(origin))
+        if max_distance_km is not None:
+            series = series.filter(distance__lte=max_distance_km)
+        distance = F("distance")
+    kind_position = Case(
+        *(When(kind=kind, then=Value(position)) for kind, position in _KIND_POSITION.items()),
+        default=Value(99),
+    )
+    no_number_last = [F("current_days").asc(nulls_last=True)]
+    tie_breaks = [
+        F("location__code").asc(),
+        kind_position.asc(),
+        F("specialism__code").asc(),
+        Coalesce(F("treatment__code"), Value("")).asc(),
+    ]
+    if ordering == "distance":
+        order = [distance.asc(), *no_number_last, *tie_breaks]
+    else:
+        order = [*no_number_last, *([distance.asc()] if origin is not None else []), *tie_breaks]
+    return CurrentWaitingTimes(
+        series.annotate(lat=Cast("location__latitude", FloatField()))
+        .annotate(lon=Cast("location__longitude", FloatField()))
+        .order_by(*order),
+        origin=origin,
+        today=today,
+    )
 
-    # Every location once: its summary, its distance, and its place in the order of distance,
-    # then code. Locations in the corners of the box, beyond the maximum distance, drop out.
-    if max_distance_km is None:
-        locations = locations.filter(pk__in={row[0] for row in rows})
-    summaries = _location_summaries(locations)
-    distances: dict[int, float | None] = {
-        pk: None if origin is None else distance_km(*origin, location.latitude, location.longitude)
-        for pk, location in summaries.items()
-    }
-    by_location: dict[int, tuple[LocationSummary, float | None, int]] = {}
-    for position, pk in enumerate(
-        sorted(summaries, key=lambda pk: (distances[pk] or 0.0, summaries[pk].code))
-    ):
-        distance = distances[pk]
-        if max_distance_km is None or distance <= max_distance_km:  # type: ignore[operator]
-            by_location[pk] = (summaries[pk], distance, position)
 
-    norms = _norms()
-    norm_of: dict[tuple[str, str | None], tuple[int | None, int | None]] = {}
-    stale_on: dict[date, bool] = {}
-    by_distance = ordering == "distance"
-    keyed: list[tuple[tuple, CurrentWaitingTime]] = []
-    for (
-        location_id,
-        specialism,
-        specialism_name,
-        treatment,
-        treatment_name,
-        treatment_setting,
-        series_kind,
-        days,
-        insufficient,
-        reference_date,
-    ) in rows:
-        found = by_location.get(location_id)
-        if found is None:
-            continue
-        location, distance, position = found
-        norm = norm_of.get((series_kind, treatment_setting))
-        if norm is None:
-            norm = norm_of[(series_kind, treatment_setting)] = norms.get(
-                rules.norm_key(kind=series_kind, treatment_setting=treatment_setting),
-                (None, None),
-            )
-        stale = stale_on.get(reference_date)
-        if stale is None:
-            stale = stale_on[reference_date] = rules.is_stale(
-                reference_date=reference_date, today=today
-            )
-        # Positional arguments, in the order of the fields: this runs for every series.
-        row = CurrentWaitingTime(
-            location,
+def _distance_expression(origin: tuple[float, float]) -> CombinedExpression:
+    """:func:`providers.geo.distance_km` from ``origin`` to the series' location, in SQL: the same
+    operations in the same order, so that the database and Python agree to the last bit (both
+    call the C library's functions) and a filter at exactly the maximum keeps what Python keeps."""
+    phi1 = math.radians(origin[0])
+    latitude = Cast("location__latitude", FloatField())
+    longitude = Cast("location__longitude", FloatField())
+    d_phi = Radians(latitude) - Value(phi1)
+    d_lambda = Radians(longitude - Value(origin[1]))
+    h = Power(Sin(d_phi / Value(2.0)), 2) + Value(math.cos(phi1)) * Cos(Radians(latitude)) * Power(
+        Sin(d_lambda / Value(2.0)), 2
+    )
+    return Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(Least(Value(1.0), h)))
+
+
+_ROW_COLUMNS = (
+    "location__code",
+    "location__name",
+    "location__city",
+    "location__postcode",
+    "lat",
+    "lon",
+    "location__accepted_urgency_classes",
+    "location__provider__agb_code",
+    "location__provider__name",
+    "location__provider__kind",
+    "location__provider__region__code",
+    "specialism__code",
+    "specialism__name",
+    "treatment__code",
+    "treatment__name",
+    "treatment__setting",
+    "kind",
+    "current_days",
+    "current_insufficient_observations",
+    "current_reference_date",
+)
+
+
+class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
+    """The search's results, counted and cut into pages by the database: a page builds only its
+    own rows (Django's ``Paginator`` and DRF's pagination take any sequence with ``count()``).
+
+    Every query also returns the total (``COUNT(*) OVER ()``), and counting fetches the first
+    :data:`FIRST_PAGE` rows with it: the usual request (count, then the first page) is one query.
+    """
+
+    FIRST_PAGE = 50
+
+    def __init__(self, rows: QuerySet, *, origin: tuple[float, float] | None, today: date) -> None:
+        self._rows = rows.annotate(total=Window(Count("pk"))).values_list(*_ROW_COLUMNS, "total")
+        self._origin = origin
+        self._today = today
+        self._count: int | None = None
+        self._first: list[tuple] = []
+
+    def count(self) -> int:  # type: ignore[override]
+        if self._count is None:
+            self._first = list(self._rows[: self.FIRST_PAGE])
+            self._count = self._first[0][-1] if self._first else 0
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[CurrentWaitingTime]:
+        return iter(self._build(self._rows))
+
+    @overload
+    def __getitem__(self, index: int) -> CurrentWaitingTime: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[CurrentWaitingTime]: ...
+
+    def __getitem__(self, index: int | slice) -> CurrentWaitingTime | list[CurrentWaitingTime]:
+        if isinstance(index, slice):
+            return self._build(self._raw(index))
+        found = self._build(self._raw(slice(index, index + 1)))
+        if not found:
+            raise IndexError(index)
+        return found[0]
+
+    def _raw(self, index: slice) -> Iterable[tuple]:
+        """The rows of a slice: from the first page when it holds them, else one query."""
+        if self._count is not None and index.step is None:
+            start = index.start or 0
+            stop = self._count if index.stop is None else index.stop
+            complete = len(self._first) == self._count
+            if start >= 0 and stop >= 0 and (stop <= len(self._first) or complete):
+                return self._first[start:stop]
+        return self._rows[index]
+
+    def _build(self, rows: Iterable[tuple]) -> list[CurrentWaitingTime]:
+        norms = _norms()
+        origin = self._origin
+        locations: dict[str, tuple[LocationSummary, float | None]] = {}
+        stale_on: dict[date, bool] = {}
+        result = []
+        for (
+            code,
+            name,
+            city,
+            postcode,
+            latitude,
+            longitude,
+            accepted_classes,
+            agb_code,
+            provider_name,
+            provider_kind,
+            region,
             specialism,
             specialism_name,
             treatment,
@@ -333,27 +355,48 @@ def waiting_time_current_list(
             days,
             insufficient,
             reference_date,
-            norm[0],
-            norm[1],
-            rules.exceeds_norm(days=days, max_days=norm[1]),
-            stale,
-            distance,
-        )
-        kind_position = _KIND_POSITION.get(series_kind, 99)
-        if by_distance:
-            # Distance first; equally far: shorter wait, then location code (its position).
-            key: tuple = (
-                distance,
-                days is None,
-                days or 0,
-                position,
-                kind_position,
-                specialism,
-                treatment or "",
+            *_total,
+        ) in rows:
+            found = locations.get(code)
+            if found is None:
+                location = LocationSummary(
+                    code,
+                    name,
+                    city,
+                    postcode,
+                    latitude,
+                    longitude,
+                    tuple(accepted_classes or ()),
+                    ProviderSummary(agb_code, provider_name, provider_kind, region),
+                )
+                distance = None if origin is None else distance_km(*origin, latitude, longitude)
+                found = locations[code] = (location, distance)
+            norm = norms.get(
+                rules.norm_key(kind=series_kind, treatment_setting=treatment_setting),
+                (None, None),
             )
-        else:
-            # Shorter wait first, no number last; equal waits: nearer, then location code.
-            key = (days is None, days or 0, position, kind_position, specialism, treatment or "")
-        keyed.append((key, row))
-    keyed.sort(key=itemgetter(0))
-    return [row for _key, row in keyed]
+            stale = stale_on.get(reference_date)
+            if stale is None:
+                stale = stale_on[reference_date] = rules.is_stale(
+                    reference_date=reference_date, today=self._today
+                )
+            result.append(
+                CurrentWaitingTime(
+                    found[0],
+                    specialism,
+                    specialism_name,
+                    treatment,
+                    treatment_name,
+                    treatment_setting,
+                    series_kind,
+                    days,
+                    insufficient,
+                    reference_date,
+                    norm[0],
+                    norm[1],
+                    rules.exceeds_norm(days=days, max_days=norm[1]),
+                    stale,
+                    found[1],
+                )
+            )
+        return result

@@ -69,7 +69,7 @@ def series(location, specialism, days=20, **kwargs):
 
 def search(**kwargs):
     kwargs.setdefault("today", TODAY)
-    return waiting_time_current_list(**kwargs)
+    return list(waiting_time_current_list(**kwargs))
 
 
 def codes(rows) -> list[str]:
@@ -332,9 +332,37 @@ def test_query_count_does_not_grow_with_the_results(origin, orthopedics, django_
         series(location_at(origin, km), orthopedics)
         series(location_at(origin, km + 0.5), orthopedics, kind=WaitingTimeKind.DIAGNOSTICS)
 
-    # The postcode's point, the nearby locations (with their providers), their series, the norms.
-    with django_assert_num_queries(4):
+    # The postcode's point, the series with their locations and providers, the norms.
+    with django_assert_num_queries(3):
         rows = search(specialism_code="0305", postcode=POSTCODE, max_distance_km=19.7)
 
     assert len(rows) == 2 * 19  # first visits at 1..19 km, diagnostics at 1.5..19.5 km
     assert all(row.distance_km <= 19.7 for row in rows)
+
+
+def test_a_page_is_counted_and_cut_by_the_database(origin, orthopedics, django_assert_num_queries):
+    for km in range(1, 30):
+        series(location_at(origin, km), orthopedics, days=100 - km)
+    everything = search(specialism_code="0305", postcode=POSTCODE, max_distance_km=19.7)
+    results = waiting_time_current_list(
+        specialism_code="0305", postcode=POSTCODE, max_distance_km=19.7, today=TODAY
+    )
+
+    # The postcode was read when the search was made. Counting fetches the first page with the
+    # total (one query); a slice of it costs only the norms; a later page is one query more.
+    with django_assert_num_queries(1):
+        assert results.count() == len(results) == 19
+    with django_assert_num_queries(1):
+        page = results[5:10]
+    results.FIRST_PAGE = 4
+    results._count = None
+    with django_assert_num_queries(1):
+        assert results.count() == 19
+    with django_assert_num_queries(2):
+        assert [row.days for row in results[4:6]] == [85, 86]
+
+    assert [row.location.code for row in page] == codes(everything[5:10])
+    assert [row.days for row in page] == [100 - km for km in range(14, 9, -1)]
+    assert results[18].days == 99
+    with pytest.raises(IndexError):
+        results[19]
