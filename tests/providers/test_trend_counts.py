@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, timedelta
+from io import StringIO
 
 import pytest
 from django.conf import settings
@@ -191,3 +192,17 @@ def test_the_admin_recounts_the_regions_of_a_location_it_changes(
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert summary() == Counter()
     assert summary() == direct_count()
+
+
+def test_the_command_rebuilds_the_summary_and_refuses_unknown_regions(world) -> None:
+    from django.core.management import CommandError, call_command
+
+    region_a, _b, planner, first, *_ = world
+    record([row(first, 2, days=30)], planner)
+    RegionTrendCount.objects.all().delete()
+
+    call_command("rebuild_trend_counts", region_a.code, stdout=StringIO())
+
+    assert summary() == direct_count()
+    with pytest.raises(CommandError, match="NOPE"):
+        call_command("rebuild_trend_counts", "NOPE", stdout=StringIO())
