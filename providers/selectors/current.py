@@ -21,14 +21,22 @@ from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Literal, overload
 
-from django.db.models import Case, Count, F, FloatField, Q, QuerySet, Value, When, Window
-from django.db.models.expressions import CombinedExpression
-from django.db.models.functions import ASin, Cast, Coalesce, Cos, Least, Power, Radians, Sin, Sqrt
+from django.db import connection, models
+from django.db.models import FloatField, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from providers import rules
 from providers.geo import EARTH_RADIUS_KM, distance_km, postcode_point
-from providers.models import Norm, ProviderKind, WaitingTimeKind, WaitingTimeSeries
+from providers.models import (
+    Location,
+    Norm,
+    ProviderKind,
+    Specialism,
+    Treatment,
+    WaitingTimeKind,
+    WaitingTimeSeries,
+)
 
 Ordering = Literal["days", "distance"]
 ORDERINGS: tuple[Ordering, ...] = ("days", "distance")
@@ -194,147 +202,62 @@ def waiting_time_current_list(
         )
         location_filters["latitude__range"] = (lat_min, lat_max)
         location_filters["longitude__range"] = (lon_min, lon_max)
-    series = WaitingTimeSeries.objects.filter(
-        Q(treatment__isnull=True) | Q(treatment__is_active=True),
-        current_reference_date__isnull=False,
-        specialism__is_active=True,
-        **{f"location__{name}": value for name, value in location_filters.items()},
-    )
-    if specialism_code:
-        series = series.filter(specialism__code=specialism_code)
-    if treatment_code:
-        series = series.filter(treatment__code=treatment_code)
-    if kind:
-        series = series.filter(kind=kind)
-    distance: Value | F = Value(None, output_field=FloatField())
-    if origin is not None:
-        series = series.alias(distance=_distance_expression(origin))
-        if max_distance_km is not None:
-            series = series.filter(distance__lte=max_distance_km)
-        distance = F("distance")
-    kind_position = Case(
-        *(When(kind=kind, then=Value(position)) for kind, position in _KIND_POSITION.items()),
-        default=Value(99),
-    )
-    no_number_last = [F("current_days").asc(nulls_last=True)]
-    tie_breaks = [
-        F("location__code").asc(),
-        kind_position.asc(),
-        F("specialism__code").asc(),
-        Coalesce(F("treatment__code"), Value("")).asc(),
-    ]
-    if ordering == "distance":
-        order = [distance.asc(), *no_number_last, *tie_breaks]
-    else:
-        order = [*no_number_last, *([distance.asc()] if origin is not None else []), *tie_breaks]
+
+    # Every candidate location once: its summary, its exact distance, and its place in the order
+    # of distance, then code. Locations in the corners of the box, beyond the maximum, drop out.
+    summaries = _location_summaries(Location.objects.filter(**location_filters))
+    places: list[_Place] = []
+    for pk, location in summaries.items():
+        distance = (
+            None if origin is None else distance_km(*origin, location.latitude, location.longitude)
+        )
+        if max_distance_km is None or (distance is not None and distance <= max_distance_km):
+            places.append(_Place(pk, location, distance))
+    places.sort(key=lambda place: (place.distance or 0.0, place.location.code))
     return CurrentWaitingTimes(
-        series.annotate(lat=Cast("location__latitude", FloatField()))
-        .annotate(lon=Cast("location__longitude", FloatField()))
-        .order_by(*order),
-        origin=origin,
+        places=places,
+        specialism_code=specialism_code,
+        treatment_code=treatment_code,
+        kind=kind,
+        by_distance=ordering == "distance",
         today=today,
     )
 
 
-def _distance_expression(origin: tuple[float, float]) -> CombinedExpression:
-    """:func:`providers.geo.distance_km` from ``origin`` to the series' location, in SQL: the same
-    operations in the same order, so that the database and Python agree to the last bit (both
-    call the C library's functions) and a filter at exactly the maximum keeps what Python keeps."""
-    phi1 = math.radians(origin[0])
-    latitude = Cast("location__latitude", FloatField())
-    longitude = Cast("location__longitude", FloatField())
-    d_phi = Radians(latitude) - Value(phi1)
-    d_lambda = Radians(longitude - Value(origin[1]))
-    h = Power(Sin(d_phi / Value(2.0)), 2) + Value(math.cos(phi1)) * Cos(Radians(latitude)) * Power(
-        Sin(d_lambda / Value(2.0)), 2
-    )
-    return Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(Least(Value(1.0), h)))
-
-
-_ROW_COLUMNS = (
-    "location__code",
-    "location__name",
-    "location__city",
-    "location__postcode",
+_LOCATION_COLUMNS = (
+    "id",
+    "code",
+    "name",
+    "city",
+    "postcode",
     "lat",
     "lon",
-    "location__accepted_urgency_classes",
-    "location__provider__agb_code",
-    "location__provider__name",
-    "location__provider__kind",
-    "location__provider__region__code",
-    "specialism__code",
-    "specialism__name",
-    "treatment__code",
-    "treatment__name",
-    "treatment__setting",
-    "kind",
-    "current_days",
-    "current_insufficient_observations",
-    "current_reference_date",
+    "accepted_urgency_classes",
+    "provider__agb_code",
+    "provider__name",
+    "provider__kind",
+    "provider__region__code",
 )
 
 
-class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
-    """The search's results, counted and cut into pages by the database: a page builds only its
-    own rows (Django's ``Paginator`` and DRF's pagination take any sequence with ``count()``).
-
-    Every query also returns the total (``COUNT(*) OVER ()``), and counting fetches the first
-    :data:`FIRST_PAGE` rows with it: the usual request (count, then the first page) is one query.
-    """
-
-    FIRST_PAGE = 50
-
-    def __init__(self, rows: QuerySet, *, origin: tuple[float, float] | None, today: date) -> None:
-        self._rows = rows.annotate(total=Window(Count("pk"))).values_list(*_ROW_COLUMNS, "total")
-        self._origin = origin
-        self._today = today
-        self._count: int | None = None
-        self._first: list[tuple] = []
-
-    def count(self) -> int:  # type: ignore[override]
-        if self._count is None:
-            self._first = list(self._rows[: self.FIRST_PAGE])
-            self._count = self._first[0][-1] if self._first else 0
-        return self._count
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __iter__(self) -> Iterator[CurrentWaitingTime]:
-        return iter(self._build(self._rows))
-
-    @overload
-    def __getitem__(self, index: int) -> CurrentWaitingTime: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[CurrentWaitingTime]: ...
-
-    def __getitem__(self, index: int | slice) -> CurrentWaitingTime | list[CurrentWaitingTime]:
-        if isinstance(index, slice):
-            return self._build(self._raw(index))
-        found = self._build(self._raw(slice(index, index + 1)))
-        if not found:
-            raise IndexError(index)
-        return found[0]
-
-    def _raw(self, index: slice) -> Iterable[tuple]:
-        """The rows of a slice: from the first page when it holds them, else one query."""
-        if self._count is not None and index.step is None:
-            start = index.start or 0
-            stop = self._count if index.stop is None else index.stop
-            complete = len(self._first) == self._count
-            if start >= 0 and stop >= 0 and (stop <= len(self._first) or complete):
-                return self._first[start:stop]
-        return self._rows[index]
-
-    def _build(self, rows: Iterable[tuple]) -> list[CurrentWaitingTime]:
-        norms = _norms()
-        origin = self._origin
-        locations: dict[str, tuple[LocationSummary, float | None]] = {}
-        stale_on: dict[date, bool] = {}
-        result = []
+def _location_summaries(locations: QuerySet[Location]) -> dict[int, LocationSummary]:
+    # Floats straight from the database: no Decimal per row (distances are floats anyway).
+    rows = locations.annotate(
+        lat=Cast("latitude", FloatField()), lon=Cast("longitude", FloatField())
+    ).values_list(*_LOCATION_COLUMNS)
+    return {
+        pk: LocationSummary(
+            code,
+            name,
+            city,
+            postcode,
+            latitude,
+            longitude,
+            tuple(accepted_classes or ()),
+            ProviderSummary(agb_code, provider_name, provider_kind, region),
+        )
         for (
+            pk,
             code,
             name,
             city,
@@ -346,6 +269,151 @@ class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
             provider_name,
             provider_kind,
             region,
+        ) in rows
+    }
+
+
+@dataclass(slots=True)
+class _Place:
+    pk: int
+    location: LocationSummary
+    distance: float | None
+
+
+def _table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
+    """The search's results, counted, ordered and cut into pages by the database: a page builds
+    only its own rows (Django's ``Paginator`` and DRF's pagination take any sequence with
+    ``count()``).
+
+    The candidate locations, with their exact distances and their place in the order of distance,
+    are known in Python (a few hundred at most); they go into the query as a ``VALUES`` list
+    joined to the series, so the database orders the series by plain numbers. Every query also
+    returns the total (``COUNT(*) OVER ()``), and counting fetches the first :data:`FIRST_PAGE`
+    rows with it: the usual request (count, then the first page) is one query.
+    """
+
+    FIRST_PAGE = 50
+
+    def __init__(
+        self,
+        *,
+        places: list[_Place],
+        specialism_code: str | None,
+        treatment_code: str | None,
+        kind: str | None,
+        by_distance: bool,
+        today: date,
+    ) -> None:
+        self._places = places
+        self._today = today
+        self._count: int | None = None
+        self._first: list[tuple] = []
+        conditions = [
+            "s.current_reference_date IS NOT NULL",
+            "sp.is_active",
+            "(s.treatment_id IS NULL OR t.is_active)",
+        ]
+        self._params: list[int | float | str] = []
+        for place in places:
+            self._params += [place.pk, len(self._params) // 3, place.distance or 0.0]
+        for column, value in (
+            ("sp.code", specialism_code),
+            ("t.code", treatment_code),
+            ("s.kind", kind),
+        ):
+            if value:
+                conditions.append(f"{column} = %s")
+                self._params.append(value)
+        kind_position = " ".join(
+            f"WHEN '{kind}' THEN {position}" for kind, position in _KIND_POSITION.items()
+        )
+        no_number_last = "s.current_days IS NULL, s.current_days"
+        tie_breaks = f"CASE s.kind {kind_position} ELSE 99 END, sp.code, COALESCE(t.code, '')"
+        if by_distance:
+            order = f"near.column3, {no_number_last}, near.column2, {tie_breaks}"
+        else:
+            order = f"{no_number_last}, near.column2, {tie_breaks}"
+        values = ", ".join(["(%s, %s, %s)"] * len(places))
+        # (Only our own table names and fixed SQL are interpolated; values are parameters.)
+        self._sql = (
+            "SELECT s.location_id, sp.code, sp.name, t.code, t.name, t.setting, s.kind, "  # noqa: S608
+            "s.current_days, s.current_insufficient_observations, s.current_reference_date, "
+            f"COUNT(*) OVER () FROM {_table(WaitingTimeSeries)} s "
+            f"JOIN (VALUES {values}) AS near ON near.column1 = s.location_id "
+            f"JOIN {_table(Specialism)} sp ON sp.id = s.specialism_id "
+            f"LEFT JOIN {_table(Treatment)} t ON t.id = s.treatment_id "
+            f"WHERE {' AND '.join(conditions)} ORDER BY {order}"
+        )
+
+    def _fetch(self, *, offset: int, limit: int | None) -> list[tuple]:
+        if not self._places or (limit is not None and limit <= 0):
+            return []
+        sql, params = self._sql, list[int | float | str](self._params)
+        if limit is not None:
+            sql += " LIMIT %s"
+            params.append(limit)
+        elif offset:
+            sql += " LIMIT -1" if connection.vendor == "sqlite" else " LIMIT ALL"
+        if offset:
+            sql += " OFFSET %s"
+            params.append(offset)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def count(self) -> int:  # type: ignore[override]
+        if self._count is None:
+            self._first = self._fetch(offset=0, limit=self.FIRST_PAGE)
+            self._count = self._first[0][-1] if self._first else 0
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[CurrentWaitingTime]:
+        return iter(self._build(self._slice(0, None)))
+
+    @overload
+    def __getitem__(self, index: int) -> CurrentWaitingTime: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[CurrentWaitingTime]: ...
+
+    def __getitem__(self, index: int | slice) -> CurrentWaitingTime | list[CurrentWaitingTime]:
+        if isinstance(index, slice):
+            start, stop, step = index.start or 0, index.stop, index.step
+            if start < 0 or (stop is not None and stop < 0) or step not in (None, 1):
+                return list(self)[index]
+            return self._build(self._slice(start, stop))
+        if index < 0:
+            return list(self)[index]
+        found = self._build(self._slice(index, index + 1))
+        if not found:
+            raise IndexError(index)
+        return found[0]
+
+    def _slice(self, start: int, stop: int | None) -> list[tuple]:
+        """The rows from ``start`` to ``stop``: from the first page when it holds them."""
+        if self._count is not None:
+            complete = len(self._first) == self._count
+            if complete or (stop is not None and stop <= len(self._first)):
+                return self._first[start:stop]
+        rows = self._fetch(offset=start, limit=None if stop is None else stop - start)
+        if start == 0 and stop is None:  # everything: now counted too
+            self._first, self._count = rows, len(rows)
+        return rows
+
+    def _build(self, rows: Iterable[tuple]) -> list[CurrentWaitingTime]:
+        norms = _norms()
+        places = {place.pk: place for place in self._places}
+        stale_on: dict[date, bool] = {}
+        result = []
+        for (
+            location_id,
             specialism,
             specialism_name,
             treatment,
@@ -355,26 +423,15 @@ class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
             days,
             insufficient,
             reference_date,
-            *_total,
+            _total,
         ) in rows:
-            found = locations.get(code)
-            if found is None:
-                location = LocationSummary(
-                    code,
-                    name,
-                    city,
-                    postcode,
-                    latitude,
-                    longitude,
-                    tuple(accepted_classes or ()),
-                    ProviderSummary(agb_code, provider_name, provider_kind, region),
-                )
-                distance = None if origin is None else distance_km(*origin, latitude, longitude)
-                found = locations[code] = (location, distance)
+            place = places[location_id]
             norm = norms.get(
                 rules.norm_key(kind=series_kind, treatment_setting=treatment_setting),
                 (None, None),
             )
+            if isinstance(reference_date, str):  # SQLite hands raw SQL dates back as text
+                reference_date = date.fromisoformat(reference_date)
             stale = stale_on.get(reference_date)
             if stale is None:
                 stale = stale_on[reference_date] = rules.is_stale(
@@ -382,7 +439,7 @@ class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
                 )
             result.append(
                 CurrentWaitingTime(
-                    found[0],
+                    place.location,
                     specialism,
                     specialism_name,
                     treatment,
@@ -390,13 +447,13 @@ class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
                     treatment_setting,
                     series_kind,
                     days,
-                    insufficient,
+                    bool(insufficient),
                     reference_date,
                     norm[0],
                     norm[1],
                     rules.exceeds_norm(days=days, max_days=norm[1]),
                     stale,
-                    found[1],
+                    place.distance,
                 )
             )
         return result

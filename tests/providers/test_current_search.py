@@ -332,8 +332,9 @@ def test_query_count_does_not_grow_with_the_results(origin, orthopedics, django_
         series(location_at(origin, km), orthopedics)
         series(location_at(origin, km + 0.5), orthopedics, kind=WaitingTimeKind.DIAGNOSTICS)
 
-    # The postcode's point, the series with their locations and providers, the norms.
-    with django_assert_num_queries(3):
+    # The postcode's point, the nearby locations (with their providers), the series (counted
+    # and the first page), the norms.
+    with django_assert_num_queries(4):
         rows = search(specialism_code="0305", postcode=POSTCODE, max_distance_km=19.7)
 
     assert len(rows) == 2 * 19  # first visits at 1..19 km, diagnostics at 1.5..19.5 km
