@@ -14,6 +14,7 @@ days is *stale*: returned and flagged, never dropped.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Literal, overload
 
 from django.db import connection, models
-from django.db.models import FloatField, QuerySet
+from django.db.models import FloatField, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -203,17 +204,24 @@ def waiting_time_current_list(
         location_filters["latitude__range"] = (lat_min, lat_max)
         location_filters["longitude__range"] = (lon_min, lon_max)
 
-    # Every candidate location once: its summary, its exact distance, and its place in the order
-    # of distance, then code. Locations in the corners of the box, beyond the maximum, drop out.
-    summaries = _location_summaries(Location.objects.filter(**location_filters))
+    # Every candidate location once: its exact distance and its place in the order of distance,
+    # then code. Locations in the corners of the box, beyond the maximum, drop out.
     places: list[_Place] = []
-    for pk, location in summaries.items():
-        distance = (
-            None if origin is None else distance_km(*origin, location.latitude, location.longitude)
+    for row in (
+        Location.objects.filter(**location_filters)
+        # Floats straight from the database (no Decimal per row), and the accepted urgency
+        # classes as text: only the locations on the page asked for are decoded.
+        .annotate(
+            lat=Cast("latitude", FloatField()),
+            lon=Cast("longitude", FloatField()),
+            classes=Cast("accepted_urgency_classes", TextField()),
         )
+        .values_list(*_LOCATION_COLUMNS)
+    ):
+        distance = None if origin is None else distance_km(*origin, row[5], row[6])
         if max_distance_km is None or (distance is not None and distance <= max_distance_km):
-            places.append(_Place(pk, location, distance))
-    places.sort(key=lambda place: (place.distance or 0.0, place.location.code))
+            places.append(_Place(row[0], row[1], distance, row))
+    places.sort(key=lambda place: (place.distance or 0.0, place.code))
     return CurrentWaitingTimes(
         places=places,
         specialism_code=specialism_code,
@@ -232,7 +240,7 @@ _LOCATION_COLUMNS = (
     "postcode",
     "lat",
     "lon",
-    "accepted_urgency_classes",
+    "classes",
     "provider__agb_code",
     "provider__name",
     "provider__kind",
@@ -240,44 +248,32 @@ _LOCATION_COLUMNS = (
 )
 
 
-def _location_summaries(locations: QuerySet[Location]) -> dict[int, LocationSummary]:
-    # Floats straight from the database: no Decimal per row (distances are floats anyway).
-    rows = locations.annotate(
-        lat=Cast("latitude", FloatField()), lon=Cast("longitude", FloatField())
-    ).values_list(*_LOCATION_COLUMNS)
-    return {
-        pk: LocationSummary(
-            code,
-            name,
-            city,
-            postcode,
-            latitude,
-            longitude,
-            tuple(accepted_classes or ()),
-            ProviderSummary(agb_code, provider_name, provider_kind, region),
-        )
-        for (
-            pk,
-            code,
-            name,
-            city,
-            postcode,
-            latitude,
-            longitude,
-            accepted_classes,
-            agb_code,
-            provider_name,
-            provider_kind,
-            region,
-        ) in rows
-    }
-
-
 @dataclass(slots=True)
 class _Place:
+    """A candidate location: its id, code, distance and its row of ``_LOCATION_COLUMNS``."""
+
     pk: int
-    location: LocationSummary
+    code: str
     distance: float | None
+    row: tuple
+    summary: LocationSummary | None = None
+
+    def location(self) -> LocationSummary:
+        if self.summary is None:
+            _pk, code, name, city, postcode, lat, lon, classes, agb, provider, kind, region = (
+                self.row
+            )
+            self.summary = LocationSummary(
+                code,
+                name,
+                city,
+                postcode,
+                lat,
+                lon,
+                tuple(json.loads(classes) if classes else ()),
+                ProviderSummary(agb, provider, kind, region),
+            )
+        return self.summary
 
 
 def _table(model: type[models.Model]) -> str:
@@ -318,8 +314,6 @@ class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
             "(s.treatment_id IS NULL OR t.is_active)",
         ]
         self._params: list[int | float | str] = []
-        for place in places:
-            self._params += [place.pk, len(self._params) // 3, place.distance or 0.0]
         for column, value in (
             ("sp.code", specialism_code),
             ("t.code", treatment_code),
@@ -337,8 +331,14 @@ class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
             order = f"near.column3, {no_number_last}, near.column2, {tie_breaks}"
         else:
             order = f"{no_number_last}, near.column2, {tie_breaks}"
-        values = ", ".join(["(%s, %s, %s)"] * len(places))
-        # (Only our own table names and fixed SQL are interpolated; values are parameters.)
+        # The candidates as literal numbers (ids, positions and floats that we computed; their
+        # repr reads back as the same double): hundreds of parameters would cost more to bind.
+        values = ", ".join(
+            f"({int(place.pk)}, {position}, {float(place.distance or 0.0)!r})"
+            for position, place in enumerate(places)
+        )
+        # (Only our own table names, fixed SQL and those numbers are interpolated; the codes
+        # asked for are parameters.)
         self._sql = (
             "SELECT s.location_id, sp.code, sp.name, t.code, t.name, t.setting, s.kind, "  # noqa: S608
             "s.current_days, s.current_insufficient_observations, s.current_reference_date, "
@@ -439,7 +439,7 @@ class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
                 )
             result.append(
                 CurrentWaitingTime(
-                    place.location,
+                    place.location(),
                     specialism,
                     specialism_name,
                     treatment,
