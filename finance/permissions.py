@@ -1,13 +1,23 @@
-"""Who may see which contracts (DESIGN §5): an insurer's mediators and contract managers see the
-insurer's own contracts; a provider's planners and admins read their provider's own; nobody else
-sees any (a foreign contract is 404)."""
+"""Who may see and change which money (DESIGN §5).
+
+* Contracts: an insurer's mediators (matching prefers contracted providers), contract managers
+  and admins see the insurer's own contracts; a provider's planners and admins read their
+  provider's own.
+* Arrangements, with their production, claims and payments: the insurer's contract managers
+  (who also change them) and the provider's planners (read only).
+* Nobody else sees any; a foreign contract or arrangement is 404, exactly like a missing one.
+
+An insurer's API key acts as mediator and contract manager, a provider's as planner.
+"""
+
+from typing import Any
 
 from django.db.models import QuerySet
 
 from accounts.actors import Actor
 from accounts.models import Role
-from accounts.permissions import scope_to_organisation
-from finance.models import Contract
+from accounts.permissions import get_object_or_404_for, scope_to_organisation
+from finance.models import Arrangement, Contract
 
 CONTRACT_READ_ROLES = (
     Role.MEDIATOR,
@@ -17,6 +27,10 @@ CONTRACT_READ_ROLES = (
     Role.PROVIDER_ADMIN,
 )
 CONTRACT_WRITE_ROLES = (Role.CONTRACT_MANAGER,)
+ARRANGEMENT_READ_ROLES = (Role.CONTRACT_MANAGER, Role.PLANNER)
+ARRANGEMENT_WRITE_ROLES = (Role.CONTRACT_MANAGER,)
+# The finance pages: the insurer's contract managers and the provider's planners.
+FINANCE_PAGE_ROLES = ARRANGEMENT_READ_ROLES
 
 
 def contract_list_for(*, actor: Actor) -> QuerySet[Contract]:
@@ -28,3 +42,27 @@ def contract_list_for(*, actor: Actor) -> QuerySet[Contract]:
         insurer_field="insurer",
         provider_field="provider",
     )
+
+
+def contract_for(*, actor: Actor, pk: Any) -> Contract:
+    return get_object_or_404_for(contract_list_for(actor=actor), pk=pk)
+
+
+def arrangement_list_for(*, actor: Actor) -> QuerySet[Arrangement]:
+    if not actor.has_role(*ARRANGEMENT_READ_ROLES):
+        return Arrangement.objects.none()
+    return scope_to_organisation(
+        Arrangement.objects.select_related("contract__insurer", "contract__provider"),
+        actor=actor,
+        insurer_field="contract__insurer",
+        provider_field="contract__provider",
+    )
+
+
+def arrangement_for(*, actor: Actor, pk: Any) -> Arrangement:
+    return get_object_or_404_for(arrangement_list_for(actor=actor), pk=pk)
+
+
+def can_change_money(actor: Actor) -> bool:
+    """Contract managers of an insurer change contracts and arrangements; everyone else reads."""
+    return actor.is_insurer and actor.has_role(*ARRANGEMENT_WRITE_ROLES)
