@@ -1,0 +1,1 @@
+"""Writes of the plans app (``plans.services.plans``)."""
