@@ -1,3 +1,40 @@
 """REST endpoints of the mediation app (DESIGN §8)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from mediation import apis
+
+urlpatterns: list = [
+    path(
+        "mediation-requests/",
+        apis.MediationRequestCreateApi.as_view(),
+        name="api-mediation-requests",
+    ),
+    path(
+        "mediation-requests/<str:reference>/",
+        apis.MediationRequestDetailApi.as_view(),
+        name="api-mediation-request",
+    ),
+    path(
+        "mediation-requests/<str:reference>/offers/<int:pk>/accept/",
+        apis.OfferAcceptApi.as_view(),
+        name="api-mediation-request-offer-accept",
+    ),
+    path(
+        "mediation-requests/<str:reference>/offers/<int:pk>/decline/",
+        apis.OfferDeclineApi.as_view(),
+        name="api-mediation-request-offer-decline",
+    ),
+    path(
+        "mediation-requests/<str:reference>/withdraw/",
+        apis.MediationRequestWithdrawApi.as_view(),
+        name="api-mediation-request-withdraw",
+    ),
+    path("cases/", apis.CaseListApi.as_view(), name="api-cases"),
+    path("cases/<str:reference>/", apis.CaseDetailApi.as_view(), name="api-case"),
+    path("cases/<str:reference>/matches/", apis.CaseMatchesApi.as_view(), name="api-case-matches"),
+    path(
+        "cases/<str:reference>/offers/", apis.CaseOfferCreateApi.as_view(), name="api-case-offers"
+    ),
+    path("cases/<str:reference>/close/", apis.CaseCloseApi.as_view(), name="api-case-close"),
+]

@@ -1,0 +1,329 @@
+"""The mediation API (DESIGN §8).
+
+Patients (no account): ``POST /mediation-requests/`` (throttled, scope ``public_write``), then,
+with the secret from its answer in ``X-Access-Token``, their own request, accepting or declining
+an offer and withdrawing. A wrong token and an unknown reference are both 404.
+
+Insurers (mediators, and the insurer's API key acting as mediator): the own insurer's cases, their
+matches, offers and closing. Another insurer's case is 404, like a missing one; a role that may not
+work cases (a planner, a contract manager) is 403. Every read of a case is audited here, every
+change by the services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts.actors import actor_from_request
+from accounts.models import AuditAction
+from accounts.permissions import role_required
+from accounts.services import audit_record
+from mediation.models import Case, CaseStatus, Channel
+from mediation.selectors.cases import (
+    CASE_ROLES,
+    case_for,
+    case_for_access_token,
+    case_patient_offer_for,
+    case_queue_for,
+)
+from mediation.selectors.matching import case_matches
+from mediation.serializers import (
+    CaseCloseInputSerializer,
+    CaseDetailOutputSerializer,
+    CaseListOutputSerializer,
+    CaseOfferInputSerializer,
+    CaseOfferOutputSerializer,
+    MatchOutputSerializer,
+    MediationRequestCreatedSerializer,
+    MediationRequestInputSerializer,
+    MediationRequestOutputSerializer,
+    MediationRequestWithdrawInputSerializer,
+    OfferDeclineInputSerializer,
+    PatientOfferOutputSerializer,
+)
+from mediation.services.cases import case_close, case_create, case_withdraw
+from mediation.services.offers import offer_accept, offer_decline, offer_make
+
+ACCESS_TOKEN_HEADER = "X-Access-Token"  # noqa: S105 - a header name, not a secret
+ACCESS_TOKEN_PARAMETER = OpenApiParameter(
+    ACCESS_TOKEN_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The secret `access_token` from the answer to POST /api/v1/mediation-requests/",
+)
+REFERENCE_PARAMETER = OpenApiParameter(
+    "reference",
+    str,
+    OpenApiParameter.PATH,
+    description="Case reference, e.g. ZB-2026-000123",
+    pattern=r"^ZB-\d{4}-\d{6}$",
+)
+CASE_OBJECT_TYPE = "mediation.case"
+
+
+def _patient_case(request: Request, reference: str) -> Case:
+    return case_for_access_token(
+        reference=reference, token=request.headers.get(ACCESS_TOKEN_HEADER, "")
+    )
+
+
+class _PatientApi(APIView):
+    """Reached with the case's access token only; no staff credentials are needed."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "public"
+
+
+# --- Patients ------------------------------------------------------------------------------------
+class MediationRequestCreateApi(_PatientApi):
+    throttle_scope = "public_write"
+
+    @extend_schema(
+        operation_id="mediation_requests_create",
+        summary="Ask for mediation",
+        description=(
+            "A patient's mediation request (channel `api`). Urgency classes 1 and 2 are refused "
+            "with a message that sends the patient to the treating specialist, the GP or the "
+            "huisartsenpost; consent is required; the postcode must exist. The answer carries "
+            "the secret `access_token` (shown only here) for `X-Access-Token`. Throttled per "
+            "client (`THROTTLE_PUBLIC_WRITE_RATE`)."
+        ),
+        request=MediationRequestInputSerializer,
+        responses={status.HTTP_201_CREATED: MediationRequestCreatedSerializer},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = MediationRequestInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case, token = case_create(channel=Channel.API, **serializer.validated_data)
+        return Response(
+            MediationRequestCreatedSerializer(
+                {"reference": case.reference, "access_token": token, "status": case.status}
+            ).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class MediationRequestDetailApi(_PatientApi):
+    @extend_schema(
+        operation_id="mediation_requests_retrieve",
+        summary="The patient's own request and its offers",
+        parameters=[REFERENCE_PARAMETER, ACCESS_TOKEN_PARAMETER],
+        responses=MediationRequestOutputSerializer,
+        auth=[],
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        case = _patient_case(request, reference)
+        return Response(MediationRequestOutputSerializer(case).data)
+
+
+class OfferAcceptApi(_PatientApi):
+    @extend_schema(
+        operation_id="mediation_requests_offers_accept",
+        summary="Accept an offer",
+        description="The case's other open offers are withdrawn.",
+        parameters=[REFERENCE_PARAMETER, ACCESS_TOKEN_PARAMETER],
+        request=None,
+        responses=PatientOfferOutputSerializer,
+        auth=[],
+    )
+    def post(self, request: Request, reference: str, pk: int) -> Response:
+        case = _patient_case(request, reference)
+        offer = offer_accept(case=case, offer=case_patient_offer_for(case=case, pk=pk))
+        return Response(PatientOfferOutputSerializer(offer).data)
+
+
+class OfferDeclineApi(_PatientApi):
+    @extend_schema(
+        operation_id="mediation_requests_offers_decline",
+        summary="Decline an offer, saying why",
+        parameters=[REFERENCE_PARAMETER, ACCESS_TOKEN_PARAMETER],
+        request=OfferDeclineInputSerializer,
+        responses=PatientOfferOutputSerializer,
+        auth=[],
+    )
+    def post(self, request: Request, reference: str, pk: int) -> Response:
+        case = _patient_case(request, reference)
+        offer = case_patient_offer_for(case=case, pk=pk)
+        serializer = OfferDeclineInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        offer = offer_decline(case=case, offer=offer, reason=serializer.validated_data["reason"])
+        return Response(PatientOfferOutputSerializer(offer).data)
+
+
+class MediationRequestWithdrawApi(_PatientApi):
+    @extend_schema(
+        operation_id="mediation_requests_withdraw",
+        summary="Withdraw the request",
+        description="The case is closed with outcome `withdrawn`; open offers are withdrawn.",
+        parameters=[REFERENCE_PARAMETER, ACCESS_TOKEN_PARAMETER],
+        request=MediationRequestWithdrawInputSerializer,
+        responses=MediationRequestOutputSerializer,
+        auth=[],
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        case = _patient_case(request, reference)
+        serializer = MediationRequestWithdrawInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case = case_withdraw(case=case, reason=serializer.validated_data["reason"])
+        return Response(MediationRequestOutputSerializer(case).data)
+
+
+# --- Insurers ------------------------------------------------------------------------------------
+class CaseFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=CaseStatus.choices, required=False)
+    specialism = serializers.RegexField(r"^\d{4}$", required=False, help_text="Specialism code")
+    urgency_class = serializers.IntegerField(min_value=3, max_value=5, required=False)
+    overdue = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="Only (not) overdue cases"
+    )
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="cases_list",
+        summary="The own insurer's cases",
+        description="Overdue first (no first contact by its due date), then by due date, urgency "
+        "class and request date.",
+        parameters=[
+            OpenApiParameter("status", str, enum=list(CaseStatus.values)),
+            OpenApiParameter("specialism", str, description="Specialism code", pattern=r"^\d{4}$"),
+            OpenApiParameter("urgency_class", int, enum=[3, 4, 5]),
+            OpenApiParameter("overdue", OpenApiTypes.BOOL),
+        ],
+    )
+)
+class CaseListApi(generics.ListAPIView):
+    permission_classes = [role_required(*CASE_ROLES)]
+    serializer_class = CaseListOutputSerializer
+    filter_backends: list = []
+
+    def get_queryset(self) -> Any:
+        filters = CaseFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        return case_queue_for(
+            actor=actor_from_request(self.request),
+            today=timezone.localdate(),
+            statuses=[data["status"]] if data.get("status") else None,
+            specialism_code=data.get("specialism"),
+            urgency_class=data.get("urgency_class"),
+            overdue=data.get("overdue"),
+        )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().list(request, *args, **kwargs)
+        references = [row["reference"] for row in response.data["results"]]
+        if references:
+            audit_record(
+                actor=actor_from_request(request),
+                action=AuditAction.LIST,
+                object_type=CASE_OBJECT_TYPE,
+                request=request,
+                detail={"page": "api_cases", "references": references},
+            )
+        return response
+
+
+class _CaseApi(APIView):
+    permission_classes = [role_required(*CASE_ROLES)]
+
+    def case(self, request: Request, reference: str, *, page: str) -> Case:
+        actor = actor_from_request(request)
+        case = case_for(actor=actor, reference=reference)
+        audit_record(
+            actor=actor,
+            action=AuditAction.VIEW,
+            obj=case,
+            case_reference=case.reference,
+            request=request,
+            detail={"page": page},
+        )
+        return case
+
+
+class CaseDetailApi(_CaseApi):
+    @extend_schema(
+        operation_id="cases_retrieve",
+        summary="One case with its offers and timeline",
+        parameters=[REFERENCE_PARAMETER],
+        responses=CaseDetailOutputSerializer,
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        case = self.case(request, reference, page="api_case")
+        # Again through the queue, for its ``is_overdue``.
+        case = case_queue_for(actor=actor_from_request(request), today=timezone.localdate()).get(
+            pk=case.pk
+        )
+        return Response(CaseDetailOutputSerializer(case).data)
+
+
+class CaseMatchesApi(_CaseApi):
+    @extend_schema(
+        operation_id="cases_matches_list",
+        summary="Ranked matches of a case",
+        description=(
+            "Locations that can help the patient sooner, best first (contracted, days gained, "
+            "distance), each with its reasons. Empty for a case that is accepted or finished."
+        ),
+        parameters=[REFERENCE_PARAMETER],
+        responses=MatchOutputSerializer(many=True),
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        case = self.case(request, reference, page="api_matches")
+        if case.status not in (CaseStatus.SUBMITTED, CaseStatus.IN_PROGRESS, CaseStatus.OFFERED):
+            return Response([])
+        candidates = case_matches(case=case, today=timezone.localdate())
+        return Response(MatchOutputSerializer(candidates, many=True).data)
+
+
+class CaseOfferCreateApi(_CaseApi):
+    @extend_schema(
+        operation_id="cases_offers_create",
+        summary="Make an offer",
+        description=(
+            "Offer the patient a location with the expected wait there (`expected_days`), or "
+            "reserve one slot of one of its capacity offers (`capacity_offer`; the slot's week "
+            "then gives the expected date). The patient is told by email."
+        ),
+        parameters=[REFERENCE_PARAMETER],
+        request=CaseOfferInputSerializer,
+        responses={status.HTTP_201_CREATED: CaseOfferOutputSerializer},
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        actor = actor_from_request(request)
+        case = case_for(actor=actor, reference=reference)
+        serializer = CaseOfferInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        offer = offer_make(case=case, actor=actor, request=request, **serializer.validated_data)
+        return Response(CaseOfferOutputSerializer(offer).data, status=status.HTTP_201_CREATED)
+
+
+class CaseCloseApi(_CaseApi):
+    @extend_schema(
+        operation_id="cases_close",
+        summary="Close a case with an outcome",
+        parameters=[REFERENCE_PARAMETER],
+        request=CaseCloseInputSerializer,
+        responses=CaseListOutputSerializer,
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        actor = actor_from_request(request)
+        case = case_for(actor=actor, reference=reference)
+        serializer = CaseCloseInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case_close(case=case, actor=actor, request=request, **serializer.validated_data)
+        case = case_queue_for(actor=actor, today=timezone.localdate()).get(pk=case.pk)
+        return Response(CaseListOutputSerializer(case).data)

@@ -1,0 +1,365 @@
+"""Input and output shapes of the mediation API (DESIGN §8), one pair per endpoint.
+
+Inputs only check types and resolve natural codes (insurer UZOVI, specialism, treatment, location
+codes); every domain rule (urgency classes 1 and 2, consent, postcode, dates, distances, which
+transitions are allowed) is the services' (``mediation.services``), whose errors the API answers
+with 400 naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Organisation, OrganisationKind
+from mediation.models import (
+    CLOSE_OUTCOMES,
+    Case,
+    CaseEvent,
+    CaseOutcome,
+    CaseStatus,
+    Offer,
+)
+from mediation.selectors.cases import case_offer_list, case_timeline
+from providers.models import URGENCY_CLASSES, Location, WaitingTimeKind
+from providers.selectors import reference
+from providers.serializers import CodeRelatedField
+
+UNKNOWN = {
+    "insurer": _("Unknown health insurer."),
+    "specialism": _("Unknown specialism."),
+    "treatment": _("Unknown treatment."),
+    "current_location": _("Unknown location."),
+    "location": _("Unknown location."),
+}
+# Distances a patient may give (km); the services hold the rule, this only bounds the type.
+MAX_DISTANCE_KM_LIMIT = 1000
+
+
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A choice that may be unset (stored blank): answered as ``null``, never as ``""``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        return value or None
+
+
+def _code_field(name: str, queryset: Any, **kwargs: Any) -> CodeRelatedField:
+    return CodeRelatedField(
+        queryset=queryset,
+        error_messages={"does_not_exist": UNKNOWN[name], "invalid": UNKNOWN[name]},
+        **kwargs,
+    )
+
+
+# --- Public: mediation requests ------------------------------------------------------------------
+class MediationRequestInputSerializer(serializers.Serializer):
+    insurer = CodeRelatedField(
+        slug_field="uzovi",
+        queryset=Organisation.objects.filter(kind=OrganisationKind.INSURER),
+        help_text="UZOVI code of the patient's health insurer (see GET /api/v1/insurers/)",
+        error_messages={"does_not_exist": UNKNOWN["insurer"], "invalid": UNKNOWN["insurer"]},
+    )
+    policy_number = serializers.CharField(max_length=32, help_text="Policy (polis) number")
+    full_name = serializers.CharField(max_length=200)
+    birth_date = serializers.DateField()
+    email = serializers.EmailField(
+        required=False, allow_blank=True, default="", help_text="For the status link and updates"
+    )
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    postcode = serializers.CharField(max_length=16, help_text="Dutch postcode, e.g. 3511 AB")
+    specialism = _code_field(
+        "specialism",
+        reference.specialism_list(),
+        help_text="Specialism code (Vektis COD016, e.g. 0305)",
+    )
+    treatment = _code_field(
+        "treatment",
+        reference.treatment_list(),
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="Treatment code; with kind treatment",
+    )
+    kind = serializers.ChoiceField(choices=WaitingTimeKind.choices)
+    urgency_class = serializers.IntegerField(
+        min_value=min(URGENCY_CLASSES),
+        max_value=max(URGENCY_CLASSES),
+        help_text="FMS urgency class; mediation handles 3, 4 and 5 (1 and 2 are refused)",
+    )
+    current_location = _code_field(
+        "current_location",
+        Location.objects.filter(is_active=True),
+        help_text="Code of the location where the patient waits now",
+    )
+    waiting_since = serializers.DateField()
+    expected_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The appointment the patient already has, if any",
+    )
+    max_distance_km = serializers.IntegerField(min_value=0, max_value=MAX_DISTANCE_KM_LIMIT)
+    hospital_setting_required = serializers.BooleanField(required=False, default=False)
+    consent = serializers.BooleanField(
+        help_text="The patient consents to sharing their data with a new provider (required)"
+    )
+
+
+class MediationRequestCreatedSerializer(serializers.Serializer):
+    reference = serializers.CharField(help_text="Case reference, e.g. ZB-2026-000123")
+    access_token = serializers.CharField(
+        help_text="Secret for X-Access-Token; shown only in this answer"
+    )
+    status = serializers.ChoiceField(choices=CaseStatus.choices)
+
+
+class PatientOfferOutputSerializer(serializers.ModelSerializer):
+    location = serializers.CharField(source="location.code", help_text="Location code")
+    location_name = serializers.CharField(source="location.name")
+    city = serializers.CharField(source="location.city")
+    expected_days = serializers.IntegerField(
+        help_text="Expected wait at this location, in days from the offer"
+    )
+    distance_km = serializers.DecimalField(
+        max_digits=6, decimal_places=1, allow_null=True, help_text="Distance from the patient"
+    )
+
+    class Meta:
+        model = Offer
+        fields = [
+            "id",
+            "location",
+            "location_name",
+            "city",
+            "expected_days",
+            "expected_date",
+            "distance_km",
+            "status",
+            "expires_at",
+        ]
+        read_only_fields = fields
+
+
+class MediationRequestOutputSerializer(serializers.ModelSerializer):
+    outcome = BlankAsNullChoiceField(
+        choices=CaseOutcome.choices, help_text="Set when the request is finished"
+    )
+    offers = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = ["reference", "status", "outcome", "offers"]
+        read_only_fields = fields
+
+    @extend_schema_field(PatientOfferOutputSerializer(many=True))
+    def get_offers(self, case: Case) -> Any:
+        return PatientOfferOutputSerializer(case_offer_list(case=case), many=True).data
+
+
+class OfferDeclineInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000, allow_blank=True, required=False, default="", help_text="Why (optional)"
+    )
+
+
+class MediationRequestWithdrawInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000, allow_blank=True, required=False, default="", help_text="Why (optional)"
+    )
+
+
+# --- Staff: cases --------------------------------------------------------------------------------
+class CaseListOutputSerializer(serializers.ModelSerializer):
+    outcome = BlankAsNullChoiceField(
+        choices=CaseOutcome.choices, help_text="Set when the case is finished"
+    )
+    insurer = serializers.CharField(source="insurer.uzovi")
+    specialism = serializers.CharField(source="specialism.code")
+    treatment = serializers.CharField(source="treatment.code", allow_null=True, default=None)
+    current_location = serializers.CharField(source="current_location.code")
+    overdue = serializers.BooleanField(
+        source="is_overdue", help_text="Open, no first contact, and its due date has passed"
+    )
+    assigned_to = serializers.CharField(
+        source="assigned_to.username", allow_null=True, default=None
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "reference",
+            "status",
+            "outcome",
+            "channel",
+            "insurer",
+            "specialism",
+            "treatment",
+            "kind",
+            "urgency_class",
+            "current_location",
+            "submitted_at",
+            "first_contact_due",
+            "first_contact_at",
+            "overdue",
+            "assigned_to",
+        ]
+        read_only_fields = fields
+
+
+class CaseOfferOutputSerializer(serializers.ModelSerializer):
+    location = serializers.CharField(source="location.code")
+    location_name = serializers.CharField(source="location.name")
+    capacity_offer: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
+    made_by = serializers.CharField(source="made_by.username", allow_null=True, default=None)
+
+    class Meta:
+        model = Offer
+        fields = [
+            "id",
+            "location",
+            "location_name",
+            "capacity_offer",
+            "expected_days",
+            "expected_date",
+            "distance_km",
+            "days_gained",
+            "status",
+            "made_at",
+            "made_by",
+            "expires_at",
+            "responded_at",
+            "decline_reason",
+            "note",
+            "appointment_date",
+            "confirmed_at",
+        ]
+        read_only_fields = fields
+
+
+class CaseEventOutputSerializer(serializers.ModelSerializer):
+    by = serializers.CharField(source="actor_label")
+    from_status = BlankAsNullChoiceField(choices=CaseStatus.choices)
+    to_status = BlankAsNullChoiceField(choices=CaseStatus.choices)
+    offer: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = CaseEvent
+        fields = ["at", "by", "kind", "from_status", "to_status", "note", "offer"]
+        read_only_fields = fields
+
+
+class CaseDetailOutputSerializer(CaseListOutputSerializer):
+    offers = serializers.SerializerMethodField()
+    timeline = serializers.SerializerMethodField()
+
+    class Meta(CaseListOutputSerializer.Meta):
+        fields = [
+            *CaseListOutputSerializer.Meta.fields,
+            "policy_number",
+            "full_name",
+            "birth_date",
+            "email",
+            "phone",
+            "postcode",
+            "waiting_since",
+            "expected_date",
+            "max_distance_km",
+            "hospital_setting_required",
+            "consent_at",
+            "closed_at",
+            "completed_at",
+            "appointment_date",
+            "days_gained",
+            "anonymised_at",
+            "offers",
+            "timeline",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(CaseOfferOutputSerializer(many=True))
+    def get_offers(self, case: Case) -> Any:
+        return CaseOfferOutputSerializer(case_offer_list(case=case), many=True).data
+
+    @extend_schema_field(CaseEventOutputSerializer(many=True))
+    def get_timeline(self, case: Case) -> Any:
+        return CaseEventOutputSerializer(case_timeline(case=case), many=True).data
+
+
+class ReasonOutputSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="Stable code: days_gained, capacity_offer, published_wait, within_norm, "
+        "above_norm, norm_unknown, distance, data_age, contracted, not_contracted"
+    )
+    text = serializers.CharField(help_text="The reason in English")
+    params = serializers.DictField(help_text="The figures behind the reason")
+
+
+class MatchOutputSerializer(serializers.Serializer):
+    location = serializers.CharField(source="location_code", help_text="Location code")
+    location_name = serializers.CharField()
+    city = serializers.CharField()
+    provider = serializers.CharField(source="provider_agb_code", help_text="Provider AGB code")
+    provider_name = serializers.CharField()
+    expected_days = serializers.IntegerField()
+    expected_date = serializers.DateField()
+    days_gained = serializers.IntegerField()
+    distance_km = serializers.DecimalField(max_digits=6, decimal_places=1)
+    within_norm = serializers.BooleanField()
+    contracted = serializers.BooleanField()
+    capacity_offer = serializers.IntegerField(
+        source="capacity_offer_id",
+        allow_null=True,
+        help_text="The capacity offer that gives the earlier date, if any (reserve it with an "
+        "offer)",
+    )
+    reasons = serializers.SerializerMethodField()
+
+    @extend_schema_field(ReasonOutputSerializer(many=True))
+    def get_reasons(self, candidate: Any) -> list[dict[str, Any]]:
+        return [
+            {"code": reason.code, "text": reason.text, "params": dict(reason.params)}
+            for reason in candidate.reasons
+        ]
+
+
+class CaseOfferInputSerializer(serializers.Serializer):
+    location = _code_field("location", Location.objects.filter(is_active=True))
+    expected_days = serializers.IntegerField(
+        min_value=0,
+        max_value=3 * 365,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Expected wait in days at the location; or give capacity_offer",
+    )
+    capacity_offer = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Id of a capacity offer of the location to reserve one slot of",
+    )
+    note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("expected_days") is None and attrs.get("capacity_offer") is None:
+            raise serializers.ValidationError(
+                {"expected_days": [_("Give the expected wait in days, or a capacity offer.")]}
+            )
+        return attrs
+
+
+class CaseCloseInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=[(o.value, o.label) for o in CLOSE_OUTCOMES])
+    note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")

@@ -1,0 +1,1 @@
+"""Writes of the mediation app: cases, offers, SLA, retention (one service per transition)."""

@@ -1,0 +1,596 @@
+"""Writes of offers: making one (optionally reserving a capacity slot), the patient's answer,
+expiry, and the receiving provider's confirmation of the appointment (DESIGN §3.3; issue 4).
+
+Rules kept here:
+
+* An offer is made by a mediator of the case's insurer on a case that is submitted, in progress
+  or already offered (more than one offer may be open at a time). Making one on a submitted case
+  first moves it to ``in_progress`` (the offer is the first contact), then to ``offered``.
+* The location is active, is not where the patient waits now, accepts the case's urgency class
+  and, when a hospital setting is required, is not a ZBC. One open offer per location per case.
+* A capacity offer reserves one slot: its row is locked (``select_for_update``) and the slot is
+  refused when none remain, when its week is over, or when it does not fit the case (location,
+  specialism / treatment, kind, urgency class); the expected date is then the week's Monday
+  (today for the current week). A slot is held while the offer is open or accepted and released
+  when it is declined, expires or is withdrawn — so a slot is never given twice.
+* ``days_gained`` = the patient's remaining wait − the offer's expected wait (DESIGN §3.3).
+* Offers expire after ``offer_expiry_working_days`` (default 5) Dutch working days.
+* Accepting one offer withdraws the case's other open offers; when the last open offer is
+  declined or expires, the case goes back to ``in_progress``.
+* The receiving provider's planner confirms the appointment date: the case is ``completed``,
+  outcome ``placed``, with ``days_gained`` = remaining wait − (appointment date − today), and a
+  volume transfer is recorded in finance ("the money follows the patient", DESIGN §3.5).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.actors import Actor
+from accounts.models import Role
+from config.exceptions import ApplicationError
+from mediation.matching import distance_km, rounded_km
+from mediation.models import (
+    Case,
+    CaseEventKind,
+    CaseOutcome,
+    CaseStatus,
+    NotificationKind,
+    NotificationRecipient,
+    Offer,
+    OfferStatus,
+    mediation_settings_for,
+)
+from mediation.selectors.matching import case_remaining_wait_days
+from mediation.services.sla import add_working_days_to_moment
+from mediation.services.transitions import (
+    PATIENT_LABEL,
+    SYSTEM_LABEL,
+    actor_label,
+    audit_case_change,
+    case_lock,
+    event_add,
+    mediator_check,
+    notification_queue,
+    status_move,
+    transition_check,
+)
+from providers.geo import postcode_point
+from providers.models import (
+    MAX_PLAUSIBLE_WAIT_DAYS,
+    CapacityOffer,
+    Location,
+    ProviderKind,
+    WaitingTimeKind,
+)
+
+# An appointment more than this far ahead is not plausible for a mediated patient.
+MAX_APPOINTMENT_DAYS_AHEAD = 365
+# Patients are reminded this long before an open offer expires.
+EXPIRY_REMINDER_BEFORE = timedelta(hours=24)
+MAX_REASON_LENGTH = 2000
+
+
+# --- Capacity slots ---------------------------------------------------------------------------
+def _capacity_fit_errors(*, capacity: CapacityOffer, case: Case, location: Location) -> list[str]:
+    if capacity.location_id != location.pk:
+        return [_("This capacity offer belongs to another location.")]
+    if capacity.kind != case.kind:
+        return [_("This capacity offer is for another kind of care than the patient waits for.")]
+    if case.kind == WaitingTimeKind.TREATMENT:
+        if capacity.treatment_id != case.treatment_id:
+            return [_("This capacity offer is for another treatment.")]
+    elif capacity.specialism_id != case.specialism_id or capacity.treatment_id is not None:
+        return [_("This capacity offer is for another specialism.")]
+    if case.urgency_class not in (capacity.urgency_classes or []):
+        return [
+            _("This capacity offer does not take patients in urgency class %(value)d.")
+            % {"value": case.urgency_class}
+        ]
+    return []
+
+
+def _slot_reserve(
+    *, capacity_pk: int, case: Case, location: Location, today: date
+) -> CapacityOffer:
+    """Lock the capacity offer and take one slot; refused when it does not fit, its week is
+    over or no slot remains. Concurrent reservations wait on the row lock, so the last slot goes
+    to exactly one of them."""
+    capacity = CapacityOffer.objects.select_for_update().filter(pk=capacity_pk).first()
+    if capacity is None:
+        raise ValidationError({"capacity_offer": _("Unknown capacity offer.")})
+    errors = _capacity_fit_errors(capacity=capacity, case=case, location=location)
+    if errors:
+        raise ApplicationError(errors[0], field="capacity_offer")
+    if capacity.week_start + timedelta(days=7) <= today:
+        raise ApplicationError(
+            _("The week of this capacity offer is over; choose a later one."),
+            field="capacity_offer",
+        )
+    if capacity.remaining <= 0:
+        raise ApplicationError(
+            _("No slots are left in this capacity offer; another offer has taken the last one."),
+            field="capacity_offer",
+        )
+    capacity.reserved_slots += 1
+    capacity.save(update_fields=["reserved_slots"])
+    return capacity
+
+
+def _slot_release(offer: Offer) -> None:
+    """Give the offer's reserved slot back (never below zero)."""
+    if offer.capacity_offer_id is not None:
+        CapacityOffer.objects.filter(pk=offer.capacity_offer_id, reserved_slots__gt=0).update(
+            reserved_slots=F("reserved_slots") - 1
+        )
+
+
+def _offer_end(offer: Offer, *, status: str, now: datetime, reason: str = "") -> None:
+    """End an open (or accepted) offer and release its slot."""
+    offer.status = status
+    fields = ["status"]
+    if status in (OfferStatus.DECLINED, OfferStatus.ACCEPTED):
+        offer.responded_at = now
+        fields.append("responded_at")
+    if reason:
+        offer.decline_reason = reason
+        fields.append("decline_reason")
+    offer.save(update_fields=fields)
+    if status != OfferStatus.ACCEPTED:
+        _slot_release(offer)
+
+
+def offers_withdraw(*, case: Case, now: datetime, keep: Offer | None = None) -> int:
+    """Withdraw the case's open and accepted offers (except ``keep``) and release their slots.
+    The caller holds the case lock."""
+    offers = list(
+        case.offers.select_for_update().filter(status__in=(OfferStatus.OPEN, OfferStatus.ACCEPTED))
+    )
+    if keep is not None:
+        offers = [offer for offer in offers if offer.pk != keep.pk]
+    for offer in offers:
+        _offer_end(offer, status=OfferStatus.WITHDRAWN, now=now)
+    return len(offers)
+
+
+def _offer_lock(*, case: Case, offer: Offer) -> Offer:
+    if offer.case_id != case.pk:
+        raise ApplicationError(_("This offer belongs to another request."), field="offer")
+    Offer.objects.select_for_update().filter(pk=offer.pk).values_list("pk", flat=True).first()
+    offer.refresh_from_db()
+    return offer
+
+
+# --- Making an offer --------------------------------------------------------------------------
+def _location_errors(*, location: Location | None, case: Case) -> list[str]:
+    if location is None or not location.is_active:
+        return [_("Unknown location.")]
+    if location.pk == case.current_location_id:
+        return [_("The patient already waits at this location.")]
+    if case.urgency_class not in (location.accepted_urgency_classes or []):
+        return [
+            _("This location does not take patients in urgency class %(value)d at the moment.")
+            % {"value": case.urgency_class}
+        ]
+    if case.hospital_setting_required and location.provider.kind == ProviderKind.ZBC:
+        return [_("The patient needs a hospital setting; a ZBC cannot be offered.")]
+    if case.offers.filter(location=location, status=OfferStatus.OPEN).exists():
+        return [_("An open offer for this location already exists.")]
+    return []
+
+
+def _location_resolve(value: Location | str) -> Location | None:
+    found = Location.objects.select_related("provider")
+    if isinstance(value, Location):
+        return found.filter(pk=value.pk).first()
+    return found.filter(code=str(value or "").strip()).first()
+
+
+def _distance(case: Case, location: Location) -> Any:
+    point = postcode_point(case.postcode)
+    if point is None:
+        return None
+    return rounded_km(
+        distance_km(point[0], point[1], float(location.latitude), float(location.longitude))
+    )
+
+
+@transaction.atomic
+def offer_make(
+    *,
+    case: Case,
+    actor: Actor,
+    location: Location | str,
+    expected_days: int | None = None,
+    capacity_offer: CapacityOffer | int | None = None,
+    note: str = "",
+    request: Any = None,
+    now: datetime | None = None,
+) -> Offer:
+    """Offer the patient a location, either with the expected wait there (``expected_days``) or
+    by reserving one slot of a ``capacity_offer`` (whose week then gives the expected date; any
+    ``expected_days`` given with it is not used). ``location`` may be a location or its code,
+    ``capacity_offer`` an offer or its id. The patient is told by mail."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    mediator_check(actor=actor, case=case)
+    case_lock(case)
+    if case.status not in (CaseStatus.SUBMITTED, CaseStatus.IN_PROGRESS, CaseStatus.OFFERED):
+        transition_check(case=case, to_status=CaseStatus.OFFERED)  # raises for this status
+
+    location_obj = _location_resolve(location)
+    errors = _location_errors(location=location_obj, case=case)
+    if errors:
+        raise ValidationError({"location": errors})
+    assert location_obj is not None
+    location = location_obj
+    note = (note or "").strip()
+    if len(note) > MAX_REASON_LENGTH:
+        raise ValidationError({"note": _("A note has at most 2000 characters.")})
+
+    capacity: CapacityOffer | None = None
+    if capacity_offer is not None and capacity_offer != "":
+        capacity_pk = (
+            capacity_offer.pk if isinstance(capacity_offer, CapacityOffer) else capacity_offer
+        )
+        try:
+            capacity_pk = int(capacity_pk)
+        except (TypeError, ValueError):
+            raise ValidationError({"capacity_offer": _("Unknown capacity offer.")}) from None
+        capacity = _slot_reserve(capacity_pk=capacity_pk, case=case, location=location, today=today)
+        expected_date = max(capacity.week_start, today)
+        expected_days = (expected_date - today).days
+    else:
+        if isinstance(expected_days, bool) or not isinstance(expected_days, int):
+            raise ValidationError(
+                {"expected_days": _("Give the expected wait in days, or reserve a capacity slot.")}
+            )
+        if not 0 <= expected_days <= MAX_PLAUSIBLE_WAIT_DAYS:
+            raise ValidationError(
+                {
+                    "expected_days": _("The expected wait lies between 0 and %(max)d days.")
+                    % {"max": MAX_PLAUSIBLE_WAIT_DAYS}
+                }
+            )
+        expected_date = today + timedelta(days=expected_days)
+
+    label = actor_label(actor)
+    if case.status == CaseStatus.SUBMITTED:
+        # The offer is the first contact with the patient.
+        case.first_contact_at = case.first_contact_at or now
+        status_move(
+            case=case,
+            to_status=CaseStatus.IN_PROGRESS,
+            at=now,
+            label=label,
+            user=actor.user,
+            extra_fields=("first_contact_at",),
+        )
+    settings_row = mediation_settings_for(case.insurer)
+    offer = Offer.objects.create(
+        case=case,
+        location=location,
+        capacity_offer=capacity,
+        expected_days=expected_days,
+        expected_date=expected_date,
+        distance_km=_distance(case, location),
+        days_gained=case_remaining_wait_days(case=case, today=today) - expected_days,
+        status=OfferStatus.OPEN,
+        expires_at=add_working_days_to_moment(
+            timezone.localtime(now), settings_row.offer_expiry_working_days
+        ),
+        made_by=actor.user,
+        made_at=now,
+        note=note,
+    )
+    event_note = _("%(location)s, expected %(date)s") % {
+        "location": location.name,
+        "date": expected_date.isoformat(),
+    }
+    if note:
+        event_note = f"{event_note} — {note}"
+    if case.status == CaseStatus.IN_PROGRESS:
+        status_move(
+            case=case,
+            to_status=CaseStatus.OFFERED,
+            at=now,
+            label=label,
+            user=actor.user,
+            kind=CaseEventKind.OFFER_MADE,
+            note=event_note,
+            offer=offer,
+        )
+    else:
+        event_add(
+            case=case,
+            kind=CaseEventKind.OFFER_MADE,
+            at=now,
+            label=label,
+            user=actor.user,
+            note=event_note,
+            offer=offer,
+        )
+    audit_case_change(
+        actor=actor,
+        case=case,
+        operation="offer_make",
+        request=request,
+        detail={
+            "offer": offer.pk,
+            "location": location.code,
+            "capacity_offer": offer.capacity_offer_id,
+        },
+    )
+    notification_queue(
+        case=case,
+        offer=offer,
+        kind=NotificationKind.OFFER_MADE,
+        recipient=NotificationRecipient.PATIENT,
+    )
+    return offer
+
+
+# --- The patient's answer ---------------------------------------------------------------------
+@transaction.atomic
+def offer_accept(*, case: Case, offer: Offer, now: datetime | None = None) -> Offer:
+    """The patient accepts an open offer (``offered → accepted``); the case's other open offers
+    are withdrawn and their slots released. The receiving provider then sees the patient."""
+    now = now or timezone.now()
+    case_lock(case)
+    offer = _offer_lock(case=case, offer=offer)
+    if offer.status != OfferStatus.OPEN:
+        raise ApplicationError(
+            _("This offer is %(status)s; it can no longer be accepted.")
+            % {"status": OfferStatus(offer.status).label.lower()},
+            field="offer",
+        )
+    if offer.expires_at <= now:
+        raise ApplicationError(_("This offer has expired."), field="offer")
+    transition_check(case=case, to_status=CaseStatus.ACCEPTED)
+    _offer_end(offer, status=OfferStatus.ACCEPTED, now=now)
+    offers_withdraw(case=case, now=now, keep=offer)
+    status_move(
+        case=case,
+        to_status=CaseStatus.ACCEPTED,
+        at=now,
+        label=PATIENT_LABEL,
+        kind=CaseEventKind.OFFER_ACCEPTED,
+        note=offer.location.name,
+        offer=offer,
+    )
+    return offer
+
+
+def _back_in_progress_if_none_open(*, case: Case, now: datetime, label: str) -> None:
+    if (
+        case.status == CaseStatus.OFFERED
+        and not case.offers.filter(status=OfferStatus.OPEN).exists()
+    ):
+        status_move(case=case, to_status=CaseStatus.IN_PROGRESS, at=now, label=label)
+
+
+@transaction.atomic
+def offer_decline(*, case: Case, offer: Offer, reason: str, now: datetime | None = None) -> Offer:
+    """The patient declines an open offer, saying why; its slot is released. With no open offer
+    left the case goes back to ``in_progress``. The assigned mediator is told."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Tell us why you decline this offer.")})
+    if len(reason) > MAX_REASON_LENGTH:
+        raise ValidationError({"reason": _("At most 2000 characters, please.")})
+    case_lock(case)
+    offer = _offer_lock(case=case, offer=offer)
+    if offer.status != OfferStatus.OPEN:
+        raise ApplicationError(
+            _("This offer is %(status)s; it can no longer be declined.")
+            % {"status": OfferStatus(offer.status).label.lower()},
+            field="offer",
+        )
+    if case.status != CaseStatus.OFFERED:
+        raise ApplicationError(
+            _("This request is %(status)s; its offers can no longer be answered.")
+            % {"status": CaseStatus(case.status).label.lower()},
+            field="status",
+        )
+    _offer_end(offer, status=OfferStatus.DECLINED, now=now, reason=reason)
+    event_add(
+        case=case,
+        kind=CaseEventKind.OFFER_DECLINED,
+        at=now,
+        label=PATIENT_LABEL,
+        note=reason,
+        offer=offer,
+    )
+    _back_in_progress_if_none_open(case=case, now=now, label=PATIENT_LABEL)
+    if case.assigned_to_id:
+        notification_queue(
+            case=case,
+            offer=offer,
+            kind=NotificationKind.OFFER_DECLINED,
+            recipient=NotificationRecipient.MEDIATOR,
+        )
+    return offer
+
+
+# --- Expiry -----------------------------------------------------------------------------------
+def offer_expire_due(*, now: datetime) -> int:
+    """Expire every open offer whose ``expires_at`` has passed; return how many were expired.
+
+    Each offer in its own transaction (one failure does not hold back the others): its slot is
+    released, the case goes back to ``in_progress`` when no open offer is left, and the patient
+    and the assigned mediator are told. Idempotent: an offer that is no longer open is skipped."""
+    due = list(
+        Offer.objects.filter(status=OfferStatus.OPEN, expires_at__lte=now)
+        .order_by("expires_at", "pk")
+        .values_list("pk", "case_id")
+    )
+    expired = 0
+    for offer_pk, case_pk in due:
+        with transaction.atomic():
+            case = case_lock(Case(pk=case_pk))
+            offer = Offer.objects.select_for_update().get(pk=offer_pk)
+            if offer.status != OfferStatus.OPEN or offer.expires_at > now:
+                continue
+            _offer_end(offer, status=OfferStatus.EXPIRED, now=now)
+            event_add(
+                case=case,
+                kind=CaseEventKind.OFFER_EXPIRED,
+                at=now,
+                label=SYSTEM_LABEL,
+                note=offer.location.name,
+                offer=offer,
+            )
+            _back_in_progress_if_none_open(case=case, now=now, label=SYSTEM_LABEL)
+            notification_queue(
+                case=case,
+                offer=offer,
+                kind=NotificationKind.OFFER_EXPIRED,
+                recipient=NotificationRecipient.PATIENT,
+            )
+            if case.assigned_to_id:
+                notification_queue(
+                    case=case,
+                    offer=offer,
+                    kind=NotificationKind.OFFER_EXPIRED,
+                    recipient=NotificationRecipient.MEDIATOR,
+                )
+            expired += 1
+    return expired
+
+
+def offer_remind_expiring(*, now: datetime) -> int:
+    """Remind patients once of an open offer that expires within 24 hours; return how many."""
+    due = list(
+        Offer.objects.filter(
+            status=OfferStatus.OPEN,
+            reminder_sent_at__isnull=True,
+            expires_at__gt=now,
+            expires_at__lte=now + EXPIRY_REMINDER_BEFORE,
+        ).values_list("pk", flat=True)
+    )
+    reminded = 0
+    for offer_pk in due:
+        with transaction.atomic():
+            offer = Offer.objects.select_for_update().select_related("case").get(pk=offer_pk)
+            if offer.status != OfferStatus.OPEN or offer.reminder_sent_at is not None:
+                continue
+            offer.reminder_sent_at = now
+            offer.save(update_fields=["reminder_sent_at"])
+            notification_queue(
+                case=offer.case,
+                offer=offer,
+                kind=NotificationKind.OFFER_EXPIRING,
+                recipient=NotificationRecipient.PATIENT,
+            )
+            reminded += 1
+    return reminded
+
+
+# --- The receiving provider -------------------------------------------------------------------
+def _planner_check(*, actor: Actor, offer: Offer) -> None:
+    if not (
+        actor.is_authenticated
+        and actor.has_role(Role.PLANNER)
+        and actor.provider_id is not None
+        and actor.provider_id == offer.location.provider_id
+    ):
+        raise PermissionDenied(_("Only a planner of the receiving provider may confirm this."))
+
+
+@transaction.atomic
+def appointment_confirm(
+    *,
+    offer: Offer,
+    actor: Actor,
+    appointment_date: date | None,
+    request: Any = None,
+    now: datetime | None = None,
+) -> Offer:
+    """The receiving provider's planner confirms the appointment of an accepted offer
+    (``accepted → completed``, outcome ``placed``), recording the days gained and the volume
+    transfer between the providers. The patient is told."""
+    from finance.services.transfers import volume_transfer_record
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    offer = Offer.objects.select_related("location__provider").get(pk=offer.pk)
+    _planner_check(actor=actor, offer=offer)
+    case = case_lock(Case(pk=offer.case_id))
+    offer = _offer_lock(case=case, offer=offer)
+    if offer.status != OfferStatus.ACCEPTED:
+        raise ApplicationError(_("Only an accepted offer can be confirmed."), field="offer")
+    transition_check(case=case, to_status=CaseStatus.COMPLETED)
+    if appointment_date is None:
+        raise ValidationError({"appointment_date": _("Enter the date of the appointment.")})
+    if appointment_date < today:
+        raise ValidationError({"appointment_date": _("The appointment cannot be in the past.")})
+    if appointment_date > today + timedelta(days=MAX_APPOINTMENT_DAYS_AHEAD):
+        raise ValidationError(
+            {
+                "appointment_date": _("The appointment is more than %(days)d days ahead.")
+                % {"days": MAX_APPOINTMENT_DAYS_AHEAD}
+            }
+        )
+    remaining = case_remaining_wait_days(case=case, today=today)
+    days_gained = remaining - (appointment_date - today).days
+
+    offer.appointment_date = appointment_date
+    offer.confirmed_at = now
+    offer.confirmed_by = actor.user
+    offer.save(update_fields=["appointment_date", "confirmed_at", "confirmed_by"])
+
+    case.outcome = CaseOutcome.PLACED
+    case.completed_at = now
+    case.appointment_date = appointment_date
+    case.days_gained = days_gained
+    provider = offer.location.provider
+    status_move(
+        case=case,
+        to_status=CaseStatus.COMPLETED,
+        at=now,
+        label=f"{actor_label(actor)} ({provider.name})",
+        user=actor.user,
+        kind=CaseEventKind.APPOINTMENT_CONFIRMED,
+        note=_("Appointment on %(date)s at %(location)s; %(days)d days gained.")
+        % {
+            "date": appointment_date.isoformat(),
+            "location": offer.location.name,
+            "days": days_gained,
+        },
+        offer=offer,
+        extra_fields=("outcome", "completed_at", "appointment_date", "days_gained"),
+    )
+    audit_case_change(
+        actor=actor,
+        case=case,
+        operation="appointment_confirm",
+        request=request,
+        obj=offer,
+        detail={"appointment_date": appointment_date.isoformat(), "days_gained": days_gained},
+    )
+    from_provider = case.current_location.provider
+    if from_provider.pk != provider.pk:
+        volume_transfer_record(
+            insurer=case.insurer,
+            from_provider=from_provider,
+            to_provider=provider,
+            specialism=case.specialism,
+            treatment=case.treatment,
+            case_reference=case.reference,
+            completed_on=today,
+        )
+    notification_queue(
+        case=case,
+        offer=offer,
+        kind=NotificationKind.APPOINTMENT_CONFIRMED,
+        recipient=NotificationRecipient.PATIENT,
+    )
+    return offer
