@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import audit_views, views
 
 app_name = "accounts"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("members/", views.member_list, name="members"),
     path("api-keys/", views.api_key_list, name="api-keys"),
     path("api-keys/<str:prefix>/revoke/", views.api_key_revoke_view, name="api-key-revoke"),
+    path("audit/", audit_views.audit_event_list, name="audit-events"),
+    path("audit/export.csv", audit_views.audit_event_export, name="audit-events-export"),
 ]

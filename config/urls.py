@@ -29,3 +29,5 @@ urlpatterns = [
         name="api-docs",
     ),
 ]
+
+handler404 = "config.views.not_found"

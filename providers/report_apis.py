@@ -1,5 +1,9 @@
 """The regional report (DESIGN §8: ``GET /api/v1/reports/regions/{code}/``), in JSON or, with
 ``?format=csv``, as a flat CSV table of the specialism × kind rows. For insurers and the regulator.
+
+The report gains the catch-up plans of the region's providers (``plans``, per specialism: plans,
+backlog at the start, what remains, the share on track): an insurer sees the plans addressed to
+it, the regulator all of them.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Role
+from accounts.actors import Actor, actor_from_request
+from accounts.models import Organisation, Role
 from accounts.permissions import INSURER_ROLES, role_required
+from plans.selectors.reports import PlanRegionRow, plan_region_summary
 from providers.filters import REGION_CODE_PATTERN
-from providers.models import ProviderKind, TreatmentSetting, WaitingTimeKind
+from providers.models import ProviderKind, Region, TreatmentSetting, WaitingTimeKind
 from providers.selectors.reference import region_list
 from providers.selectors.reports import RegionalReport, regional_report
 
@@ -35,6 +41,10 @@ CSV_COLUMNS = [
     "median_days",
     "capacity_in_region",
     "capacity_in_neighbours",
+    "plans",
+    "plan_backlog",
+    "plan_backlog_remaining",
+    "plans_on_track_percentage",
 ]
 
 
@@ -124,6 +134,44 @@ class RegionalReportOutputSerializer(serializers.Serializer):
     trend = TrendPointSerializer(many=True)
 
 
+class PlanRegionRowSerializer(serializers.Serializer):
+    specialism = serializers.CharField(source="specialism_code")
+    specialism_name = serializers.CharField()
+    plans = serializers.IntegerField(help_text="Plans (submitted or later) covering this month")
+    backlog = serializers.IntegerField(help_text="Backlog at the start of the plans")
+    remaining = serializers.IntegerField(help_text="Backlog still to clear")
+    plans_on_track = serializers.IntegerField()
+    on_track_percentage = serializers.DecimalField(
+        source="on_track_share", max_digits=4, decimal_places=1, allow_null=True
+    )
+
+
+class RegionalReportWithPlansSerializer(RegionalReportOutputSerializer):
+    """Only documents the answer: the report and, beside it, ``plans``."""
+
+    plans = PlanRegionRowSerializer(
+        many=True,
+        help_text="Catch-up plans of the region's providers per specialism (an insurer: the "
+        "plans addressed to it; the regulator: all)",
+    )
+
+
+def regional_report_plans(*, region: Region, actor: Actor, report: RegionalReport) -> list:
+    """The plans section for this actor: an insurer's own plans, or all for the regulator."""
+    insurer: Organisation | None = None
+    if not actor.has_role(Role.REGULATOR):
+        insurer = actor.organisation
+    return plan_region_summary(region=region, today=report.today, insurer=insurer)
+
+
+def regional_report_data(*, region: Region, actor: Actor) -> tuple[RegionalReport, dict]:
+    report = regional_report(region=region)
+    plans: list[PlanRegionRow] = regional_report_plans(region=region, actor=actor, report=report)
+    data = dict(RegionalReportOutputSerializer(report).data)
+    data["plans"] = PlanRegionRowSerializer(plans, many=True).data
+    return report, data
+
+
 class RegionalReportCsvRenderer(BaseRenderer):
     """The report's rows as a flat table (one line per specialism × kind)."""
 
@@ -140,6 +188,15 @@ class RegionalReportCsvRenderer(BaseRenderer):
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(CSV_COLUMNS)
+        plans = {row["specialism"]: row for row in data.get("plans", [])}
+
+        def plan_columns(specialism: str) -> list:
+            plan = plans.get(specialism)
+            if plan is None:
+                return ["", "", "", ""]
+            share = plan["on_track_percentage"]
+            return [plan["plans"], plan["backlog"], plan["remaining"], share or ""]
+
         for row in data["rows"]:
             median = row["median_days"]
             writer.writerow(
@@ -151,8 +208,12 @@ class RegionalReportCsvRenderer(BaseRenderer):
                     "" if median is None else f"{median:g}",
                     row["capacity_in_region"],
                     row["capacity_in_neighbours"],
+                    *plan_columns(row["specialism"]),
                 ]
             )
+        # Specialisms with plans but no waiting-time row: one line each, without a kind.
+        for specialism in sorted(set(plans) - {row["specialism"] for row in data["rows"]}):
+            writer.writerow([specialism, "", "", "", "", "", "", *plan_columns(specialism)])
         return out.getvalue().encode(self.charset)
 
 
@@ -171,7 +232,9 @@ class RegionalReportApi(APIView):
             "Per specialism and kind: locations reporting a current figure, locations above the "
             "norm, the median wait, and the capacity offered in the coming 8 weeks in the region "
             "and in its neighbouring regions; the providers that did not report in the last NZa "
-            "cycle; and the trend (median and percentage above norm) over the last 26 cycles. "
+            "cycle; the trend (median and percentage above norm) over the last 26 cycles; and "
+            "the catch-up plans of the region's providers per specialism (an insurer sees the "
+            "plans addressed to it, the regulator all). "
             "With `?format=csv` (or `Accept: text/csv`) the rows as a CSV table with the columns "
             + ", ".join(f"`{column}`" for column in CSV_COLUMNS)
             + "."
@@ -192,14 +255,13 @@ class RegionalReportApi(APIView):
             ),
         ],
         responses={
-            (200, "application/json"): RegionalReportOutputSerializer,
+            (200, "application/json"): RegionalReportWithPlansSerializer,
             (200, "text/csv"): OpenApiTypes.STR,
         },
     )
     def get(self, request: Request, code: str) -> Response:
         region = get_object_or_404(region_list(), code=code)
-        report = regional_report(region=region)
-        data = RegionalReportOutputSerializer(report).data
+        report, data = regional_report_data(region=region, actor=actor_from_request(request))
         if request.accepted_renderer.format == RegionalReportCsvRenderer.format:
             filename = regional_report_csv_filename(report)
             return Response(

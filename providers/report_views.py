@@ -11,9 +11,14 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
+from accounts.models import Role
 from accounts.permissions import view_role_required
 from providers.models import WaitingTimeKind
-from providers.report_apis import REGIONAL_REPORT_ROLES, regional_report_csv_filename
+from providers.report_apis import (
+    REGIONAL_REPORT_ROLES,
+    regional_report_csv_filename,
+    regional_report_plans,
+)
 from providers.selectors.reference import region_list
 from providers.selectors.reports import KIND_ORDER, TrendPoint, regional_report
 
@@ -101,5 +106,7 @@ def regional_report_view(request: HttpRequest, code: str, *, actor: Actor) -> Ht
             y_max=100,
         ),
         "csv_filename": regional_report_csv_filename(report),
+        "plan_rows": regional_report_plans(region=region, actor=actor, report=report),
+        "plans_all_insurers": actor.has_role(Role.REGULATOR),
     }
     return render(request, "providers/report_region.html", context)

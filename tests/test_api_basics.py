@@ -51,3 +51,16 @@ def test_django_validation_errors_use_drf_shape() -> None:
     )
     assert response.status_code == 400
     assert response.data == {"non_field_errors": ["Whole object wrong."], "days": ["Too many."]}
+
+
+@pytest.mark.django_db
+def test_an_api_path_that_matches_no_route_is_a_json_404(client) -> None:
+    # e.g. a negative id where the route takes a positive integer
+    response = client.post("/api/v1/mediation-requests/ZB-2026-000001/offers/-5/decline/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")

@@ -114,6 +114,20 @@ def test_database_and_redis_urls_switch_to_postgresql_and_real_workers():
             "DJANGO_ALLOWED_HOSTS",
             id="empty-hosts",
         ),
+        pytest.param(
+            {"DJANGO_SECRET_KEY": GOOD_KEY, "DJANGO_ALLOWED_HOSTS": HOST},
+            "SITE_URL",
+            id="no-site-url",
+        ),
+        pytest.param(
+            {
+                "DJANGO_SECRET_KEY": GOOD_KEY,
+                "DJANGO_ALLOWED_HOSTS": HOST,
+                "SITE_URL": "http://127.0.0.1:8000",
+            },
+            "SITE_URL",
+            id="plain-http-site-url",
+        ),
     ],
 )
 def test_production_refuses_to_start_without_required_values(values, complaint):
@@ -131,6 +145,7 @@ def test_production_with_proper_values_passes_the_deploy_check():
             DJANGO_SETTINGS_MODULE="config.settings.production",
             DJANGO_SECRET_KEY=GOOD_KEY,
             DJANGO_ALLOWED_HOSTS=HOST,
+            SITE_URL=f"https://{HOST}",
         ),
         capture_output=True,
         text=True,

@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -129,6 +130,24 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "Europe/Amsterdam"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Periodic tasks; the database scheduler of django-celery-beat installs these entries at start.
+CELERY_BEAT_SCHEDULE = {
+    # Expire mediation offers past their time (and remind patients a day before), releasing slots.
+    "mediation-offers-expire": {
+        "task": "mediation.offers_expire",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Anonymise personal data of cases finished longer ago than the insurer's retention period.
+    "mediation-cases-anonymise": {
+        "task": "mediation.cases_anonymise",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    # Send case mails whose queue message was lost (e.g. a broker outage).
+    "mediation-case-mails-flush": {
+        "task": "mediation.case_mails_flush",
+        "schedule": crontab(minute="*/10"),
+    },
+}
 
 # --- Authentication ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -261,6 +280,15 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProviderKindEnum": "providers.models.ProviderKind",
         "WaitingTimeKindEnum": "providers.models.WaitingTimeKind",
+        "CaseStatusEnum": "mediation.models.CaseStatus",
+        "CaseOutcomeEnum": "mediation.models.CaseOutcome",
+        "OfferStatusEnum": "mediation.models.OfferStatus",
+        "PlanStatusEnum": "plans.models.PlanStatus",
+        "ArrangementKindEnum": "finance.models.ArrangementKind",
+        "ArrangementStatusEnum": "finance.models.ArrangementStatus",
+        "PaymentKindEnum": "finance.models.PaymentKind",
+        "ClaimStatusEnum": "finance.models.ClaimStatus",
+        "ChannelEnum": "mediation.models.Channel",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -271,8 +299,9 @@ SPECTACULAR_SETTINGS = {
 # --- Product settings -------------------------------------------------------------------------
 # Days after which a waiting-time figure counts as stale (DESIGN §3.1).
 WAITING_TIME_STALE_DAYS = env.int("WAITING_TIME_STALE_DAYS", default=28)
-# Retention of personal data of closed mediation cases, in days (DESIGN §7).
-CASE_RETENTION_DAYS = env.int("CASE_RETENTION_DAYS", default=2 * 365)
+# The site's own address, for absolute links in mails (e.g. the patient's status page).
+# Retention of patients' personal data is an insurer setting (mediation.MediationSettings).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="zorgbemiddeling@localhost")

@@ -1,6 +1,7 @@
 """Production settings: everything of ``base`` plus what a public deployment must have.
 
-Required: ``DJANGO_SECRET_KEY`` (at least 50 characters) and ``DJANGO_ALLOWED_HOSTS``.
+Required: ``DJANGO_SECRET_KEY`` (at least 50 characters), ``DJANGO_ALLOWED_HOSTS`` and
+``SITE_URL`` (the public ``https://`` address that links in mails point to).
 ``python manage.py check --deploy`` reports no warnings with these settings.
 """
 
@@ -18,6 +19,10 @@ if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("insecure"):
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the hosts this site answers to.")
+# Patients reach their case through the link in a mail: it must be the public HTTPS address.
+SITE_URL = env.str("SITE_URL", default="")
+if not SITE_URL.startswith("https://"):
+    raise ImproperlyConfigured("SITE_URL must be the site's public https:// address.")
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.

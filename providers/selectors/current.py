@@ -15,11 +15,9 @@ days is *stale*: returned and flagged, never dropped.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Literal, overload
 
 from django.db import connection, models
@@ -28,7 +26,8 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from providers import rules
-from providers.geo import EARTH_RADIUS_KM, distance_km, postcode_point
+from providers.geo import postcode_point
+from providers.greatcircle import bounding_box, distance_km
 from providers.models import (
     Location,
     Norm,
@@ -44,10 +43,6 @@ ORDERINGS: tuple[Ordering, ...] = ("days", "distance")
 # Urgency classes that insurers mediate (DESIGN §3.2); a location accepting fewer scales down.
 MEDIATION_URGENCY_CLASSES = frozenset({3, 4, 5})
 _KIND_POSITION = {kind: position for position, kind in enumerate(WaitingTimeKind.values)}
-# 1° of latitude on the sphere of providers.geo; the box is widened a little beyond it so that
-# rounding never drops a location that the exact distance would keep.
-_KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
-_BOX_MARGIN = 1.01
 
 
 class UnknownPostcode(LookupError):
@@ -121,31 +116,6 @@ class CurrentWaitingTime:
         return "within_maximum"
 
 
-def _box(
-    *, latitude: float, longitude: float, radius_km: float
-) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-    """A latitude/longitude box that contains every point within ``radius_km`` (great circle).
-
-    Along a meridian 1° is ``_KM_PER_DEGREE``; along a parallel it shrinks with the cosine of the
-    latitude, so the box uses the latitude of its edge farthest from the equator."""
-    d_lat = radius_km / _KM_PER_DEGREE * _BOX_MARGIN
-    edge = min(89.0, abs(latitude) + d_lat)
-    d_lon = d_lat / math.cos(math.radians(edge))
-
-    def down(value: float) -> Decimal:
-        return Decimal(value).quantize(Decimal("0.000001"), rounding=ROUND_FLOOR)
-
-    def up(value: float) -> Decimal:
-        return Decimal(value).quantize(Decimal("0.000001"), rounding=ROUND_CEILING)
-
-    return (
-        down(latitude - d_lat),
-        up(latitude + d_lat),
-        down(longitude - d_lon),
-        up(longitude + d_lon),
-    )
-
-
 def _norms() -> dict[tuple[str, str], tuple[int, int]]:
     return {
         (kind, setting): (target, maximum)
@@ -198,7 +168,7 @@ def waiting_time_current_list(
         location_filters["provider__kind"] = provider_kind
     if origin is not None and max_distance_km is not None:
         # A box around the postcode narrows the locations in SQL; the exact distance follows.
-        lat_min, lat_max, lon_min, lon_max = _box(
+        lat_min, lat_max, lon_min, lon_max = bounding_box(
             latitude=origin[0], longitude=origin[1], radius_km=max_distance_km
         )
         location_filters["latitude__range"] = (lat_min, lat_max)

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from providers.geo import distance_km
+from providers.greatcircle import KM_PER_DEGREE
 from providers.models import (
     Norm,
     PostcodeArea,
@@ -19,11 +20,7 @@ from providers.models import (
     WaitingTimeKind,
     WaitingTimeReport,
 )
-from providers.selectors.current import (
-    _KM_PER_DEGREE,
-    UnknownPostcode,
-    waiting_time_current_list,
-)
+from providers.selectors.current import UnknownPostcode, waiting_time_current_list
 from tests.providers.factories import (
     LocationFactory,
     ProviderFactory,
@@ -52,9 +49,9 @@ def location_at(origin, km: float, *, east: bool = False, **kwargs):
     """A location about ``km`` north (or east) of the origin."""
     lat, lon = origin
     if east:
-        lon += km / (_KM_PER_DEGREE * 0.61)  # cos(52.1°) ≈ 0.614
+        lon += km / (KM_PER_DEGREE * 0.61)  # cos(52.1°) ≈ 0.614
     else:
-        lat += km / _KM_PER_DEGREE
+        lat += km / KM_PER_DEGREE
     return LocationFactory(
         latitude=Decimal(f"{lat:.6f}"), longitude=Decimal(f"{lon:.6f}"), **kwargs
     )

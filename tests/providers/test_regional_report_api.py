@@ -44,7 +44,9 @@ def test_json_report_for_a_mediator(api_client, mediator, world) -> None:
         "rows",
         "providers_not_reported",
         "trend",
+        "plans",
     }
+    assert body["plans"] == []
     assert body["region"] == {"code": "TSTA", "name": "Testregio A"}
     assert body["neighbours"] == [{"code": "TSTB", "name": "Testregio B"}]
     today = timezone.localdate()
@@ -137,10 +139,14 @@ def test_csv_report_is_a_flat_table_download(api_client, regulator, world) -> No
             "median_days",
             "capacity_in_region",
             "capacity_in_neighbours",
+            "plans",
+            "plan_backlog",
+            "plan_backlog_remaining",
+            "plans_on_track_percentage",
         ],
-        ["0305", "first_visit", "4", "2", "30", "7", "6"],
-        ["0305", "treatment", "2", "2", "45", "3", "0"],
-        ["0306", "diagnostics", "0", "0", "", "0", "7"],
+        ["0305", "first_visit", "4", "2", "30", "7", "6", "", "", "", ""],
+        ["0305", "treatment", "2", "2", "45", "3", "0", "", "", "", ""],
+        ["0306", "diagnostics", "0", "0", "", "0", "7", "", "", "", ""],
     ]
 
 

@@ -12,7 +12,9 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from accounts.demo import DEMO_INSURERS, DEMO_PASSWORD, seed_demo_logins, seed_demo_organisations
-from finance.demo import seed_demo_contracts
+from finance.demo import seed_demo_contracts, seed_demo_finance
+from mediation.demo import seed_demo_cases
+from plans.demo import seed_demo_plans
 from providers.demo import seed_demo_providers, seed_demo_waiting_times
 from providers.demo_capacity import seed_demo_capacity_offers
 
@@ -33,10 +35,15 @@ class Command(BaseCommand):
         contracts = seed_demo_contracts(
             rng=rng, insurers=insurers, providers=providers, year=timezone.localdate().year
         )
+        seed_demo_finance(seed=seed, insurers=insurers, year=timezone.localdate().year)
         today = timezone.localdate()
         reports = seed_demo_waiting_times(rng=rng, today=today)
         offers = seed_demo_capacity_offers(rng=rng, today=today)
         logins = seed_demo_logins(organisations=organisations)
+        seed_demo_cases(rng=random.Random(seed + 4), today=today, insurers=insurers)
+        seed_demo_plans(
+            rng=random.Random(seed + 7), insurers=insurers, providers=providers, today=today
+        )
         cache.delete("demo_data_present")
 
         locations = sum(p.locations.count() for p in providers)
