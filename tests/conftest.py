@@ -30,6 +30,18 @@ def _clear_cache():
 
 
 @pytest.fixture
+def celery_eager():
+    """Run Celery tasks in the test's own process, also when REDIS_URL points Celery at a real
+    broker (the PostgreSQL + Redis run): for tests that check what a task did (mails sent)."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
 

@@ -131,18 +131,11 @@ def test_progress_is_written_where_the_page_can_read_it(
     assert WaitingTimeImport.objects.get(pk=job.pk).progress == 100
 
 
-def test_start_runs_the_task_on_commit(actor, django_capture_on_commit_callbacks, settings):
-    from config.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            job = waiting_time_import_start(
-                actor=actor, file_name="x.csv", data=csv_file(1), language="en"
-            )
-    finally:
-        app.conf.task_always_eager = previous
+def test_start_runs_the_task_on_commit(actor, django_capture_on_commit_callbacks, celery_eager):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = waiting_time_import_start(
+            actor=actor, file_name="x.csv", data=csv_file(1), language="en"
+        )
     job.refresh_from_db()
     assert job.status == WaitingTimeImportStatus.SUCCEEDED
     assert job.task_id

@@ -1,0 +1,9 @@
+"""Mediation's services send mails through Celery tasks on commit; its tests check the mails, so
+tasks run eagerly here whatever the broker (see ``celery_eager`` in tests/conftest.py)."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process(celery_eager):
+    yield
