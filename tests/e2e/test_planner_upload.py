@@ -45,8 +45,10 @@ def test_planner_fixes_a_row_error_and_imports_the_file(browsing, tmp_path, eage
     main.locator("button[type='submit']").click()
     expect(page).to_have_url(re.compile(r"/accounts/$"))
 
-    # The menu leads to the upload page.
-    page.locator("#main-nav a[href$='/wachttijden/upload/']").click()
+    # The menu leads to the waiting times, and from there to the upload page.
+    page.locator("#main-nav a[href$='/wachttijden/invoeren/']").click()
+    expect(page).to_have_url(re.compile(r"/wachttijden/invoeren/$"))
+    main.locator("a[href$='/wachttijden/upload/']").click()
     expect(page).to_have_url(re.compile(r"/wachttijden/upload/$"))
     browsing.screenshot("upload-page")
     assert browsing.accessibility_problems() == []
