@@ -17,13 +17,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from providers.models import TREATMENT_ONLY_FOR_TREATMENT_KIND, WaitingTimeKind
+from providers.models import (
+    TREATMENT_ONLY_FOR_TREATMENT_KIND,
+    WaitingTimeKind,
+)
 
 if TYPE_CHECKING:
     from accounts.models import Organisation
-
-# Mediation handles urgency classes 3, 4 and 5; 1 and 2 are acute care (DESIGN §3.2).
-MEDIATION_URGENCY_CLASSES = (3, 4, 5)
 
 
 class CaseStatus(models.TextChoices):

@@ -41,8 +41,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml import DEFUSEDXML
 
 from plans.inputs import LineInput
-from plans.models import MAX_VOLUME, PLAN_URGENCY_CLASSES
+from plans.models import MAX_VOLUME
 from plans.months import month_format, month_of, month_parse, month_range
+from providers.models import MEDIATED_URGENCY_CLASSES
 
 # openpyxl parses with defusedxml when it is installed (a dependency of this project); refuse to
 # run without it rather than parse hostile XML with the standard library.
@@ -142,7 +143,7 @@ def _lines_sheet(sheet: Worksheet, *, months: list[date], rows: Sequence[SheetRo
     last_row = max(len(rows) + 1, MAX_DATA_ROWS // 2)
     classes = DataValidation(
         type="list",
-        formula1='"' + ",".join(str(c) for c in PLAN_URGENCY_CLASSES) + '"',
+        formula1='"' + ",".join(str(c) for c in MEDIATED_URGENCY_CLASSES) + '"',
         allow_blank=True,
         showErrorMessage=True,
         errorTitle=_("Urgency class"),
@@ -423,7 +424,7 @@ def _urgency_class(value: Any) -> int:
         number = _whole_number(value, required=True)
     except _CellError:
         number = None
-    if number not in PLAN_URGENCY_CLASSES:
+    if number not in MEDIATED_URGENCY_CLASSES:
         raise _CellError(_("the urgency class is 3, 4 or 5 (classes 1 and 2 are acute care)."))
     assert number is not None
     return number

@@ -14,9 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts.selectors import insurer_list
 from plans.excel import MAX_UPLOAD_BYTES
 from plans.inputs import LineInput, ProgressLineInput
-from plans.models import MAX_VOLUME, MEASURE_MAX_LENGTH, MEASURES, PLAN_URGENCY_CLASSES, PlanLine
+from plans.models import MAX_VOLUME, MEASURE_MAX_LENGTH, MEASURES, PlanLine
 from plans.months import MONTH_PATTERN, month_format, month_parse
 from plans.services.plans import MAX_COMMENT_LENGTH
+from providers.models import MEDIATED_URGENCY_CLASSES
 from providers.selectors import reference
 
 
@@ -121,7 +122,7 @@ class PlanLineForm(forms.Form):
     )
     urgency_class = forms.TypedChoiceField(
         label=_("Urgency class"),
-        choices=[("", "—"), *[(c, str(c)) for c in PLAN_URGENCY_CLASSES]],
+        choices=[("", "—"), *[(c, str(c)) for c in MEDIATED_URGENCY_CLASSES]],
         coerce=int,
         required=False,
         empty_value=None,

@@ -22,8 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from plans.months import month_format
-
-PLAN_URGENCY_CLASSES = (3, 4, 5)
+from providers.models import MEDIATED_URGENCY_CLASSES
 
 
 class PlanStatus(models.TextChoices):
@@ -178,7 +177,7 @@ class PlanLine(models.Model):
             ),
             models.CheckConstraint(
                 name="plan_line_urgency_class_3_to_5",
-                condition=Q(urgency_class__in=PLAN_URGENCY_CLASSES),
+                condition=Q(urgency_class__in=MEDIATED_URGENCY_CLASSES),
             ),
         ]
 

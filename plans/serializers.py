@@ -22,7 +22,6 @@ from plans.models import (
     MAX_VOLUME,
     MEASURE_KEYS,
     MEASURE_MAX_LENGTH,
-    PLAN_URGENCY_CLASSES,
     Plan,
     PlanStatus,
     PlanTransition,
@@ -30,7 +29,7 @@ from plans.models import (
 from plans.months import MONTH_PATTERN, month_format, month_parse
 from plans.selectors.plans import LineView
 from plans.services.plans import MAX_COMMENT_LENGTH, MAX_LINES
-from providers.models import SPECIALISM_CODE_VALIDATOR
+from providers.models import MEDIATED_URGENCY_CLASSES, SPECIALISM_CODE_VALIDATOR
 from providers.serializers import CodeRelatedField
 
 
@@ -73,7 +72,7 @@ class PlanLineInputSerializer(serializers.Serializer):
         help_text="Specialism code (Vektis COD016, e.g. 0305)",
     )
     urgency_class = serializers.ChoiceField(
-        choices=[(c, str(c)) for c in PLAN_URGENCY_CLASSES],
+        choices=[(c, str(c)) for c in MEDIATED_URGENCY_CLASSES],
         help_text="Urgency class 3, 4 or 5",
     )
     backlog = serializers.IntegerField(
@@ -173,7 +172,7 @@ class PlanReviewInputSerializer(serializers.Serializer):
 
 class ProgressLineInputSerializer(serializers.Serializer):
     specialism = serializers.CharField(max_length=4, validators=[SPECIALISM_CODE_VALIDATOR])
-    urgency_class = serializers.ChoiceField(choices=[(c, str(c)) for c in PLAN_URGENCY_CLASSES])
+    urgency_class = serializers.ChoiceField(choices=[(c, str(c)) for c in MEDIATED_URGENCY_CLASSES])
     realised = serializers.IntegerField(
         min_value=0, max_value=MAX_VOLUME, help_text="Volume realised in the month"
     )

@@ -13,6 +13,9 @@ from accounts.history import history_user
 
 AGB_VALIDATOR = RegexValidator(r"^\d{8}$", _("An AGB code has exactly 8 digits."))
 URGENCY_CLASSES = (1, 2, 3, 4, 5)
+# The classes insurers steer: mediation requests and catch-up plan lines (DESIGN §3.2, §3.4);
+# 1 and 2 are acute care, organised regionally.
+MEDIATED_URGENCY_CLASSES = (3, 4, 5)
 # Waits above three years are not plausible; they are refused as input errors.
 MAX_PLAUSIBLE_WAIT_DAYS = 3 * 365
 

@@ -39,7 +39,6 @@ from accounts.models import AuditAction, Membership, Organisation, OrganisationK
 from config.exceptions import ApplicationError
 from mediation.models import (
     CLOSE_OUTCOMES,
-    MEDIATION_URGENCY_CLASSES,
     OPEN_STATUSES,
     Case,
     CaseEventKind,
@@ -64,7 +63,13 @@ from mediation.services.transitions import (
     transition_check,
 )
 from providers.geo import postcode_area
-from providers.models import Location, Specialism, Treatment, WaitingTimeKind
+from providers.models import (
+    MEDIATED_URGENCY_CLASSES,
+    Location,
+    Specialism,
+    Treatment,
+    WaitingTimeKind,
+)
 from providers.postcodes import normalise_postcode
 
 MIN_DISTANCE_KM = 5
@@ -123,7 +128,7 @@ def _urgency_errors(value: Any) -> list[str]:
             )
             % {"value": value}
         ]
-    if value not in MEDIATION_URGENCY_CLASSES:
+    if value not in MEDIATED_URGENCY_CLASSES:
         return [_("Urgency classes are 1 to 5; mediation is for classes 3, 4 and 5.")]
     return []
 

@@ -50,7 +50,6 @@ from plans.models import (
     MAX_VOLUME,
     MEASURE_KEYS,
     MEASURE_MAX_LENGTH,
-    PLAN_URGENCY_CLASSES,
     Plan,
     PlanLine,
     PlanProgress,
@@ -61,7 +60,7 @@ from plans.models import (
 from plans.months import month_format, month_of, month_parse, months_between
 from plans.permissions import is_plan_owner, is_plan_reviewer
 from plans.selectors.plans import plan_picture, plan_snapshot
-from providers.models import Provider, Specialism
+from providers.models import MEDIATED_URGENCY_CLASSES, Provider, Specialism
 
 MAX_PERIOD_MONTHS = 24
 MAX_LINES = 500
@@ -258,7 +257,7 @@ def lines_clean(
                 % {"code": str(line.specialism)[:20]},
             )
         if not _is_whole_number(line.urgency_class) or line.urgency_class not in (
-            PLAN_URGENCY_CLASSES
+            MEDIATED_URGENCY_CLASSES
         ):
             error(
                 "urgency_class",

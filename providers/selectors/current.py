@@ -29,6 +29,7 @@ from providers import rules
 from providers.geo import postcode_point
 from providers.greatcircle import bounding_box, distance_km
 from providers.models import (
+    MEDIATED_URGENCY_CLASSES,
     Location,
     Norm,
     ProviderKind,
@@ -40,8 +41,6 @@ from providers.models import (
 
 Ordering = Literal["days", "distance"]
 ORDERINGS: tuple[Ordering, ...] = ("days", "distance")
-# Urgency classes that insurers mediate (DESIGN §3.2); a location accepting fewer scales down.
-MEDIATION_URGENCY_CLASSES = frozenset({3, 4, 5})
 _KIND_POSITION = {kind: position for position, kind in enumerate(WaitingTimeKind.values)}
 
 
@@ -81,7 +80,7 @@ class LocationSummary:
     def accepts_mediation(self) -> bool:
         """Whether the location takes every urgency class that mediation handles (3, 4, 5);
         ``False`` while it scales down (e.g. only 1–3)."""
-        return set(self.accepted_urgency_classes) >= MEDIATION_URGENCY_CLASSES
+        return set(self.accepted_urgency_classes) >= set(MEDIATED_URGENCY_CLASSES)
 
 
 @dataclass(slots=True)
