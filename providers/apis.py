@@ -15,6 +15,7 @@ from providers.filters import (
 from providers.models import ProviderKind, WaitingTimeKind
 from providers.selectors import reference as selectors
 from providers.selectors.current import ORDERINGS, waiting_time_current_list
+from providers.selectors.search_reference import search_reference
 from providers.serializers import (
     NormOutputSerializer,
     ProviderOutputSerializer,
@@ -147,9 +148,13 @@ class WaitingTimeCurrentListApi(PublicListApi):
     serializer_class = WaitingTimeCurrentOutputSerializer
 
     def list(self, request, *args, **kwargs):
-        query = WaitingTimeCurrentInputSerializer(data=request.query_params)
+        # One snapshot of the reference data for the input checks and the search.
+        reference = search_reference()
+        query = WaitingTimeCurrentInputSerializer(
+            data=request.query_params, context={"reference": reference}
+        )
         query.is_valid(raise_exception=True)
-        rows = waiting_time_current_list(**query.validated_data)
+        rows = waiting_time_current_list(**query.validated_data, reference=reference)
         # A list pages like a queryset (Django's Paginator takes any sequence).
         page: list | None = self.paginate_queryset(rows)  # type: ignore[arg-type]
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -240,6 +240,28 @@ class PostcodeArea(models.Model):
         return f"{self.pc4} {self.place}"
 
 
+class ReferenceStamp(models.Model):
+    """A single row whose ``token`` changes with the reference data that the public search keeps
+    in memory (``providers.selectors.search_reference``): locations, providers, regions,
+    specialisms, treatments, norms and postcode areas.
+
+    Triggers on those tables (migration 0011) write a new random token in the same transaction as
+    any statement that changes them, whatever issued it (ORM, admin, bulk update, ``COPY``, raw
+    SQL), so the token a connection reads always belongs to the data it sees. A random token
+    rather than a counter: a transaction rolled back restores the token it replaced, never one
+    that another state of the data could also have had.
+    """
+
+    token = models.CharField(_("token"), max_length=36)
+
+    class Meta:
+        verbose_name = _("reference data stamp")
+        verbose_name_plural = _("reference data stamps")
+
+    def __str__(self) -> str:
+        return self.token
+
+
 class WaitingTimeSeries(models.Model):
     """One series of reported waits: a location's wait of one kind, for a specialism
     (``first_visit``, ``diagnostics``) or for a treatment (``treatment``).
@@ -292,6 +314,20 @@ class WaitingTimeSeries(models.Model):
         indexes = [
             models.Index(fields=["specialism", "kind"], name="series_specialism_kind"),
             models.Index(fields=["treatment", "kind"], name="series_treatment_kind"),
+            # The public search: a specialism's current figures near a postcode, read from the
+            # index alone on PostgreSQL (SQLite ignores ``include``).
+            models.Index(
+                fields=["specialism", "location"],
+                include=[
+                    "kind",
+                    "treatment",
+                    "current_days",
+                    "current_insufficient_observations",
+                    "current_reference_date",
+                ],
+                condition=Q(current_reference_date__isnull=False),
+                name="series_current_by_specialism",
+            ),
         ]
 
     def __str__(self) -> str:

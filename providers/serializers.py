@@ -8,7 +8,6 @@ from providers.models import (
     SPECIALISM_CODE_VALIDATOR,
     Location,
     Norm,
-    PostcodeArea,
     Provider,
     ProviderKind,
     Region,
@@ -18,6 +17,7 @@ from providers.models import (
 )
 from providers.postcodes import format_postcode, normalise_pc4
 from providers.selectors.current import ORDERINGS
+from providers.selectors.search_reference import SearchReference, search_reference
 
 
 class SpecialismOutputSerializer(serializers.ModelSerializer):
@@ -94,25 +94,32 @@ class WaitingTimeCurrentInputSerializer(serializers.Serializer):
     provider_kind = serializers.ChoiceField(choices=ProviderKind.choices, required=False)
     ordering = serializers.ChoiceField(choices=ORDERINGS, required=False, default="days")
 
+    @property
+    def reference(self) -> SearchReference:
+        """The search's reference data: the view passes the snapshot it will search with."""
+        if "reference" not in self.context:
+            self.context["reference"] = search_reference()
+        return self.context["reference"]
+
     def validate_specialism(self, value: str) -> str:
-        if not Specialism.objects.filter(code=value, is_active=True).exists():
+        if value not in self.reference.specialisms:
             raise serializers.ValidationError(_("Unknown specialism code."))
         return value
 
     def validate_treatment(self, value: str) -> str:
-        if not Treatment.objects.filter(code=value, is_active=True).exists():
+        if value not in self.reference.treatments:
             raise serializers.ValidationError(_("Unknown treatment code."))
         return value
 
     def validate_region(self, value: str) -> str:
-        if not Region.objects.filter(code=value).exists():
+        if value not in self.reference.region_codes:
             raise serializers.ValidationError(_("Unknown region code."))
         return value
 
     def validate_postcode(self, value: str) -> str:
         # A malformed postcode raises Django's ValidationError with the Dutch-postcode message.
         pc4 = normalise_pc4(value)
-        if not PostcodeArea.objects.filter(pk=pc4).exists():
+        if self.reference.postcode_point(pc4) is None:
             raise serializers.ValidationError(_("Unknown postcode."))
         return pc4
 
@@ -130,9 +137,7 @@ class WaitingTimeCurrentInputSerializer(serializers.Serializer):
             specialism_code = attrs.get("specialism_code")
             if (
                 specialism_code
-                and not Treatment.objects.filter(
-                    code=treatment_code, specialism__code=specialism_code
-                ).exists()
+                and self.reference.treatments[treatment_code].specialism_code != specialism_code
             ):
                 errors["treatment"] = _("This treatment does not belong to the specialism.")
         if errors:

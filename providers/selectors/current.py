@@ -1,10 +1,12 @@
 """The current waiting times: one figure per series (location × specialism/treatment × kind).
 
 The public search (API and page) reads only the denormalised current figure of every series
-(``WaitingTimeSeries.current_*``), never the report history: one row per series. The database
-narrows the series (subject, kind, region, provider kind, active locations, a latitude/longitude
-box around the postcode, then the exact great-circle distance), orders them, counts them and cuts
-out the page asked for; Python builds only that page's rows (norms, staleness). A search for a
+(``WaitingTimeSeries.current_*``), never the report history: one row per series. The candidate
+locations (active, in the region and of the provider kind asked for, within the exact
+great-circle distance) come from the reference data each process keeps in memory
+(``providers.selectors.search_reference``); the database narrows the series to those locations
+and the subject and kind, orders them, counts them and cuts out the page asked for; Python builds
+only that page's rows (norms, staleness). A search for a
 large specialism matches thousands of series at national scale, of which a page shows 50.
 
 Rules (DESIGN §3.1): the norm of a series is the one of its kind (for treatments, of the
@@ -14,30 +16,36 @@ days is *stale*: returned and flagged, never dropped.
 
 from __future__ import annotations
 
-import json
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal, overload
 
 from django.db import connection, models
-from django.db.models import FloatField, TextField
-from django.db.models.functions import Cast
 from django.utils import timezone
 
 from providers import rules
-from providers.geo import postcode_point
 from providers.greatcircle import bounding_box, distance_km
-from providers.models import (
-    MEDIATED_URGENCY_CLASSES,
-    Location,
-    Norm,
-    ProviderKind,
-    Specialism,
-    Treatment,
-    WaitingTimeKind,
-    WaitingTimeSeries,
+from providers.models import Specialism, Treatment, WaitingTimeKind, WaitingTimeSeries
+from providers.postcodes import normalise_pc4
+from providers.selectors.search_reference import (
+    LocationSummary,
+    ProviderSummary,
+    SearchReference,
+    search_reference,
 )
+
+__all__ = [
+    "ORDERINGS",
+    "CurrentWaitingTime",
+    "CurrentWaitingTimes",
+    "LocationSummary",
+    "Ordering",
+    "ProviderSummary",
+    "UnknownPostcode",
+    "waiting_time_current_list",
+]
 
 Ordering = Literal["days", "distance"]
 ORDERINGS: tuple[Ordering, ...] = ("days", "distance")
@@ -46,41 +54,6 @@ _KIND_POSITION = {kind: position for position, kind in enumerate(WaitingTimeKind
 
 class UnknownPostcode(LookupError):
     """The postcode is well-formed but its PC4 area is not in the postcode table."""
-
-
-@dataclass(slots=True)
-class ProviderSummary:
-    agb_code: str
-    name: str
-    kind: str
-    region_code: str
-
-    @property
-    def kind_label(self) -> str:
-        return str(ProviderKind(self.kind).label)
-
-
-@dataclass(slots=True)
-class LocationSummary:
-    code: str
-    name: str
-    city: str
-    postcode: str
-    latitude: float
-    longitude: float
-    accepted_urgency_classes: tuple[int, ...]
-    provider: ProviderSummary
-
-    @property
-    def named_after_provider(self) -> bool:
-        """Whether the location's name already says which provider it belongs to."""
-        return self.name.startswith(self.provider.name)
-
-    @property
-    def accepts_mediation(self) -> bool:
-        """Whether the location takes every urgency class that mediation handles (3, 4, 5);
-        ``False`` while it scales down (e.g. only 1–3)."""
-        return set(self.accepted_urgency_classes) >= set(MEDIATED_URGENCY_CLASSES)
 
 
 @dataclass(slots=True)
@@ -115,15 +88,6 @@ class CurrentWaitingTime:
         return "within_maximum"
 
 
-def _norms() -> dict[tuple[str, str], tuple[int, int]]:
-    return {
-        (kind, setting): (target, maximum)
-        for kind, setting, target, maximum in Norm.objects.values_list(
-            "kind", "setting", "target_days", "max_days"
-        )
-    }
-
-
 def waiting_time_current_list(
     *,
     specialism_code: str | None = None,
@@ -135,6 +99,7 @@ def waiting_time_current_list(
     provider_kind: str | None = None,
     ordering: Ordering = "days",
     today: date | None = None,
+    reference: SearchReference | None = None,
 ) -> CurrentWaitingTimes:
     """The current figure of every series that has one, at active locations, narrowed by the
     filters; for a treatment series the specialism is the treatment's.
@@ -145,6 +110,9 @@ def waiting_time_current_list(
     ties by distance, then location code. Ordering ``distance``: nearest first, ties by wait, then
     location code. Stale figures are included and flagged.
 
+    ``reference`` is the reference data the caller already holds (its input checks read the same
+    snapshot); without it the current one is used.
+
     The result is a lazy sequence: ``count()``/``len()`` and each slice are one query.
     A malformed postcode raises ``django.core.exceptions.ValidationError``, an unknown one
     :class:`UnknownPostcode`; a distance filter or order without a postcode is a ``ValueError``.
@@ -154,42 +122,38 @@ def waiting_time_current_list(
     if postcode is None and (max_distance_km is not None or ordering == "distance"):
         raise ValueError("a distance filter or order needs a postcode")
     today = today or timezone.localdate()
+    reference = reference or search_reference()
     origin: tuple[float, float] | None = None
     if postcode is not None:
-        origin = postcode_point(postcode)
+        origin = reference.postcode_point(normalise_pc4(postcode))
         if origin is None:
             raise UnknownPostcode(postcode)
 
-    location_filters: dict[str, object] = {"is_active": True}
-    if region_code:
-        location_filters["provider__region__code"] = region_code
-    if provider_kind:
-        location_filters["provider__kind"] = provider_kind
+    # Every candidate location once, with its exact distance; the locations are ordered by
+    # latitude, so a box around the postcode narrows them first, and locations in the corners
+    # of the box, beyond the maximum, drop out by their exact distance.
+    candidates: Sequence = reference.locations
+    lon_min = lon_max = None
     if origin is not None and max_distance_km is not None:
-        # A box around the postcode narrows the locations in SQL; the exact distance follows.
-        lat_min, lat_max, lon_min, lon_max = bounding_box(
-            latitude=origin[0], longitude=origin[1], radius_km=max_distance_km
-        )
-        location_filters["latitude__range"] = (lat_min, lat_max)
-        location_filters["longitude__range"] = (lon_min, lon_max)
-
-    # Every candidate location once: its exact distance and its place in the order of distance,
-    # then code. Locations in the corners of the box, beyond the maximum, drop out.
+        box = bounding_box(latitude=origin[0], longitude=origin[1], radius_km=max_distance_km)
+        lat_min, lat_max, lon_min, lon_max = (float(edge) for edge in box)
+        latitudes = reference.location_latitudes
+        candidates = candidates[bisect_left(latitudes, lat_min) : bisect_right(latitudes, lat_max)]
     places: list[_Place] = []
-    for row in (
-        Location.objects.filter(**location_filters)
-        # Floats straight from the database (no Decimal per row), and the accepted urgency
-        # classes as text: only the locations on the page asked for are decoded.
-        .annotate(
-            lat=Cast("latitude", FloatField()),
-            lon=Cast("longitude", FloatField()),
-            classes=Cast("accepted_urgency_classes", TextField()),
-        )
-        .values_list(*_LOCATION_COLUMNS)
-    ):
-        distance = None if origin is None else distance_km(*origin, row[5], row[6])
-        if max_distance_km is None or (distance is not None and distance <= max_distance_km):
-            places.append(_Place(row[0], row[1], distance, row))
+    for candidate in candidates:
+        summary = candidate.summary
+        if region_code and summary.provider.region_code != region_code:
+            continue
+        if provider_kind and summary.provider.kind != provider_kind:
+            continue
+        if lon_min is not None and not lon_min <= candidate.longitude <= lon_max:  # type: ignore[operator]
+            continue
+        distance = None
+        if origin is not None:
+            distance = distance_km(*origin, candidate.latitude, candidate.longitude)
+            if max_distance_km is not None and distance > max_distance_km:
+                continue
+        places.append(_Place(candidate.pk, summary.code, distance, summary))
     places.sort(key=lambda place: (place.distance or 0.0, place.code))
     return CurrentWaitingTimes(
         places=places,
@@ -198,51 +162,18 @@ def waiting_time_current_list(
         kind=kind,
         by_distance=ordering == "distance",
         today=today,
+        reference=reference,
     )
-
-
-_LOCATION_COLUMNS = (
-    "id",
-    "code",
-    "name",
-    "city",
-    "postcode",
-    "lat",
-    "lon",
-    "classes",
-    "provider__agb_code",
-    "provider__name",
-    "provider__kind",
-    "provider__region__code",
-)
 
 
 @dataclass(slots=True)
 class _Place:
-    """A candidate location: its id, code, distance and its row of ``_LOCATION_COLUMNS``."""
+    """A candidate location: its id and code, its distance and what a result shows of it."""
 
     pk: int
     code: str
     distance: float | None
-    row: tuple
-    summary: LocationSummary | None = None
-
-    def location(self) -> LocationSummary:
-        if self.summary is None:
-            _pk, code, name, city, postcode, lat, lon, classes, agb, provider, kind, region = (
-                self.row
-            )
-            self.summary = LocationSummary(
-                code,
-                name,
-                city,
-                postcode,
-                lat,
-                lon,
-                tuple(json.loads(classes) if classes else ()),
-                ProviderSummary(agb, provider, kind, region),
-            )
-        return self.summary
+    location: LocationSummary
 
 
 def _table(model: type[models.Model]) -> str:
@@ -272,8 +203,10 @@ class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
         kind: str | None,
         by_distance: bool,
         today: date,
+        reference: SearchReference,
     ) -> None:
         self._places = places
+        self._reference = reference
         self._today = today
         self._count: int | None = None
         self._first: list[tuple] = []
@@ -309,7 +242,7 @@ class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
         # (Only our own table names, fixed SQL and those numbers are interpolated; the codes
         # asked for are parameters.)
         self._sql = (
-            "SELECT s.location_id, sp.code, sp.name, t.code, t.name, t.setting, s.kind, "  # noqa: S608
+            "SELECT s.location_id, sp.code, t.code, s.kind, "  # noqa: S608
             "s.current_days, s.current_insufficient_observations, s.current_reference_date, "
             f"COUNT(*) OVER () FROM {_table(WaitingTimeSeries)} s "
             f"JOIN (VALUES {values}) AS near ON near.column1 = s.location_id "
@@ -377,17 +310,14 @@ class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
         return rows
 
     def _build(self, rows: Iterable[tuple]) -> list[CurrentWaitingTime]:
-        norms = _norms()
+        reference = self._reference
         places = {place.pk: place for place in self._places}
         stale_on: dict[date, bool] = {}
         result = []
         for (
             location_id,
             specialism,
-            specialism_name,
             treatment,
-            treatment_name,
-            treatment_setting,
             series_kind,
             days,
             insufficient,
@@ -395,7 +325,14 @@ class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
             _total,
         ) in rows:
             place = places[location_id]
-            norm = norms.get(
+            # Names from the reference data (the query keeps only active specialisms and
+            # treatments, as the snapshot does).
+            specialism_name = reference.specialisms[specialism].name
+            treatment_name = treatment_setting = None
+            if treatment is not None:
+                entry = reference.treatments[treatment]
+                treatment_name, treatment_setting = entry.name, entry.setting
+            norm = reference.norms.get(
                 rules.norm_key(kind=series_kind, treatment_setting=treatment_setting),
                 (None, None),
             )
@@ -408,7 +345,7 @@ class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
                 )
             result.append(
                 CurrentWaitingTime(
-                    place.location(),
+                    place.location,
                     specialism,
                     specialism_name,
                     treatment,
