@@ -80,9 +80,9 @@ class SpecialismAdmin(admin.ModelAdmin):
 
 @admin.register(Treatment)
 class TreatmentAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "specialism", "setting", "is_active"]
+    list_display = ["code", "name", "nza_name", "specialism", "setting", "is_active"]
     list_filter = ["setting", "specialism", "is_active"]
-    search_fields = ["code", "name"]
+    search_fields = ["code", "name", "nza_name"]
 
 
 @admin.register(Norm)

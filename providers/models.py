@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -146,10 +147,24 @@ class TreatmentSetting(models.TextChoices):
 
 
 class Treatment(models.Model):
-    """A behandeling with a waiting time of its own."""
+    """A behandeling with a waiting time of its own.
+
+    ``nza_name`` is the name under which the NZa publishes the treatment's waiting times (its
+    open-data file and Zorgbeeld API, e.g. "Cataract-operatie"): an NZa file's treatment lines are
+    read by it. Kept in the admin as the NZa's list changes.
+    """
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200)
+    nza_name = models.CharField(
+        _("NZa name"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "The treatment's name in the NZa waiting-time data (e.g. Cataract-operatie), used "
+            "to read NZa files; leave empty if the NZa does not publish it."
+        ),
+    )
     specialism = models.ForeignKey(
         Specialism,
         verbose_name=_("specialism"),
@@ -163,6 +178,14 @@ class Treatment(models.Model):
         verbose_name = _("treatment")
         verbose_name_plural = _("treatments")
         ordering = ["specialism__code", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("nza_name"),
+                condition=~Q(nza_name=""),
+                name="treatment_unique_nza_name",
+                violation_error_message=_("Another treatment has this NZa name."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -119,6 +119,7 @@ REFERENCE_DATA_LOADERS = [
     ("providers.migrations.0004_treeknormen", "load_norms"),
     ("providers.migrations.0005_roaz_regions", "load_regions"),
     ("providers.migrations.0006_postcode_areas", "load_postcode_areas"),
+    ("providers.migrations.0013_treatment_nza_name", "load_nza_names"),
 ]
 
 

@@ -6,9 +6,9 @@ postcode, and the active locations with their providers (to find the candidates 
 distance). These change a few times a year; the search runs many times a second. So each process
 keeps them as one immutable :class:`SearchReference` and asks the database, once per search, only
 whether they changed: a primary-key read of ``providers.ReferenceStamp``, whose token a trigger
-renews in the same transaction as any change to those tables (migration 0011). A snapshot is used
-only under the token the current connection reads, so a search never sees reference data older
-than its own database view, on any process, whatever wrote the change.
+renews in the same transaction as any change to those tables (``providers.reference_stamp``).
+A snapshot is used only under the token the current connection reads, so a search never sees
+reference data older than its own database view, on any process, whatever wrote the change.
 
 The series (the waiting times, reported every two weeks) are not part of the snapshot: the search
 reads them from the database every time.
@@ -37,8 +37,8 @@ from providers.models import (
     Specialism,
     Treatment,
 )
+from providers.reference_stamp import STAMP_ID
 
-STAMP_ID = 1
 # The models the snapshot is read from; each of their tables has the stamp's trigger.
 SOURCE_MODELS = (Region, Provider, Location, Specialism, Treatment, Norm, PostcodeArea)
 

@@ -250,14 +250,18 @@ class _Resolver:
         self.specialism_codes = {pk: code for code, pk in self.specialisms.items()}
         self.treatments: dict[str, tuple[int, int, str]] = {}
         self.treatments_by_name: dict[str, tuple[int, int, str]] = {}
-        for pk, code, name, specialism_id in Treatment.objects.values_list(
-            "id", "code", "name", "specialism_id"
+        # A treatment is named by our code, our name or the NZa's name (in NZa files), the
+        # names without regard to case; our own names go first.
+        nza_names: list[tuple[str, tuple[int, int, str]]] = []
+        for pk, code, name, nza_name, specialism_id in Treatment.objects.values_list(
+            "id", "code", "name", "nza_name", "specialism_id"
         ):
-            self.treatments[code] = self.treatments_by_name[name.casefold()] = (
-                pk,
-                specialism_id,
-                code,
-            )
+            treatment = (pk, specialism_id, code)
+            self.treatments[code] = self.treatments_by_name[name.casefold()] = treatment
+            if nza_name:
+                nza_names.append((nza_name.casefold(), treatment))
+        for nza_name, treatment in nza_names:
+            self.treatments_by_name.setdefault(nza_name, treatment)
         self.subject_cache: dict[tuple, tuple[Subject | None, FieldErrors]] = {}
         self.value_cache: dict[tuple, tuple[tuple[int | None, bool] | None, FieldErrors]] = {}
         self.date_cache: dict[tuple, tuple[date | None, FieldErrors]] = {}

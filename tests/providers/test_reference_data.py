@@ -147,6 +147,7 @@ def test_shipped_data_files_agree_with_each_other():
         ("0004_treeknormen", "load_norms"),
         ("0005_roaz_regions", "load_regions"),
         ("0006_postcode_areas", "load_postcode_areas"),
+        ("0013_treatment_nza_name", "load_nza_names"),
     ],
 )
 def test_data_migrations_can_run_again_without_duplicates(migration, function):

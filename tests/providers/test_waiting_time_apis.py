@@ -306,6 +306,25 @@ def test_import_nza_layout_in_latin_1(as_planner, location):
     assert response.json() == {"imported": 3}
 
 
+def test_import_nza_treatment_lines_by_the_nzas_treatment_names(as_planner, location):
+    day = peildatum()
+    csv = (
+        "TYPE_WACHTTIJD;WACHTTIJD;SPECIALISME;AGB_CODE_LOCATIE;PEILDATUM;BEHANDELING\n"
+        f"Behandeling;45;Oogheelkunde (301);06020502;{day:%d-%m-%Y};Cataract-operatie\n"
+        f"Behandeling;80;Orthopedie (305);06020502;{day:%d-%m-%Y};"
+        "Initiele totale knie vervanging (orthopedie)\n"
+        f"Behandeling;20;Orthopedie (305);06020502;{day:%d-%m-%Y};"
+        "Diagnostische en/of therapeutische kijkoperatie knie (orthopedie)\n"
+    )
+    response = as_planner.post(IMPORT_URL, upload(csv.encode("iso-8859-1")), format="multipart")
+    assert response.status_code == 201, response.json()
+    assert dict(WaitingTimeReport.objects.values_list("series__treatment__code", "days")) == {
+        "cataract": 45,
+        "total-knee-replacement": 80,
+        "knee-arthroscopy": 20,
+    }
+
+
 def test_import_nza_errors_use_the_nza_column_names(as_planner, location):
     csv = (
         "TYPE_WACHTTIJD;WACHTTIJD;SPECIALISME;AGB_CODE_LOCATIE;PEILDATUM\n"

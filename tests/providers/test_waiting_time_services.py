@@ -196,6 +196,39 @@ def test_treatment_by_its_name(actor):
     assert resolved[0].treatment_code == "cataract"
 
 
+def test_treatment_by_the_nzas_name_whatever_the_case(actor):
+    resolved, errors = waiting_time_reports_validate(
+        rows=[row(kind="treatment", treatment="CATARACT-OPERATIE", specialism="0301")],
+        actor=actor,
+        today=TODAY,
+    )
+    assert errors == []
+    assert resolved[0].treatment_code == "cataract"
+
+
+def test_an_nza_name_recorded_in_the_admin_is_read_from_then_on(actor):
+    nza_name = "Carpaletunnelsyndroom operatie (plastische chirurgie)"
+    treatment = Treatment.objects.exclude(nza_name__gt="").first()
+    assert errors_of([row(kind="treatment", treatment=nza_name, specialism=None)], actor)
+
+    Treatment.objects.filter(pk=treatment.pk).update(nza_name=nza_name)
+
+    resolved, errors = waiting_time_reports_validate(
+        rows=[row(kind="treatment", treatment=nza_name, specialism=None)], actor=actor, today=TODAY
+    )
+    assert errors == []
+    assert resolved[0].treatment_id == treatment.pk
+
+
+def test_two_treatments_cannot_share_an_nza_name():
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Treatment.objects.filter(code="vitrectomy").update(nza_name="cataract-OPERATIE")
+    # Treatments without an NZa name are many.
+    assert Treatment.objects.filter(nza_name="").count() > 1
+
+
 def test_specialism_must_match_the_treatments(actor):
     [(_row, field, message)] = errors_of(
         [row(kind="treatment", treatment="cataract", specialism="0305")], actor
