@@ -268,12 +268,15 @@ def main() -> None:
         f"{http['p50']:.0f} ms, p95 {http['p95']:.0f} ms; non-2xx {http['non_200']}, "
         f"socket errors {http['errors']}",
         f"- load average (1 min) before/after: {load_before:.2f} / {load:.2f}",
+        "- gunicorn's cache (throttling counters): "
+        + ("Redis (`REDIS_URL`)" if os.environ.get("REDIS_URL") else "local memory"),
     ]
     print("\n".join(lines))
     if not args.no_record:
         append_result(
             "Current-waiting-time search",
-            "DATABASE_URL=postgres://…/zb_bench .venv/bin/python benchmarks/bench_search.py"
+            ("REDIS_URL=redis://…/3 " if os.environ.get("REDIS_URL") else "")
+            + "DATABASE_URL=postgres://…/zb_bench .venv/bin/python benchmarks/bench_search.py"
             + (f" --workers {args.workers}" if args.workers != 2 else ""),
             lines,
         )
