@@ -6,8 +6,8 @@ locations (active, in the region and of the provider kind asked for, within the 
 great-circle distance) come from the reference data each process keeps in memory
 (``providers.selectors.search_reference``); the database narrows the series to those locations
 and the subject and kind, orders them, counts them and cuts out the page asked for; Python builds
-only that page's rows (norms, staleness). A search for a
-large specialism matches thousands of series at national scale, of which a page shows 50.
+only that page's rows (norms, staleness). A search for a large specialism matches thousands of
+series at national scale, of which a page shows 50.
 
 Rules (DESIGN §3.1): the norm of a series is the one of its kind (for treatments, of the
 treatment's setting); a wait *exceeds the norm* above the norm's maximum; a figure older than 28
