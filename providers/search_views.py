@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.vary import vary_on_headers
 
-from providers.models import Treatment, WaitingTimeKind
+from providers.models import WaitingTimeKind
 from providers.search_forms import WaitingTimeSearchForm
 from providers.selectors.current import waiting_time_current_list
 from providers.selectors.reference import norm_list
@@ -33,11 +33,7 @@ def _mediation_request_url(form: WaitingTimeSearchForm) -> str | None:
     data = form.cleaned_data
     specialism = data["specialism"]
     if data["treatment"]:
-        specialism = (
-            Treatment.objects.filter(code=data["treatment"])
-            .values_list("specialism__code", flat=True)
-            .first()
-        )
+        specialism = form.reference.treatments[data["treatment"]].specialism_code
     query = {
         "postcode": form.data.get("postcode", "").strip(),
         "specialism": specialism or "",

@@ -237,3 +237,44 @@ def test_home_and_navigation_link_to_the_search(client, url):
     html = client.get(reverse("home")).content.decode()
     assert f'href="{url}"' in html
     assert re.search(rf'<a class="btn btn-primary" href="{url}"', html)
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (None, "specialism"),
+        ({"postcode": "3511 AB", "specialism": "0305"}, "specialism"),
+        ({"postcode": "3511 AB", "treatment": "cataract"}, "treatment"),
+        ({"postcode": "3511 AB", "specialism": "<b>9999</b>"}, "specialism"),  # with errors
+    ],
+)
+def test_the_long_selects_write_the_html_of_djangos_own_select(data, field):
+    from django import forms
+    from pytest_django.asserts import assertHTMLEqual
+
+    from providers.search_forms import WaitingTimeSearchForm
+
+    form = WaitingTimeSearchForm(data)
+    form.is_valid()
+    bound = form[field]
+    fast = str(bound)
+    bound.field.widget = forms.Select(attrs=bound.field.widget.attrs)
+    bound.field.widget.choices = bound.field.choices
+    django = str(form[field])
+
+    assertHTMLEqual(fast, django)
+    assert "<optgroup" in fast or field == "specialism"
+    if data and data.get(field, "").isalnum():
+        assert f'value="{data[field]}" selected' in fast
+
+
+def test_the_search_page_reads_codes_and_postcode_from_memory(
+    client, url, django_assert_max_num_queries
+):
+    place("Ziekenhuis Dichtbij", north_km=3, days=20)
+    client.get(url, SEARCH)  # the reference data is read once
+
+    # The reference data's stamp, the page of series, and the norms explained below the results.
+    with django_assert_max_num_queries(3):
+        response = client.get(url, SEARCH)
+    assert "Ziekenhuis Dichtbij" in response.content.decode()
