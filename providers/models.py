@@ -268,9 +268,10 @@ class ReferenceStamp(models.Model):
     in memory (``providers.selectors.search_reference``): locations, providers, regions,
     specialisms, treatments, norms and postcode areas.
 
-    Triggers on those tables (migration 0011) write a new random token in the same transaction as
-    any statement that changes them, whatever issued it (ORM, admin, bulk update, ``COPY``, raw
-    SQL), so the token a connection reads always belongs to the data it sees. A random token
+    Triggers on those tables (``providers.reference_stamp``) write a new random token in the
+    same transaction as any statement that changes them, whatever issued it (ORM, admin, bulk
+    update, ``COPY``, raw SQL), so the token a connection reads always belongs to the data it
+    sees. A random token
     rather than a counter: a transaction rolled back restores the token it replaced, never one
     that another state of the data could also have had.
     """

@@ -36,10 +36,14 @@ $$ LANGUAGE plpgsql;
 """  # noqa: S608
 
 
+def _sqlite_trigger_name(table: str, operation: str) -> str:
+    return f"{table}_reference_changed_{operation.lower()}"
+
+
 def trigger_names(table: str, vendor: str) -> set[str]:
     if vendor == "postgresql":
         return {f"{table}_reference_changed"}
-    return {f"{table}_reference_changed_{operation.lower()}" for operation in SQLITE_OPERATIONS}
+    return {_sqlite_trigger_name(table, operation) for operation in SQLITE_OPERATIONS}
 
 
 def create_triggers(schema_editor, tables: Iterable[str] = WATCHED_TABLES) -> None:
@@ -56,7 +60,7 @@ def create_triggers(schema_editor, tables: Iterable[str] = WATCHED_TABLES) -> No
     elif vendor == "sqlite":
         for table in tables:
             for operation in SQLITE_OPERATIONS:
-                name = f"{table}_reference_changed_{operation.lower()}"
+                name = _sqlite_trigger_name(table, operation)
                 schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
                 schema_editor.execute(
                     f"CREATE TRIGGER {name} AFTER {operation} ON {table} BEGIN "  # noqa: S608

@@ -30,6 +30,7 @@ from providers.greatcircle import bounding_box, distance_km
 from providers.models import Specialism, Treatment, WaitingTimeKind, WaitingTimeSeries
 from providers.postcodes import normalise_pc4
 from providers.selectors.search_reference import (
+    ActiveLocation,
     LocationSummary,
     ProviderSummary,
     SearchReference,
@@ -132,29 +133,30 @@ def waiting_time_current_list(
     # Every candidate location once, with its exact distance; the locations are ordered by
     # latitude, so a box around the postcode narrows them first, and locations in the corners
     # of the box, beyond the maximum, drop out by their exact distance.
-    candidates: Sequence = reference.locations
-    lon_min = lon_max = None
+    candidates: Sequence[ActiveLocation] = reference.locations
+    longitudes: tuple[float, float] | None = None
     if origin is not None and max_distance_km is not None:
         box = bounding_box(latitude=origin[0], longitude=origin[1], radius_km=max_distance_km)
         lat_min, lat_max, lon_min, lon_max = (float(edge) for edge in box)
         latitudes = reference.location_latitudes
         candidates = candidates[bisect_left(latitudes, lat_min) : bisect_right(latitudes, lat_max)]
+        longitudes = (lon_min, lon_max)
     places: list[_Place] = []
     for candidate in candidates:
-        summary = candidate.summary
-        if region_code and summary.provider.region_code != region_code:
+        location = candidate.summary
+        if region_code and location.provider.region_code != region_code:
             continue
-        if provider_kind and summary.provider.kind != provider_kind:
+        if provider_kind and location.provider.kind != provider_kind:
             continue
-        if lon_min is not None and not lon_min <= candidate.longitude <= lon_max:  # type: ignore[operator]
+        if longitudes and not longitudes[0] <= location.longitude <= longitudes[1]:
             continue
         distance = None
         if origin is not None:
-            distance = distance_km(*origin, candidate.latitude, candidate.longitude)
+            distance = distance_km(*origin, location.latitude, location.longitude)
             if max_distance_km is not None and distance > max_distance_km:
                 continue
-        places.append(_Place(candidate.pk, summary.code, distance, summary))
-    places.sort(key=lambda place: (place.distance or 0.0, place.code))
+        places.append(_Place(candidate.pk, distance, location))
+    places.sort(key=lambda place: (place.distance or 0.0, place.location.code))
     return CurrentWaitingTimes(
         places=places,
         specialism_code=specialism_code,
@@ -168,10 +170,9 @@ def waiting_time_current_list(
 
 @dataclass(slots=True)
 class _Place:
-    """A candidate location: its id and code, its distance and what a result shows of it."""
+    """A candidate location: its id, its distance and what a result shows of it."""
 
     pk: int
-    code: str
     distance: float | None
     location: LocationSummary
 

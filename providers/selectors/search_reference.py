@@ -96,17 +96,10 @@ class TreatmentEntry:
 
 @dataclass(frozen=True, slots=True)
 class ActiveLocation:
-    """An active location: its id, point, provider kind and region (the search's filters) and
-    what a result shows of it."""
+    """An active location: its id and what the search filters on and a result shows of it."""
 
     pk: int
-    latitude: float
-    longitude: float
     summary: LocationSummary
-
-    @property
-    def code(self) -> str:
-        return self.summary.code
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +223,7 @@ def _load(token: str) -> SearchReference:
             tuple(json.loads(classes) if classes else ()),
             ProviderSummary(agb, provider, kind, region),
         )
-        locations.append(ActiveLocation(pk, lat, lon, summary))
+        locations.append(ActiveLocation(pk, summary))
     return SearchReference(
         token=token,
         specialisms=specialisms,
@@ -239,5 +232,5 @@ def _load(token: str) -> SearchReference:
         norms=norms,
         postcode_points=points,
         locations=tuple(locations),
-        location_latitudes=tuple(location.latitude for location in locations),
+        location_latitudes=tuple(location.summary.latitude for location in locations),
     )

@@ -186,19 +186,16 @@ def test_treatment_row_takes_its_specialism_from_the_treatment(actor):
     assert resolved[0].treatment_id == cataract.pk
 
 
-def test_treatment_by_its_name(actor):
+@pytest.mark.parametrize(
+    ("name", "specialism"),
+    [
+        pytest.param("staaroperatie", "", id="our-name"),
+        pytest.param("CATARACT-OPERATIE", "0301", id="nza-name-whatever-the-case"),
+    ],
+)
+def test_treatment_by_its_name_or_the_nzas(actor, name, specialism):
     resolved, errors = waiting_time_reports_validate(
-        rows=[row(kind="treatment", treatment="staaroperatie", specialism="")],
-        actor=actor,
-        today=TODAY,
-    )
-    assert errors == []
-    assert resolved[0].treatment_code == "cataract"
-
-
-def test_treatment_by_the_nzas_name_whatever_the_case(actor):
-    resolved, errors = waiting_time_reports_validate(
-        rows=[row(kind="treatment", treatment="CATARACT-OPERATIE", specialism="0301")],
+        rows=[row(kind="treatment", treatment=name, specialism=specialism)],
         actor=actor,
         today=TODAY,
     )
