@@ -3,19 +3,15 @@ whose errors the views put next to the fields they name."""
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import MonthField
 from finance.models import ArrangementKind, ClaimCategory, PaymentKind
 from providers.models import Provider
-
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 def _money(label: Any, *, required: bool = True, help_text: Any = "") -> forms.DecimalField:
@@ -28,10 +24,6 @@ def _money(label: Any, *, required: bool = True, help_text: Any = "") -> forms.D
         localize=True,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
-
-
-class MonthInput(forms.TextInput):
-    input_type = "month"
 
 
 class ContractCreateForm(forms.Form):
@@ -92,23 +84,13 @@ class ArrangementUpdateForm(forms.Form):
 
 
 class ProductionForm(forms.Form):
-    month = forms.CharField(
-        label=_("Month"),
-        help_text=_("A month of the contract year, e.g. 2026-03."),
-        widget=MonthInput(attrs={"placeholder": "2026-03"}),
-    )
+    month = MonthField(label=_("Month"), help_text=_("A month of the contract year, e.g. 2026-03."))
     amount = _money(_("Realised production (€)"))
     catch_up_amount = _money(
         _("Of which catch-up care (€)"),
         required=False,
         help_text=_("The part of the production that was catch-up care (inhaalzorg)."),
     )
-
-    def clean_month(self) -> date:
-        match = MONTH_RE.match(self.cleaned_data["month"].strip())
-        if not match:
-            raise ValidationError(_("Give the month as YYYY-MM, e.g. 2026-03."))
-        return date(int(match.group(1)), int(match.group(2)), 1)
 
 
 class ClaimForm(forms.Form):

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.serializers import MonthField
 from finance.models import (
     Arrangement,
     ArrangementKind,
@@ -28,8 +27,6 @@ from finance.selectors import arrangement_settlement, contract_headroom
 from providers.models import Provider
 from providers.serializers import CodeRelatedField
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
-
 
 def money(**kwargs: Any) -> serializers.DecimalField:
     """Euros with cents; a JSON string such as ``"1250000.00"`` in answers."""
@@ -40,24 +37,6 @@ def money(**kwargs: Any) -> serializers.DecimalField:
 
 def choice(choices: Any, **kwargs: Any) -> serializers.ChoiceField:
     return serializers.ChoiceField(choices=choices, **kwargs)
-
-
-@extend_schema_field(
-    {"type": "string", "pattern": MONTH_PATTERN, "example": "2026-03", "format": "month"}
-)
-class MonthField(serializers.Field):
-    """A month as "YYYY-MM", held as the first day of the month."""
-
-    default_error_messages = {"invalid": _("Give the month as YYYY-MM, e.g. 2026-03.")}
-
-    def to_internal_value(self, data: Any) -> date:
-        if not isinstance(data, str) or not re.match(MONTH_PATTERN, data):
-            self.fail("invalid")
-        year, month = data.split("-")
-        return date(int(year), int(month), 1)
-
-    def to_representation(self, value: date) -> str:
-        return value.strftime("%Y-%m")
 
 
 def provider_field(**kwargs: Any) -> CodeRelatedField:

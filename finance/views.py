@@ -9,7 +9,6 @@ their messages come from ``finance.services``.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -32,7 +31,9 @@ from accounts.actors import Actor
 from accounts.models import AuditAction
 from accounts.permissions import get_object_or_404_for, view_role_required
 from accounts.services import audit_record
-from config.exceptions import ApplicationError
+from core.csv_export import csv_cell, csv_response
+from core.errors import ApplicationError
+from core.forms import add_service_errors
 from finance import selectors, services
 from finance.forms import (
     ArrangementCreateForm,
@@ -62,19 +63,11 @@ from finance.permissions import (
     contract_for,
 )
 from finance.selectors import Overview
+from finance.services.common import CENT
 from finance.templatetags.money import euro
 
 write_required = view_role_required(*ARRANGEMENT_WRITE_ROLES)
 read_required = view_role_required(*FINANCE_PAGE_ROLES)
-
-
-def _add_service_errors(form: forms.Form, exc: ValidationError | ApplicationError) -> None:
-    if isinstance(exc, ApplicationError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        return
-    for field, errors in exc.message_dict.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
 
 
 def _selected_year(request: HttpRequest, years: list[int]) -> int:
@@ -178,22 +171,20 @@ def overview_export(request: HttpRequest, *, actor: Actor) -> HttpResponse:
     filename = f"financien-{year}"
     headers = [header for _name, header in EXPORT_COLUMNS]
     if export_format == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(headers)
-        for row in [*rows, totals]:
-            writer.writerow([_csv_value(row.get(name, "")) for name, _header in EXPORT_COLUMNS])
-        return response
+        return csv_response(
+            f"{filename}.csv",
+            headers,
+            (
+                [_cents(row.get(name, "")) for name, _header in EXPORT_COLUMNS]
+                for row in [*rows, totals]
+            ),
+        )
     return _xlsx_response(filename, headers, rows, totals)
 
 
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    text = str(value)
-    # A cell starting with =, +, - or @ would be a formula in a spreadsheet (CSV injection).
-    return "'" + text if text[:1] in {"=", "+", "-", "@"} else text
+def _cents(value: Any) -> Any:
+    """Amounts with exactly two decimals (a sum may carry more or fewer)."""
+    return value.quantize(CENT) if isinstance(value, Decimal) else value
 
 
 def _xlsx_response(
@@ -212,7 +203,7 @@ def _xlsx_response(
     for row in [*rows, totals]:
         sheet.append(
             [
-                row.get(name) if name in MONEY_COLUMNS else _csv_value(row.get(name, ""))
+                row.get(name) if name in MONEY_COLUMNS else csv_cell(row.get(name, ""))
                 for name, _header in EXPORT_COLUMNS
             ]
         )
@@ -241,7 +232,7 @@ def contract_create_view(request: HttpRequest, *, actor: Actor) -> HttpResponse:
         try:
             contract = services.contract_create(actor=actor, request=request, **form.cleaned_data)
         except (ValidationError, ApplicationError) as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -387,7 +378,7 @@ def _contract_form_post(
         try:
             message = action(contract, form.cleaned_data)
         except (ValidationError, ApplicationError) as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, message)
             return redirect(reverse("finance:contract-detail", args=[contract.pk]) + anchor)
@@ -554,7 +545,7 @@ def _arrangement_form_post(
         try:
             message = action(arrangement, form.cleaned_data)
         except (ValidationError, ApplicationError) as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, message)
             return redirect(reverse("finance:arrangement-detail", args=[arrangement.pk]) + anchor)
@@ -665,7 +656,7 @@ def claim_decide_view(
                 actor=actor, claim=claim, reason=form.cleaned_data["reason"], request=request
             )
         except (ValidationError, ApplicationError) as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,

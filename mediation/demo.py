@@ -26,6 +26,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from core.working_days import add_working_days, add_working_days_to_moment, is_working_day
 from mediation.matching import distance_km, rounded_km
 from mediation.models import (
     Case,
@@ -38,7 +39,6 @@ from mediation.models import (
     OfferStatus,
 )
 from mediation.services.cases import case_references_allocate
-from mediation.services.sla import add_working_days, add_working_days_to_moment, is_working_day
 from providers.models import (
     CapacityOffer,
     Location,

@@ -15,7 +15,6 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -36,7 +35,8 @@ from accounts.actors import Actor
 from accounts.models import AuditAction, Role
 from accounts.permissions import view_role_required
 from accounts.services import audit_record
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError
+from core.forms import add_service_errors, service_error_messages
 from mediation.forms import (
     PREFILL_FIELDS,
     AppointmentConfirmForm,
@@ -103,25 +103,6 @@ CONFIRMATION_SESSION_KEY = "mediation_request_confirmation"
 # Statuses in which matching is shown and offers can be made.
 OFFERABLE_STATUSES = (CaseStatus.SUBMITTED, CaseStatus.IN_PROGRESS, CaseStatus.OFFERED)
 CASE_OBJECT_TYPE = "mediation.case"
-
-
-def _add_service_errors(form: forms.Form, exc: ValidationError | ApplicationError) -> None:
-    if isinstance(exc, ApplicationError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        return
-    if not hasattr(exc, "error_dict"):
-        for message in exc.messages:
-            form.add_error(None, message)
-        return
-    for field, errors in exc.message_dict.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
-
-
-def _error_messages(exc: ValidationError | ApplicationError) -> list[str]:
-    if isinstance(exc, ApplicationError):
-        return [exc.message]
-    return list(exc.messages)
 
 
 def _public_write_throttled(request: HttpRequest) -> bool:
@@ -226,7 +207,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
                 try:
                     case, token = case_create(channel=Channel.WEB, **form.cleaned_data)
                 except ValidationError as exc:
-                    _add_service_errors(form, exc)
+                    add_service_errors(form, exc)
                 else:
                     request.session[CONFIRMATION_SESSION_KEY] = {
                         "reference": case.reference,
@@ -341,7 +322,7 @@ def offer_decline_view(request: HttpRequest, reference: str, token: str, pk: int
         try:
             offer_decline(case=case, offer=offer, reason=form.cleaned_data["reason"])
         except (ValidationError, ApplicationError) as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -441,7 +422,7 @@ def case_assign_view(request: HttpRequest, reference: str, *, actor: Actor) -> H
     try:
         case_assign(case=case, user=actor.user, actor=actor, request=request)
     except (ValidationError, ApplicationError) as exc:
-        for message in _error_messages(exc):
+        for message in service_error_messages(exc):
             messages.error(request, message)
     else:
         messages.success(
@@ -520,7 +501,7 @@ def case_start_view(request: HttpRequest, reference: str, *, actor: Actor) -> Ht
     try:
         case_start(case=case, actor=actor, note=request.POST.get("note", ""), request=request)
     except (ValidationError, ApplicationError) as exc:
-        for message in _error_messages(exc):
+        for message in service_error_messages(exc):
             messages.error(request, message)
     else:
         messages.success(request, _("First contact recorded; the case is in progress."))
@@ -556,7 +537,7 @@ def case_offer_view(request: HttpRequest, reference: str, *, actor: Actor) -> Ht
             request=request,
         )
     except (ValidationError, ApplicationError) as exc:
-        for message in _error_messages(exc):
+        for message in service_error_messages(exc):
             messages.error(request, message)
         return _back_to_case(case, "#matches")
     messages.success(
@@ -576,7 +557,7 @@ def case_note_view(request: HttpRequest, reference: str, *, actor: Actor) -> Htt
         try:
             case_note_add(case=case, actor=actor, note=form.cleaned_data["note"], request=request)
         except (ValidationError, ApplicationError) as exc:
-            for message in _error_messages(exc):
+            for message in service_error_messages(exc):
                 messages.error(request, message)
         else:
             messages.success(request, _("Note added."))
@@ -602,7 +583,7 @@ def case_close_view(request: HttpRequest, reference: str, *, actor: Actor) -> Ht
             request=request,
         )
     except (ValidationError, ApplicationError) as exc:
-        for message in _error_messages(exc):
+        for message in service_error_messages(exc):
             messages.error(request, message)
     else:
         messages.success(request, _("The case has been closed."))
@@ -628,7 +609,7 @@ def case_create_phone(request: HttpRequest, *, actor: Actor) -> HttpResponse:
             if note:
                 case_note_add(case=case, actor=actor, note=note, request=request)
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -735,7 +716,7 @@ def incoming_confirm(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResp
                 request=request,
             )
         except (ValidationError, ApplicationError) as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             confirmed.case.refresh_from_db()
             assert confirmed.appointment_date is not None

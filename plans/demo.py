@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organisation, OrganisationKind
+from core.months import month_add, month_format, month_of, month_range
 from plans.forecast import LineFigures, plan_forecast
 from plans.models import (
     MEASURE_KEYS,
@@ -35,7 +36,6 @@ from plans.models import (
     PlanTransition,
     PlanVersion,
 )
-from plans.months import month_add, month_format, month_of, month_range
 from plans.services.plans import forecast_apply
 from providers.models import Provider, ProviderKind, Specialism, WaitingTimeSeries
 

@@ -40,9 +40,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml import DEFUSEDXML
 
+from core.months import month_format, month_of, month_parse, month_range
 from plans.inputs import LineInput
 from plans.models import MAX_VOLUME
-from plans.months import month_format, month_of, month_parse, month_range
 from providers.models import MEDIATED_URGENCY_CLASSES
 
 # openpyxl parses with defusedxml when it is installed (a dependency of this project); refuse to

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
-from plans.months import month_add, month_range, months_between
+from core.months import month_add, month_range, months_between
 
 # Realised volume below this share of planned volume (up to the last reported month) is "behind".
 BEHIND_THRESHOLD = Fraction(9, 10)

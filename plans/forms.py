@@ -12,10 +12,11 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import insurer_list
+from core.forms import MonthField
+from core.months import month_format
 from plans.excel import MAX_UPLOAD_BYTES
 from plans.inputs import LineInput, ProgressLineInput
 from plans.models import MAX_VOLUME, MEASURE_MAX_LENGTH, MEASURES, PlanLine
-from plans.months import MONTH_PATTERN, month_format, month_parse
 from plans.services.plans import MAX_COMMENT_LENGTH
 from providers.models import MEDIATED_URGENCY_CLASSES
 from providers.selectors import reference
@@ -23,38 +24,6 @@ from providers.selectors import reference
 
 def month_label(month: date) -> str:
     return date_format(month, "F Y")
-
-
-class MonthField(forms.CharField):
-    """A month as ``YYYY-MM`` (a month picker where the browser has one, text elsewhere)."""
-
-    default_error_messages = {"invalid": _("Give a month as YYYY-MM, e.g. 2026-03.")}
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "widget",
-            forms.TextInput(
-                attrs={
-                    "type": "month",
-                    "placeholder": "YYYY-MM",
-                    "pattern": MONTH_PATTERN.strip("^$"),
-                    "class": "form-control",
-                }
-            ),
-        )
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value: Any) -> Any:
-        return month_format(value) if isinstance(value, date) else value
-
-    def to_python(self, value: Any) -> date | None:  # type: ignore[override]
-        text = super().to_python(value)
-        if not text:
-            return None
-        month = month_parse(text) if len(text) <= 16 else None
-        if month is None:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return month
 
 
 class PlanForm(forms.Form):

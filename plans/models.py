@@ -21,7 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from plans.months import month_format
+from core.months import month_format
 from providers.models import MEDIATED_URGENCY_CLASSES
 
 

@@ -7,7 +7,6 @@ a review or the plan's measures.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
@@ -17,6 +16,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.selectors import insurer_list
+from core.months import month_format
+from core.serializers import MonthField
 from plans.forecast import Forecast
 from plans.models import (
     MAX_VOLUME,
@@ -26,30 +27,10 @@ from plans.models import (
     PlanStatus,
     PlanTransition,
 )
-from plans.months import MONTH_PATTERN, month_format, month_parse
 from plans.selectors.plans import LineView
 from plans.services.plans import MAX_COMMENT_LENGTH, MAX_LINES
 from providers.models import MEDIATED_URGENCY_CLASSES, SPECIALISM_CODE_VALIDATOR
 from providers.serializers import CodeRelatedField
-
-
-@extend_schema_field(
-    {"type": "string", "pattern": MONTH_PATTERN, "example": "2026-03", "format": "YYYY-MM"}
-)
-class MonthField(serializers.Field):
-    """A calendar month as ``"YYYY-MM"`` (internally the date of its first day)."""
-
-    default_error_messages = {"invalid": _("Give a month as YYYY-MM, e.g. 2026-03.")}
-
-    def to_internal_value(self, data: Any) -> date:
-        month = month_parse(data) if isinstance(data, str) and len(data) <= 16 else None
-        if month is None:
-            self.fail("invalid")
-        assert month is not None
-        return month
-
-    def to_representation(self, value: date) -> str:
-        return month_format(value)
 
 
 def _pace(value: Fraction | None) -> float | None:

@@ -11,7 +11,6 @@ errors are shown next to the fields (and rows) they belong to.
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -32,7 +31,10 @@ from accounts.actors import Actor
 from accounts.models import AuditAction
 from accounts.permissions import view_role_required
 from accounts.services import audit_record
-from config.exceptions import ApplicationError
+from core.csv_export import csv_response
+from core.errors import ApplicationError
+from core.forms import add_service_errors
+from core.months import month_format, month_of, month_parse, month_range
 from plans.diff import SnapshotDiff
 from plans.excel import (
     XLSX_CONTENT_TYPE,
@@ -53,7 +55,6 @@ from plans.forms import (
     plan_line_formset,
 )
 from plans.models import MEASURES, Plan, PlanStatus
-from plans.months import month_format, month_of, month_parse, month_range
 from plans.permissions import (
     PLAN_INSURER_ROLES,
     PLAN_PROVIDER_ROLES,
@@ -101,15 +102,6 @@ MAX_EXTRA_ROWS = 20
 _PLANNED_COLOUR = "#6c757d"
 _ACTUAL_COLOUR = "#0a58ca"
 _PROJECTED_COLOUR = "#b45f06"
-
-
-def _add_errors(form: Any, exc: ValidationError | ApplicationError) -> None:
-    if isinstance(exc, ApplicationError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        return
-    for field, errors in exc.message_dict.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
 
 
 # --- Lists --------------------------------------------------------------------------------------
@@ -181,24 +173,6 @@ def plan_portfolio(request: HttpRequest, *, actor: Actor) -> HttpResponse:
     )
 
 
-def _csv_cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is written as text (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _csv_response(filename: str, header: list[str], rows: list[list[Any]]) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # so that Excel reads UTF-8
-    writer = csv.writer(response, delimiter=";")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_csv_cell(value) for value in row])
-    return response
-
-
 def _yes_no(value: bool) -> str:
     return _("yes") if value else _("no")
 
@@ -214,7 +188,7 @@ def _portfolio_csv(request: HttpRequest, *, actor: Actor, plans: Any) -> HttpRes
     )
     if request.GET.get("table") == "specialisms":
         totals = plan_aggregates(plans=plans).specialisms
-        return _csv_response(
+        return csv_response(
             f"plannen-inhaalzorg-specialismen-{today}.csv",
             [
                 _("specialism"),
@@ -242,7 +216,7 @@ def _portfolio_csv(request: HttpRequest, *, actor: Actor, plans: Any) -> HttpRes
                 for row in totals
             ],
         )
-    return _csv_response(
+    return csv_response(
         f"plannen-inhaalzorg-{today}.csv",
         [
             _("plan"),
@@ -421,7 +395,7 @@ def plan_create_view(request: HttpRequest, *, actor: Actor) -> HttpResponse:
                 request=request,
             )
         except (ValidationError, ApplicationError) as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -471,7 +445,7 @@ def plan_edit(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
                 request=request,
             )
         except (ValidationError, ApplicationError) as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Your changes have been saved."))
             return redirect("plans:plan-detail", pk=plan.pk)
@@ -648,7 +622,7 @@ def plan_upload(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
         try:
             plan_lines_import(actor=actor, plan=plan, data=upload.read(), request=request)
         except (ValidationError, ApplicationError) as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             count = plan.lines.count()
             messages.success(
@@ -746,7 +720,7 @@ def plan_progress(request: HttpRequest, pk: int, *, actor: Actor) -> HttpRespons
                 for error in exc.line_errors:
                     form.add_error(None, error.message)
             except (ValidationError, ApplicationError) as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request,
@@ -803,7 +777,7 @@ def plan_review_view(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResp
                 request=request,
             )
         except (ValidationError, ApplicationError) as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if plan.status == PlanStatus.APPROVED:
                 messages.success(request, _("The plan has been approved."))

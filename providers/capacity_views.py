@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.actors import Actor
 from accounts.models import Role
 from accounts.permissions import view_role_required
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError
 from providers.forms import (
     CapacityOfferCreateForm,
     CapacityOfferUpdateForm,

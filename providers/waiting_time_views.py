@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from accounts.actors import Actor
 from accounts.models import Role
 from accounts.permissions import view_role_required
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError
 from providers.models import Norm, ReportSource, WaitingTimeSeries
 from providers.rules import is_stale, norm_key, nza_reference_date_on_or_before
 from providers.selectors.waiting_times import (

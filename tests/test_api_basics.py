@@ -44,7 +44,7 @@ def test_bad_filter_values_are_400_not_500(api_client, url) -> None:
 def test_django_validation_errors_use_drf_shape() -> None:
     from django.core.exceptions import ValidationError
 
-    from config.exceptions import api_exception_handler
+    from core.errors import api_exception_handler
 
     response = api_exception_handler(
         ValidationError({"__all__": ["Whole object wrong."], "days": ["Too many."]}), {}

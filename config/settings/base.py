@@ -255,7 +255,7 @@ REST_FRAMEWORK = {
         "public": env.str("THROTTLE_PUBLIC_RATE", default="120/minute"),
         "public_write": env.str("THROTTLE_PUBLIC_WRITE_RATE", default="10/hour"),
     },
-    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DATE_FORMAT": "iso-8601",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import AuditAction
 from accounts.services import audit_record
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError, raise_if
 from finance import settlement
 from finance.models import (
     Arrangement,
@@ -55,7 +55,7 @@ from finance.models import (
     ProductionRecord,
 )
 from finance.selectors import arrangement_due
-from finance.services.common import money_errors, raise_if, require_contract_manager, stamp
+from finance.services.common import money_errors, require_contract_manager, stamp
 from providers.models import Provider
 
 # The only status changes there are (DESIGN §3.5).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.translation import gettext as _
 
@@ -52,9 +52,3 @@ def money_errors(
     if amount == 0 and not allow_zero:
         return [_("The amount must be more than zero.")]
     return []
-
-
-def raise_if(errors: dict[str, list[str]]) -> None:
-    errors = {name: messages for name, messages in errors.items() if messages}
-    if errors:
-        raise ValidationError(errors)

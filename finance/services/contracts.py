@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import AuditAction
 from accounts.services import audit_record
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError, raise_if
 from finance.models import ArrangementStatus, Contract
-from finance.services.common import money_errors, raise_if, require_contract_manager, stamp
+from finance.services.common import money_errors, require_contract_manager, stamp
 from providers.models import Provider
 
 MIN_YEAR, MAX_YEAR = 2000, 2100

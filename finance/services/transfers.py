@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, OrganisationKind
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError
 from finance.models import Tariff, TariffSource, VolumeTransfer
 from providers.models import Provider, Specialism, Treatment
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import Role
 from accounts.permissions import INSURER_ROLES, get_object_or_404_for, scope_to_organisation
+from core.months import month_add, month_of
 from mediation.models import (
     Case,
     CaseOutcome,
@@ -234,16 +235,6 @@ def _average(value: float | Decimal | None) -> Decimal | None:
     return Decimal(str(value)).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
-def _month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _months_back(day: date, months: int) -> date:
-    """The first of the month ``months`` months before ``day``'s (after it, when negative)."""
-    index = day.year * 12 + (day.month - 1) - months
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def outcomes_dashboard(*, actor: Actor, today: date, months: int = 12) -> OutcomesDashboard:
     """The own insurer's mediation outcomes over the last ``months`` calendar months (this month
     included): open and overdue cases now; offers made in the period and what became of them;
@@ -253,7 +244,7 @@ def outcomes_dashboard(*, actor: Actor, today: date, months: int = 12) -> Outcom
         cases = Case.objects.none()
     else:
         cases = Case.objects.filter(insurer=actor.organisation)
-    period_start = _months_back(_month_start(today), months - 1)
+    period_start = month_add(month_of(today), -(months - 1))
     start_moment = timezone.make_aware(datetime.combine(period_start, time.min))
 
     status_counts = {
@@ -299,7 +290,7 @@ def outcomes_dashboard(*, actor: Actor, today: date, months: int = 12) -> Outcom
                 average_days_gained=_average(row.get("average")),
             )
         )
-        month = _months_back(month, -1)
+        month = month_add(month, 1)
 
     names = dict(Specialism.objects.values_list("code", "name"))
     specialism_rows = [

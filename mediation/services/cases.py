@@ -36,7 +36,8 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import AuditAction, Membership, Organisation, OrganisationKind, Role, User
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError
+from core.working_days import add_working_days
 from mediation.models import (
     CLOSE_OUTCOMES,
     OPEN_STATUSES,
@@ -50,7 +51,6 @@ from mediation.models import (
     NotificationRecipient,
     mediation_settings_for,
 )
-from mediation.services.sla import add_working_days
 from mediation.services.transitions import (
     PATIENT_LABEL,
     actor_label,

@@ -35,7 +35,8 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Role
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError
+from core.working_days import add_working_days_to_moment
 from mediation.matching import distance_km, rounded_km
 from mediation.models import (
     Case,
@@ -49,7 +50,6 @@ from mediation.models import (
     mediation_settings_for,
 )
 from mediation.selectors.matching import case_remaining_wait_days
-from mediation.services.sla import add_working_days_to_moment
 from mediation.services.transitions import (
     PATIENT_LABEL,
     SYSTEM_LABEL,

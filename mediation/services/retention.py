@@ -10,7 +10,6 @@ treatment, kind, urgency class, locations, dates, days gained and the offers' fi
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, datetime, time
 
 from django.db import transaction
@@ -18,6 +17,7 @@ from django.db.models import Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 
+from core.months import months_before
 from mediation.models import (
     FINISHED_STATUSES,
     Case,
@@ -30,14 +30,6 @@ from mediation.models import (
 from mediation.services.transitions import SYSTEM_LABEL
 
 BATCH_SIZE = 500
-
-
-def months_before(day: date, months: int) -> date:
-    """The same day ``months`` calendar months earlier (the month's last day if shorter)."""
-    index = day.year * 12 + (day.month - 1) - months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def retention_cutoff(*, today: date, months: int) -> datetime:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import AuditAction, Role, User
 from accounts.services import audit_record
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError
 from mediation.models import (
     Case,
     CaseEvent,

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from core.months import month_format, month_parse, month_range
 from plans.diff import SnapshotDiff, snapshot_diff
 from plans.forecast import (
     BurnDownPoint,
@@ -20,7 +21,6 @@ from plans.forecast import (
     plan_forecast,
 )
 from plans.models import MEASURE_KEYS, Plan, PlanLine, PlanProgress, PlanTransition, PlanVersion
-from plans.months import month_format, month_parse, month_range
 from providers.models import Provider, Specialism, WaitingTimeSeries
 
 

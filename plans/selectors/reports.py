@@ -21,8 +21,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import Organisation
+from core.months import month_of
 from plans.models import Plan, PlanLine, PlanStatus
-from plans.months import month_of
 from providers.models import Region
 
 COUNTED_STATUSES = (

@@ -41,7 +41,8 @@ from django.utils.translation import ngettext
 from accounts.actors import Actor
 from accounts.models import AuditAction, Organisation, OrganisationKind
 from accounts.services import audit_record
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError, raise_if
+from core.months import month_format, month_of, month_parse, months_between
 from plans.excel import WorkbookError, read_plan_lines
 from plans.forecast import PlanForecast
 from plans.inputs import LineInput, ProgressLineInput
@@ -57,7 +58,6 @@ from plans.models import (
     PlanTransition,
     PlanVersion,
 )
-from plans.months import month_format, month_of, month_parse, months_between
 from plans.permissions import is_plan_owner, is_plan_reviewer
 from plans.selectors.plans import plan_picture, plan_snapshot
 from providers.models import MEDIATED_URGENCY_CLASSES, Provider, Specialism
@@ -207,12 +207,6 @@ def _measures_clean(measures: Mapping[str, Any]) -> tuple[dict[str, str], dict[s
             )
         cleaned[key] = text.strip()
     return cleaned, errors
-
-
-def _raise_if(errors: dict[str, list[str]]) -> None:
-    errors = {key: messages for key, messages in errors.items() if messages}
-    if errors:
-        raise ValidationError(errors)
 
 
 @dataclass(frozen=True)
@@ -438,7 +432,7 @@ def plan_create(
                 plan=None,
             )
         )
-    _raise_if(errors)
+    raise_if(errors)
     assert insurer is not None
     clean = lines_clean(lines, period_start=period_start, period_end=period_end)
     now = timezone.now()
@@ -527,7 +521,7 @@ def plan_update(
                 _("Progress has been reported for %(month)s, which would fall outside the period.")
                 % {"month": month_format(outside.month)}
             ]
-    _raise_if(errors)
+    raise_if(errors)
 
     if lines is None:
         # The existing lines must fit a changed period too.
@@ -795,7 +789,7 @@ def plan_progress_report(
         errors["month"] = [_("%(month)s has not begun yet.") % {"month": month_format(month)}]
     if not lines:
         errors["lines"] = [_("Report the realised volume of at least one line.")]
-    _raise_if(errors)
+    raise_if(errors)
 
     plan_lines = {
         (line.specialism.code, line.urgency_class): line

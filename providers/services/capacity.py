@@ -33,7 +33,7 @@ from django.utils.translation import ngettext
 from accounts.actors import Actor
 from accounts.models import AuditAction
 from accounts.services import audit_record
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError
 from providers.models import (
     URGENCY_CLASSES,
     CapacityOffer,

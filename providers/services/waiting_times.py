@@ -39,7 +39,7 @@ from django.utils.translation import gettext_lazy
 from accounts.actors import Actor
 from accounts.models import AuditAction, Role
 from accounts.services import audit_record
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError
 from providers.models import (
     MAX_PLAUSIBLE_WAIT_DAYS,
     Location,

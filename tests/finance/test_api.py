@@ -308,6 +308,8 @@ class TestProduction:
             ({"month": "2025-12", "amount": "1.00"}, "month"),
             ({"month": "2026-13", "amount": "1.00"}, "month"),
             ({"month": "2026-1", "amount": "1.00"}, "month"),
+            # Year 0000 matches the YYYY-MM shape but no date can hold it (was a 500).
+            ({"month": "0000-01", "amount": "1.00"}, "month"),
             ({"month": "2026-04", "amount": "-1.00"}, "amount"),
             ({"month": "2026-04", "amount": "1.00", "catch_up_amount": "-1.00"}, "catch_up_amount"),
             ({"month": "2026-04", "amount": "1.00", "catch_up_amount": "2.00"}, "catch_up_amount"),

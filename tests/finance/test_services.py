@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.actors import actor_for_user
 from accounts.models import AuditEvent, Role
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError
 from finance.models import (
     Arrangement,
     ArrangementKind,

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError
 from finance.models import Tariff, TariffSource, VolumeTransfer
 from finance.services import tariff_for, volume_transfer_record
 from finance.services.transfers import DEFAULT_TRANSFER_TARIFF

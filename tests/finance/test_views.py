@@ -63,7 +63,9 @@ def test_exports_csv_and_excel(cm, contract):
     url = reverse("finance:overview-export")
     response = cm.get(url, {"year": 2026, "format": "csv"})
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    # The one export dialect (core.csv_export): UTF-8 with BOM, separated by semicolons.
+    assert response.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:3] == ["AGB", "provider", "insurer"]
     assert rows[1][0] == contract.provider.agb_code
     assert rows[1][rows[0].index("due")] == "500.00"
@@ -113,11 +115,17 @@ def test_record_arrangement_then_errors_are_shown_next_to_the_field(cm, contract
     )
 
 
-def test_production_form(cm, contract):
+@pytest.mark.parametrize("month", ["2025-04", "0000-01", "2026-13", "april"])
+def test_production_form_refuses_a_bad_month_at_the_field(cm, contract, month):
     url = reverse("finance:production-record", args=[contract.pk])
-    bad = cm.post(url, {"month": "2025-04", "amount": "10", "catch_up_amount": ""})
+    bad = cm.post(url, {"month": month, "amount": "10", "catch_up_amount": ""})
     assert bad.status_code == 400
     assert bad.context["production_form"].errors["month"]
+    assert not ProductionRecord.objects.exists()
+
+
+def test_production_form(cm, contract):
+    url = reverse("finance:production-record", args=[contract.pk])
     ok = cm.post(url, {"month": "2026-04", "amount": "10", "catch_up_amount": ""})
     assert ok.status_code == 302
     assert ProductionRecord.objects.get().catch_up_amount == D("0.00")

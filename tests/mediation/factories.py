@@ -13,8 +13,8 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
+from core.working_days import add_working_days
 from mediation.models import Case, CaseEvent, CaseEventKind, CaseStatus, Channel, Offer, OfferStatus
-from mediation.services.sla import add_working_days
 from providers.models import CapacityOffer
 from tests.accounts.factories import InsurerFactory
 from tests.providers.factories import LocationFactory, SpecialismFactory

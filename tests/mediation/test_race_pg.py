@@ -8,7 +8,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from accounts.actors import actor_for_user
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError
 from mediation.models import CaseStatus, Offer
 from mediation.services.cases import case_create
 from mediation.services.offers import offer_make

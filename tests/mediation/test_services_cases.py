@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 
 from accounts.actors import actor_for_user
 from accounts.models import AuditEvent, Role
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError
 from mediation.emails import case_status_url
 from mediation.models import (
     Case,

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 
 from accounts.actors import actor_for_user
 from accounts.models import AuditEvent, Role
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError
 from finance.models import VolumeTransfer
 from mediation.models import CaseNotification, CaseStatus, MediationSettings, OfferStatus
 from mediation.services.offers import (

@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from core.months import months_before
 from mediation.models import Case, CaseNotification, CaseStatus, MediationSettings, OfferStatus
-from mediation.services.retention import case_anonymise_due, months_before
+from mediation.services.retention import case_anonymise_due
 from tests.mediation.factories import CaseEventFactory, CaseFactory, OfferFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.actors import actor_for_user
 from accounts.models import Role
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError
 from mediation.models import CaseStatus, OfferStatus
 from mediation.services.cases import case_close, case_start, case_withdraw
 from mediation.services.offers import (

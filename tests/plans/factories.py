@@ -8,9 +8,9 @@ from datetime import date
 import factory
 
 from accounts.actors import Actor, actor_for_user
+from core.months import month_parse
 from plans.inputs import LineInput, ProgressLineInput
 from plans.models import Plan
-from plans.months import month_parse
 from plans.services.plans import (
     plan_approve,
     plan_close,

@@ -9,6 +9,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.months import month_add, month_range
 from plans.forecast import (
     BASIS_PLAN,
     BASIS_PROGRESS,
@@ -17,7 +18,6 @@ from plans.forecast import (
     line_forecast,
     plan_forecast,
 )
-from plans.months import month_add, month_range
 
 JAN, DEC = date(2026, 1, 1), date(2026, 12, 1)
 

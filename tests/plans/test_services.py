@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import AuditEvent, Role
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError
 from plans.inputs import LineInput, ProgressLineInput
 from plans.models import Plan, PlanProgress, PlanStatus, PlanVersion
 from plans.services.plans import (

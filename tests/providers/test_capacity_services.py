@@ -13,7 +13,7 @@ from django.utils import translation
 from accounts.actors import actor_for_api_key, actor_for_user
 from accounts.models import AuditAction, AuditEvent, Role
 from accounts.services import api_key_create
-from config.exceptions import ApplicationError
+from core.errors import ApplicationError
 from providers.models import CapacityOffer, Specialism, Treatment, WaitingTimeKind
 from providers.selectors.capacity import upcoming_week_starts, week_start_of
 from providers.services.capacity import (

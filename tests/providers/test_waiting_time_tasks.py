@@ -143,7 +143,7 @@ def test_start_runs_the_task_on_commit(actor, django_capture_on_commit_callbacks
 
 def test_only_planners_start_imports(provider_org, location, django_capture_on_commit_callbacks):
     from accounts.models import Role
-    from config.exceptions import ApplicationError
+    from core.errors import ApplicationError
     from tests.accounts.factories import member
 
     admin = actor_for_user(member(Role.PROVIDER_ADMIN, provider_org))

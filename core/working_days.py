@@ -1,4 +1,4 @@
-"""Dutch working days, for the first-contact SLA and for offer expiry (DESIGN §3.3).
+"""Dutch working days: for mediation's first-contact SLA and offer expiry (DESIGN §3.3).
 
 A working day is Monday to Friday and not a Dutch public holiday
 (``holidays.country_holidays("NL")``: New Year, Good Friday, Easter Monday, King's Day,

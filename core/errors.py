@@ -1,7 +1,10 @@
-"""One application error type and its mapping to HTTP.
+"""One application error type, one way to raise collected field errors, and their mapping to HTTP.
 
-Services raise :class:`ApplicationError` (e.g. an illegal state transition) or Django's
-``ValidationError``; the API answers both with 400 in DRF's field-error shape.
+Services raise :class:`ApplicationError` (a request that is well-formed but not allowed by the
+domain rules, e.g. an illegal state transition) or Django's ``ValidationError`` (field errors,
+usually collected with :func:`raise_if`); the API answers both with 400 in DRF's field-error shape
+(:func:`api_exception_handler`, wired in ``REST_FRAMEWORK["EXCEPTION_HANDLER"]``), and the web
+views put them on their forms with :func:`core.forms.add_service_errors`.
 """
 
 from __future__ import annotations
@@ -29,6 +32,15 @@ class ApplicationError(Exception):
     def as_dict(self) -> dict[str, Any]:
         key = self.field or "non_field_errors"
         return {key: [self.message], **self.extra}
+
+
+def raise_if(errors: dict[str, list[str]]) -> None:
+    """Raise one ``ValidationError`` with every field that has messages; nothing when none has.
+
+    Services collect all their field errors first, so that a user sees every mistake at once."""
+    errors = {field: messages for field, messages in errors.items() if messages}
+    if errors:
+        raise DjangoValidationError(errors)
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

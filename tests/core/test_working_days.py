@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mediation.services.sla import (
+from core.working_days import (
     add_working_days,
     add_working_days_to_moment,
     is_working_day,

@@ -1,0 +1,5 @@
+"""The ground floor (DESIGN §4): what every app needs and no app owns.
+
+A plain package: no models, no app config, and it imports no app of this project — only Python,
+Django and DRF. The floors above it: accounts ← providers ← plans, finance ← mediation ← portal.
+"""
