@@ -75,7 +75,11 @@ def test_every_app_has_a_floor() -> None:
 @pytest.mark.parametrize(
     ("app", "source", "violation"),
     [
-        ("accounts", "from providers.models import Provider\n", "accounts imports providers.models"),
+        (
+            "accounts",
+            "from providers.models import Provider\n",
+            "accounts imports providers.models",
+        ),
         ("providers", "def f():\n    from plans import selectors\n", "providers imports plans"),
         (
             "accounts",
