@@ -7,7 +7,6 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
-    path("", views.dashboard, name="dashboard"),
     path("members/", views.member_list, name="members"),
     path("api-keys/", views.api_key_list, name="api-keys"),
     path("api-keys/<str:prefix>/revoke/", views.api_key_revoke_view, name="api-key-revoke"),

@@ -1,4 +1,4 @@
-"""Staff web UI of the accounts app: login/logout, the landing page, members and API keys."""
+"""Staff web UI of the accounts app: login/logout, members and API keys."""
 
 from __future__ import annotations
 
@@ -7,14 +7,13 @@ from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
 from accounts.forms import ApiKeyCreateForm, LoginForm
-from accounts.models import AuditAction, Role
+from accounts.models import AuditAction
 from accounts.permissions import (
     ADMIN_ROLES,
     api_key_list_for,
@@ -23,7 +22,6 @@ from accounts.permissions import (
     view_role_required,
 )
 from accounts.services import api_key_create, api_key_revoke, audit_record
-from providers.selectors.waiting_times import waiting_time_series_stale_count
 
 
 class LoginView(auth_views.LoginView):
@@ -34,17 +32,6 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     pass
-
-
-@view_role_required()
-def dashboard(request: HttpRequest, *, actor: Actor) -> HttpResponse:
-    context = {}
-    if actor.has_role(Role.PLANNER):
-        # Planners are reminded on arrival when some of their figures are stale (DESIGN §3.1).
-        context["stale_count"] = waiting_time_series_stale_count(
-            actor=actor, today=timezone.localdate()
-        )
-    return render(request, "accounts/dashboard.html", context)
 
 
 @view_role_required(*ADMIN_ROLES)

@@ -63,9 +63,9 @@ def main() -> None:
     from django.db import connection
     from django.db.models import Count, Max
 
+    from portal.reports.apis import RegionalReportOutputSerializer
     from providers import rules
     from providers.models import Region, WaitingTimeReport, WaitingTimeSeries
-    from providers.report_apis import RegionalReportOutputSerializer
     from providers.selectors import reports
 
     latest = WaitingTimeSeries.objects.aggregate(latest=Max("current_reference_date"))["latest"]

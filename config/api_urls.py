@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("finance.api_urls")),
     path("", include("plans.api_urls")),
     path("", include("mediation.api_urls")),
+    path("", include("portal.api_urls")),
 ]

@@ -1,18 +1,27 @@
+from types import ModuleType
+
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from config import views
+from accounts import urls as accounts_urls
+from portal import urls as portal_urls
+from providers import urls as providers_urls
+
+
+def _with_portal(app_urls: ModuleType, portal_patterns: list[URLPattern]) -> tuple:
+    """An app's URLs under its own namespace, together with the portal's pages that carry a name
+    in that namespace (the app cannot include them itself: portal is the floor above it)."""
+    return include((app_urls.urlpatterns + portal_patterns, app_urls.app_name))
+
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("over/", views.about, name="about"),
-    path("health/", views.health, name="health"),
+    path("", include("portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("accounts/", include("accounts.urls")),
-    path("", include("providers.urls")),
+    path("accounts/", _with_portal(accounts_urls, portal_urls.accounts_patterns)),
+    path("", _with_portal(providers_urls, portal_urls.providers_patterns)),
     path("bemiddeling/", include("mediation.urls")),
     path("plannen/", include("plans.urls")),
     path("financien/", include("finance.urls")),
@@ -30,4 +39,4 @@ urlpatterns = [
     ),
 ]
 
-handler404 = "config.views.not_found"
+handler404 = "portal.views.not_found"

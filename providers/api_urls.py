@@ -1,6 +1,6 @@
 from django.urls import path
 
-from providers import apis, capacity_apis, report_apis, waiting_time_apis
+from providers import apis, capacity_apis, waiting_time_apis
 
 urlpatterns = [
     path("specialisms/", apis.SpecialismListApi.as_view(), name="api-specialisms"),
@@ -32,10 +32,5 @@ urlpatterns = [
         "locations/<str:code>/status/",
         capacity_apis.LocationStatusApi.as_view(),
         name="api-location-status",
-    ),
-    path(
-        "reports/regions/<str:code>/",
-        report_apis.RegionalReportApi.as_view(),
-        name="api-regional-report",
     ),
 ]

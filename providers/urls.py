@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from providers import capacity_views, report_views, search_views, waiting_time_views
+from providers import capacity_views, search_views, waiting_time_views
 
 app_name = "providers"
 
@@ -37,14 +37,4 @@ urlpatterns: list = [
         name="capacity-offer-withdraw",
     ),
     path("locaties/status/", capacity_views.location_status, name="location-status"),
-    path(
-        "rapportages/regio/",
-        report_views.regional_report_index,
-        name="regional-report-index",
-    ),
-    path(
-        "rapportages/regio/<str:code>/",
-        report_views.regional_report_view,
-        name="regional-report",
-    ),
 ]

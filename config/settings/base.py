@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "plans",
     "mediation",
     "finance",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -174,7 +174,8 @@ def _plan_specs(
             measures=measures(),
             resubmitted=resubmitted,
             review_comment=rng.choice(REVIEW_COMMENTS),
-            # The demo logins (accounts.demo) act for the planner's hospital and the first insurer.
+            # The demo logins (portal.demo.accounts) act for the planner's hospital and the first
+            # insurer.
             planner_label=(
                 "Pieter Jansen (demo)"
                 if provider == planner_provider

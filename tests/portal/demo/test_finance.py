@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from django.db.models import Sum
 
-from finance.demo import seed_demo_contracts, seed_demo_finance
 from finance.models import (
     Arrangement,
     ArrangementStatus,
@@ -19,6 +18,7 @@ from finance.models import (
     VolumeTransfer,
 )
 from finance.selectors import arrangement_settlement
+from portal.demo.finance import seed_demo_contracts, seed_demo_finance
 from providers.models import ProviderKind
 from tests.accounts.factories import InsurerFactory
 from tests.providers.factories import ProviderFactory

@@ -11,12 +11,17 @@ from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from accounts.demo import DEMO_INSURERS, DEMO_PASSWORD, seed_demo_logins, seed_demo_organisations
-from finance.demo import seed_demo_contracts, seed_demo_finance
-from mediation.demo import seed_demo_cases
-from plans.demo import seed_demo_plans
-from providers.demo import seed_demo_providers, seed_demo_waiting_times
-from providers.demo_capacity import seed_demo_capacity_offers
+from portal.demo.accounts import (
+    DEMO_INSURERS,
+    DEMO_PASSWORD,
+    seed_demo_logins,
+    seed_demo_organisations,
+)
+from portal.demo.capacity import seed_demo_capacity_offers
+from portal.demo.finance import seed_demo_contracts, seed_demo_finance
+from portal.demo.mediation import seed_demo_cases
+from portal.demo.plans import seed_demo_plans
+from portal.demo.providers import seed_demo_providers, seed_demo_waiting_times
 
 SEED = 20261123
 

@@ -10,8 +10,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import Role
-from mediation.demo import STATUS_MIX, seed_demo_cases
 from mediation.models import Case, CaseEvent, CaseNotification, CaseStatus, Offer, OfferStatus
+from portal.demo.mediation import STATUS_MIX, seed_demo_cases
 from providers.models import CapacityOffer
 from tests.accounts.factories import InsurerFactory, ProviderOrganisationFactory, member
 from tests.mediation.factories import CapacityOfferFactory, CaseFactory
@@ -22,7 +22,9 @@ from tests.providers.factories import (
     WaitingTimeSeriesFactory,
 )
 
-pytestmark = pytest.mark.django_db
+# Tasks run in process (as in tests/mediation), so that a mail sent by seeding would show in the
+# outbox.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
 
 @pytest.fixture

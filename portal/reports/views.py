@@ -13,12 +13,12 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import Role
 from accounts.permissions import view_role_required
-from providers.models import WaitingTimeKind
-from providers.report_apis import (
+from portal.reports.apis import (
     REGIONAL_REPORT_ROLES,
     regional_report_csv_filename,
     regional_report_plans,
 )
+from providers.models import WaitingTimeKind
 from providers.selectors.reference import region_list
 from providers.selectors.reports import KIND_ORDER, TrendPoint, regional_report
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from providers.demo_capacity import SCALE_DOWN_CLASSES, seed_demo_capacity_offers
+from portal.demo.capacity import SCALE_DOWN_CLASSES, seed_demo_capacity_offers
 from providers.models import (
     CapacityOffer,
     ProviderKind,

@@ -7,9 +7,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.demo import DEMO_PASSWORD
 from accounts.models import Membership, Organisation, OrganisationKind, Role
 from finance.models import Contract
+from portal.demo.accounts import DEMO_PASSWORD
 from providers.models import (
     Location,
     Norm,

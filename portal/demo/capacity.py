@@ -122,8 +122,8 @@ def seed_demo_capacity_offers(*, rng: random.Random, today: date) -> int:
         .select_related("provider")
         .order_by("code")
     )
-    # The demo planner works at the first demo hospital (accounts.demo): its main location always
-    # offers something, so the planner's page has offers to show.
+    # The demo planner works at the first demo hospital (portal.demo.accounts): its main location
+    # always offers something, so the planner's page has offers to show.
     hospitals = sorted(
         (loc for loc in locations if loc.provider.kind == ProviderKind.HOSPITAL),
         key=lambda loc: (loc.provider.agb_code, loc.code),

@@ -1,11 +1,17 @@
-"""Site-wide pages that belong to no single app: home, about, health check, not found."""
+"""Site-wide pages that belong to no single app: home, about, health check, not found, and the
+staff dashboard (which gathers what several apps have for the user)."""
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.defaults import page_not_found
 
+from accounts.actors import Actor
+from accounts.models import Role
+from accounts.permissions import view_role_required
 from providers.selectors.reference import norm_list
+from providers.selectors.waiting_times import waiting_time_series_stale_count
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -29,3 +35,14 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     return page_not_found(request, exception)
+
+
+@view_role_required()
+def dashboard(request: HttpRequest, *, actor: Actor) -> HttpResponse:
+    context = {}
+    if actor.has_role(Role.PLANNER):
+        # Planners are reminded on arrival when some of their figures are stale (DESIGN §3.1).
+        context["stale_count"] = waiting_time_series_stale_count(
+            actor=actor, today=timezone.localdate()
+        )
+    return render(request, "accounts/dashboard.html", context)

@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
-from plans.demo import DEMO_CREATED_BY, seed_demo_plans
 from plans.models import Plan, PlanProgress, PlanStatus, PlanTransition, PlanVersion
 from plans.selectors.plans import plan_picture, plan_version_diff
+from portal.demo.plans import DEMO_CREATED_BY, seed_demo_plans
 from tests.accounts.factories import InsurerFactory, ProviderOrganisationFactory
 from tests.plans.factories import make_plan
 

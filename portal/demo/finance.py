@@ -42,7 +42,7 @@ from finance.models import (
     TariffSource,
     VolumeTransfer,
 )
-from providers.demo import HOSPITAL_SPECIALISMS, ZBC_SPECIALISMS
+from portal.demo.providers import HOSPITAL_SPECIALISMS, ZBC_SPECIALISMS
 from providers.models import Provider, ProviderKind, Specialism, Treatment
 
 # Revenue ceilings in millions of euros for the whole market, by provider kind.
