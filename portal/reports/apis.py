@@ -8,8 +8,6 @@ it, the regulator all of them.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +23,7 @@ from rest_framework.views import APIView
 from accounts.actors import Actor, actor_from_request
 from accounts.models import Organisation, Role
 from accounts.permissions import INSURER_ROLES, role_required
+from core.csv_export import csv_text
 from plans.selectors.reports import PlanRegionRow, plan_region_summary
 from providers.filters import REGION_CODE_PATTERN
 from providers.models import ProviderKind, Region, TreatmentSetting, WaitingTimeKind
@@ -185,9 +184,6 @@ class RegionalReportCsvRenderer(BaseRenderer):
         accepted_media_type: str | None = None,
         renderer_context: Mapping[str, Any] | None = None,
     ) -> bytes:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(CSV_COLUMNS)
         plans = {row["specialism"]: row for row in data.get("plans", [])}
 
         def plan_columns(specialism: str) -> list:
@@ -197,24 +193,25 @@ class RegionalReportCsvRenderer(BaseRenderer):
             share = plan["on_track_percentage"]
             return [plan["plans"], plan["backlog"], plan["remaining"], share or ""]
 
-        for row in data["rows"]:
-            median = row["median_days"]
-            writer.writerow(
-                [
-                    row["specialism"],
-                    row["kind"],
-                    row["locations_reporting"],
-                    row["locations_exceeding"],
-                    "" if median is None else f"{median:g}",
-                    row["capacity_in_region"],
-                    row["capacity_in_neighbours"],
-                    *plan_columns(row["specialism"]),
-                ]
-            )
+        rows = [
+            [
+                row["specialism"],
+                row["kind"],
+                row["locations_reporting"],
+                row["locations_exceeding"],
+                "" if row["median_days"] is None else f"{row['median_days']:g}",
+                row["capacity_in_region"],
+                row["capacity_in_neighbours"],
+                *plan_columns(row["specialism"]),
+            ]
+            for row in data["rows"]
+        ]
         # Specialisms with plans but no waiting-time row: one line each, without a kind.
-        for specialism in sorted(set(plans) - {row["specialism"] for row in data["rows"]}):
-            writer.writerow([specialism, "", "", "", "", "", "", *plan_columns(specialism)])
-        return out.getvalue().encode(self.charset)
+        rows += [
+            [specialism, "", "", "", "", "", "", *plan_columns(specialism)]
+            for specialism in sorted(set(plans) - {row["specialism"] for row in data["rows"]})
+        ]
+        return csv_text(CSV_COLUMNS, rows).encode(self.charset)
 
 
 def regional_report_csv_filename(report: RegionalReport) -> str:

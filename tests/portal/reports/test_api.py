@@ -129,7 +129,7 @@ def test_csv_report_is_a_flat_table_download(api_client, regulator, world) -> No
     assert response["Content-Disposition"] == (
         f'attachment; filename="regional-report-TSTA-{today}.csv"'
     )
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows == [
         [
             "specialism",
@@ -157,7 +157,7 @@ def test_csv_is_also_given_for_accept_text_csv(api_client, contract_manager, wor
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response.content.startswith(b"specialism,kind,")
+    assert response.content.startswith("\ufeffspecialism;kind;".encode())
 
 
 @pytest.mark.parametrize(

@@ -97,7 +97,7 @@ def test_the_csv_carries_the_plan_columns_also_for_specialisms_without_waits(
     api_client.force_authenticate(regulator)
 
     response = api_client.get(url("TSTP", format="csv"))
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
 
     by_specialism = {row["specialism"]: row for row in rows}
     assert by_specialism["0305"]["kind"] == ""
