@@ -23,7 +23,7 @@ from accounts.permissions import (
     view_role_required,
 )
 from accounts.services import api_key_create, api_key_revoke, audit_record
-from providers.selectors.waiting_times import waiting_time_series_stale_count
+from providers.waiting_times.selectors import waiting_time_series_stale_count
 
 
 class LoginView(auth_views.LoginView):

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.defaults import page_not_found
 
-from providers.selectors.reference import norm_list
+from providers.reference.selectors import norm_list
 
 
 def home(request: HttpRequest) -> HttpResponse:

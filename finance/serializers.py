@@ -26,7 +26,7 @@ from finance.models import (
 )
 from finance.selectors import arrangement_settlement, contract_headroom
 from providers.models import Provider
-from providers.serializers import CodeRelatedField
+from providers.reference.serializers import CodeRelatedField
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 

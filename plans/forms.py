@@ -18,7 +18,7 @@ from plans.models import MAX_VOLUME, MEASURE_MAX_LENGTH, MEASURES, PlanLine
 from plans.months import MONTH_PATTERN, month_format, month_parse
 from plans.services.plans import MAX_COMMENT_LENGTH
 from providers.models import MEDIATED_URGENCY_CLASSES
-from providers.selectors import reference
+from providers.reference import selectors as reference
 
 
 def month_label(month: date) -> str:

@@ -30,7 +30,7 @@ from plans.months import MONTH_PATTERN, month_format, month_parse
 from plans.selectors.plans import LineView
 from plans.services.plans import MAX_COMMENT_LENGTH, MAX_LINES
 from providers.models import MEDIATED_URGENCY_CLASSES, SPECIALISM_CODE_VALIDATOR
-from providers.serializers import CodeRelatedField
+from providers.reference.serializers import CodeRelatedField
 
 
 @extend_schema_field(

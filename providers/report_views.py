@@ -14,13 +14,13 @@ from accounts.actors import Actor
 from accounts.models import Role
 from accounts.permissions import view_role_required
 from providers.models import WaitingTimeKind
+from providers.reference.selectors import region_list
 from providers.report_apis import (
     REGIONAL_REPORT_ROLES,
     regional_report_csv_filename,
     regional_report_plans,
 )
-from providers.selectors.reference import region_list
-from providers.selectors.reports import KIND_ORDER, TrendPoint, regional_report
+from providers.reports.selectors import KIND_ORDER, TrendPoint, regional_report
 
 # One colour, line style and point shape per kind, so the lines differ without colour too.
 _KIND_STYLE: dict[str, tuple[str, list[int], str]] = {
