@@ -15,7 +15,7 @@ Each round (``--repeat``, default 3), in alternation:
 
 * **plain COPY** — the rows as PostgreSQL text (series id, peildatum, days, flag, source,
   reported_at, reported_by), prepared beforehand, ``COPY``-ed into the report table and committed;
-* **import** — ``providers.services.waiting_times.waiting_time_reports_import`` on the file's
+* **import** — ``providers.waiting_times.imports.waiting_time_reports_import`` on the file's
   bytes as uploaded, the path of ``POST /api/v1/waiting-times/import/`` and of the upload task:
   decoding, CSV parsing, checking every row (codes, values, dates, duplicates, own locations),
   series lookup, storing, the series' current figures, the audit event and the commit.
@@ -66,11 +66,9 @@ def main() -> None:
         WaitingTimeRevision,
         WaitingTimeSeries,
     )
-    from providers.services.waiting_times import (
-        waiting_time_reports_import,
-        waiting_time_reports_validate,
-    )
-    from providers.waiting_time_csv import waiting_time_csv_parse
+    from providers.waiting_times.csv_reader import waiting_time_csv_parse
+    from providers.waiting_times.imports import waiting_time_reports_import
+    from providers.waiting_times.validation import waiting_time_reports_validate
 
     provider = (
         Provider.objects.filter(agb_code__startswith=PROVIDER_PREFIX)

@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/zb_bench \\
         .venv/bin/python benchmarks/bench_regional_report.py
 
-Runs ``providers.selectors.reports.regional_report`` for every ROAZ region, warm (one untimed
+Runs ``providers.reports.selectors.regional_report`` for every ROAZ region, warm (one untimed
 round first), ``--repeat`` times, and prints p50 / p95 / max over all runs, the p50 per region
 and where the time goes in the slowest region; then appends the figures to RESULTS.md. Also
 times the JSON serialisation the API adds. Load the data first with ``benchmarks/generate.py``.
@@ -64,9 +64,9 @@ def main() -> None:
     from django.db.models import Count, Max
 
     from portal.reports.apis import RegionalReportOutputSerializer
-    from providers import rules
     from providers.models import Region, WaitingTimeReport, WaitingTimeSeries
-    from providers.selectors import reports
+    from providers.reports import selectors as reports
+    from providers.waiting_times import rules
 
     latest = WaitingTimeSeries.objects.aggregate(latest=Max("current_reference_date"))["latest"]
     if latest is None:

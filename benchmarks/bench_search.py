@@ -62,7 +62,7 @@ def _search_terms(count: int, seed: int) -> list[tuple[str, str]]:
 
 
 def bench_service(terms: list[tuple[str, str]]) -> tuple[list[float], list[int]]:
-    from providers.selectors.current import waiting_time_current_list
+    from providers.search.selectors import waiting_time_current_list
 
     def search(postcode: str, specialism: str) -> int:
         """What an API request asks of the service: the count and the first page of 50."""

@@ -186,7 +186,7 @@ def _places_by_size(areas) -> list[tuple[str, list]]:
 
 
 def _near(rng: random.Random, areas, centre, *, max_km: float, avoid: set[str]):
-    from providers.geo import distance_km
+    from providers.geography.points import distance_km
 
     lat0, lon0 = float(centre.latitude), float(centre.longitude)
     candidates = [
@@ -208,7 +208,7 @@ def _spread(rng: random.Random, total: int, buckets: int) -> list[int]:
 
 
 def build_providers(rng: random.Random, areas, specialism_codes: list[str]) -> list[ProviderSpec]:
-    from providers.regions import region_code_for
+    from providers.geography.regions import region_code_for
 
     places = _places_by_size(areas)
     place_areas = dict(places)
@@ -532,8 +532,8 @@ def main() -> None:
         WaitingTimeReport,
         WaitingTimeSeries,
     )
-    from providers.rules import nza_reference_dates
-    from providers.services.trend_counts import region_trend_counts_rebuild
+    from providers.reports.trend_counts import region_trend_counts_rebuild
+    from providers.waiting_times.rules import nza_reference_dates
 
     timer = Timer()
     started = time.perf_counter()

@@ -25,7 +25,7 @@ from finance.models import (
 )
 from finance.selectors import arrangement_settlement, contract_headroom
 from providers.models import Provider
-from providers.serializers import CodeRelatedField
+from providers.reference.serializers import CodeRelatedField
 
 
 def money(**kwargs: Any) -> serializers.DecimalField:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.selectors import insurer_list
 from mediation.models import CLOSE_OUTCOMES, CaseStatus, MediationSettings
 from providers.models import Location, WaitingTimeKind
-from providers.selectors import reference
+from providers.reference import selectors as reference
 
 DISTANCE_CHOICES = [
     ("10", _("10 km")),

@@ -17,15 +17,16 @@ specialism/treatment and kind) becomes a candidate only when every rule holds:
    diagnostics) and kind;
 2. **not the current location** — the patient already waits there;
 3. **current figure** — the row has a number (not *insufficient observations*) and is not stale
-   (peildatum more than 28 days old, ``providers.rules.is_stale``); a stale figure is never used as
-   if it were current, and a capacity offer does not stand in for a missing figure;
+   (peildatum more than 28 days old, ``providers.waiting_times.rules.is_stale``); a stale figure
+   is never used as if it were current, and a capacity offer does not stand in for a missing
+   figure;
 4. **urgency class** — the location currently accepts the patient's urgency class (scale-down,
    DESIGN §3.2);
 5. **clinical constraint** — ``hospital_setting_required`` excludes ZBCs (independent treatment
    centres); UMCs and hospitals remain;
 6. **distance** — the great-circle distance from the patient's PC4 point is at most
    ``max_distance_km`` (exact, before rounding; the formula and Earth radius of
-   ``providers.geo.distance_km``);
+   ``providers.geography.points.distance_km``);
 7. **meaningful gain** — the *expected wait* is shorter than the remaining wait by at least the
    margin (insurer setting, default 14 days), and by at least one day whatever the setting:
    ``days_gained = remaining wait − expected wait ≥ max(margin, 1)``.
@@ -63,10 +64,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from providers.greatcircle import distance_km
+from providers.geography.greatcircle import distance_km
 
-# The mean Earth radius (IUGG) of ``providers.geo``: that module imports Django models, so the
-# haversine formula is repeated here; tests/mediation/test_matching.py checks both agree.
+# The mean Earth radius (IUGG) of ``providers.geography.points``: that module imports Django
+# models, so the haversine formula is repeated here; tests/mediation/test_matching.py checks both
+# agree.
 ZBC = "zbc"
 _ONE_DECIMAL = Decimal("0.1")
 

@@ -25,8 +25,8 @@ from mediation.models import (
 )
 from mediation.selectors.cases import case_offer_list, case_timeline
 from providers.models import URGENCY_CLASSES, Location, WaitingTimeKind
-from providers.selectors import reference
-from providers.serializers import CodeRelatedField
+from providers.reference import selectors as reference
+from providers.reference.serializers import CodeRelatedField
 
 UNKNOWN = {
     "insurer": _("Unknown health insurer."),

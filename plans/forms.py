@@ -19,7 +19,7 @@ from plans.inputs import LineInput, ProgressLineInput
 from plans.models import MAX_VOLUME, MEASURE_MAX_LENGTH, MEASURES, PlanLine
 from plans.services.plans import MAX_COMMENT_LENGTH
 from providers.models import MEDIATED_URGENCY_CLASSES
-from providers.selectors import reference
+from providers.reference import selectors as reference
 
 
 def month_label(month: date) -> str:

@@ -30,7 +30,7 @@ from plans.models import (
 from plans.selectors.plans import LineView
 from plans.services.plans import MAX_COMMENT_LENGTH, MAX_LINES
 from providers.models import MEDIATED_URGENCY_CLASSES, SPECIALISM_CODE_VALIDATOR
-from providers.serializers import CodeRelatedField
+from providers.reference.serializers import CodeRelatedField
 
 
 def _pace(value: Fraction | None) -> float | None:

@@ -10,8 +10,8 @@ from django.views.defaults import page_not_found
 from accounts.actors import Actor
 from accounts.models import Role
 from accounts.permissions import view_role_required
-from providers.selectors.reference import norm_list
-from providers.selectors.waiting_times import waiting_time_series_stale_count
+from providers.reference.selectors import norm_list
+from providers.waiting_times.selectors import waiting_time_series_stale_count
 
 
 def home(request: HttpRequest) -> HttpResponse:

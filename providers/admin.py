@@ -13,7 +13,7 @@ from providers.models import (
     Treatment,
     WaitingTimeImport,
 )
-from providers.services.trend_counts import region_trend_counts_rebuild
+from providers.reports.trend_counts import region_trend_counts_rebuild
 
 
 @admin.register(Region)

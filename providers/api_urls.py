@@ -1,13 +1,16 @@
 from django.urls import path
 
-from providers import apis, capacity_apis, waiting_time_apis
+from providers.capacity import apis as capacity_apis
+from providers.reference import apis as reference_apis
+from providers.search import apis as search_apis
+from providers.waiting_times import apis as waiting_time_apis
 
 urlpatterns = [
-    path("specialisms/", apis.SpecialismListApi.as_view(), name="api-specialisms"),
-    path("treatments/", apis.TreatmentListApi.as_view(), name="api-treatments"),
-    path("regions/", apis.RegionListApi.as_view(), name="api-regions"),
-    path("norms/", apis.NormListApi.as_view(), name="api-norms"),
-    path("providers/", apis.ProviderListApi.as_view(), name="api-providers"),
+    path("specialisms/", reference_apis.SpecialismListApi.as_view(), name="api-specialisms"),
+    path("treatments/", reference_apis.TreatmentListApi.as_view(), name="api-treatments"),
+    path("regions/", reference_apis.RegionListApi.as_view(), name="api-regions"),
+    path("norms/", reference_apis.NormListApi.as_view(), name="api-norms"),
+    path("providers/", reference_apis.ProviderListApi.as_view(), name="api-providers"),
     path(
         "waiting-times/",
         waiting_time_apis.WaitingTimeReportCreateApi.as_view(),
@@ -20,7 +23,7 @@ urlpatterns = [
     ),
     path(
         "waiting-times/current/",
-        apis.WaitingTimeCurrentListApi.as_view(),
+        search_apis.WaitingTimeCurrentListApi.as_view(),
         name="api-waiting-times-current",
     ),
     path(

@@ -94,7 +94,7 @@ class Location(models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     street = models.CharField(_("street and number"), max_length=200, blank=True)
-    # Normalised PC6 without space, e.g. "3511AB"; see providers.postcodes.
+    # Normalised PC6 without space, e.g. "3511AB"; see providers.geography.postcodes.
     postcode = models.CharField(_("postcode"), max_length=6)
     city = models.CharField(_("city"), max_length=100)
     latitude = models.DecimalField(_("latitude"), max_digits=8, decimal_places=6)
@@ -265,10 +265,10 @@ class PostcodeArea(models.Model):
 
 class ReferenceStamp(models.Model):
     """A single row whose ``token`` changes with the reference data that the public search keeps
-    in memory (``providers.selectors.search_reference``): locations, providers, regions,
+    in memory (``providers.search.snapshot``): locations, providers, regions,
     specialisms, treatments, norms and postcode areas.
 
-    Triggers on those tables (``providers.reference_stamp``) write a new random token in the
+    Triggers on those tables (``providers.reference.stamp``) write a new random token in the
     same transaction as any statement that changes them, whatever issued it (ORM, admin, bulk
     update, ``COPY``, raw SQL), so the token a connection reads always belongs to the data it
     sees. A random token
@@ -291,8 +291,8 @@ class WaitingTimeSeries(models.Model):
     (``first_visit``, ``diagnostics``) or for a treatment (``treatment``).
 
     The latest report is kept here as the *current* figure (denormalised by
-    ``providers.services``), so that searches read one row per series instead of scanning the
-    history. For a treatment series, ``specialism`` is the treatment's specialism.
+    ``providers.waiting_times.storage``), so that searches read one row per series instead of
+    scanning the history. For a treatment series, ``specialism`` is the treatment's specialism.
     """
 
     location = models.ForeignKey(
@@ -419,7 +419,7 @@ class RegionTrendCount(models.Model):
 
     A summary of :class:`WaitingTimeReport`, kept by the reporting service: every submission
     recounts the (region, peildatum) groups it touched, in its own transaction, and
-    ``providers.services.trend_counts`` rebuilds a region after bulk loads or when a location's
+    ``providers.reports.trend_counts`` rebuilds a region after bulk loads or when a location's
     activity or a provider's region changes. Reports without a number are not counted.
     At national scale ≈ 200,000 rows instead of ≈ 3 million reports.
     """

@@ -8,11 +8,8 @@ from django.utils import timezone, translation
 
 from accounts.actors import actor_for_user
 from providers.models import WaitingTimeImport, WaitingTimeImportStatus
-from providers.services.waiting_times import (
-    WaitingTimeReportErrors,
-    row_errors_truncate,
-    waiting_time_reports_import,
-)
+from providers.waiting_times.imports import waiting_time_reports_import
+from providers.waiting_times.validation import WaitingTimeReportErrors, row_errors_truncate
 
 
 @shared_task(

@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from providers import capacity_views, search_views, waiting_time_views
+from providers.capacity import views as capacity_views
+from providers.search import views as search_views
+from providers.waiting_times import views as waiting_time_views
 
 app_name = "providers"
 

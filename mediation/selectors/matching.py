@@ -13,7 +13,7 @@ in four indexed queries whatever the size of the country:
 3. the capacity offers in the same box for the subject with slots left, for this week or later;
 4. the insurer's mediation settings (the margin).
 
-The box (``providers.selectors.current._box``, the one the public search uses) holds every point
+The box (``providers.search.selectors._box``, the one the public search uses) holds every point
 within the patient's distance; the exact great-circle distance is then the pure module's rule.
 Benchmark: ``benchmarks/bench_matching.py``.
 """
@@ -38,10 +38,10 @@ from mediation.matching import (
     remaining_wait_days,
 )
 from mediation.models import Case, mediation_settings_for
-from providers import rules
-from providers.geo import postcode_point
-from providers.greatcircle import bounding_box
+from providers.geography.greatcircle import bounding_box
+from providers.geography.points import postcode_point
 from providers.models import CapacityOffer, Norm, WaitingTimeKind, WaitingTimeSeries
+from providers.waiting_times import rules
 
 _SERIES_COLUMNS = (
     "location_id",
@@ -155,7 +155,7 @@ def _supply(case: Case, *, today: date, point: tuple[float, float]) -> list[Supp
         WaitingTimeSeries.objects.filter(_subject_filter(case))
         .filter(nearby | Q(location_id=case.current_location_id))
         .annotate(
-            # Floats straight from the database, as providers.selectors.current does.
+            # Floats straight from the database, as providers.search.selectors does.
             lat=Cast("location__latitude", FloatField()),
             lon=Cast("location__longitude", FloatField()),
             classes=Cast("location__accepted_urgency_classes", TextField()),
@@ -188,7 +188,7 @@ def _supply(case: Case, *, today: date, point: tuple[float, float]) -> list[Supp
             current_days=days,
             insufficient_observations=insufficient,
             reference_date=reference_date,
-            # providers.rules.is_stale, with its cut-off computed once.
+            # providers.waiting_times.rules.is_stale, with its cut-off computed once.
             stale=reference_date is None or reference_date < stale_before,
             norm_max_days=norm_max_days,
             contracted=contracted,

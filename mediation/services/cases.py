@@ -62,7 +62,8 @@ from mediation.services.transitions import (
     status_move,
     transition_check,
 )
-from providers.geo import postcode_area
+from providers.geography.points import postcode_area
+from providers.geography.postcodes import normalise_postcode
 from providers.models import (
     MEDIATED_URGENCY_CLASSES,
     Location,
@@ -70,7 +71,6 @@ from providers.models import (
     Treatment,
     WaitingTimeKind,
 )
-from providers.postcodes import normalise_postcode
 
 MIN_DISTANCE_KM = 5
 MAX_DISTANCE_KM = 300

@@ -62,7 +62,7 @@ from mediation.services.transitions import (
     status_move,
     transition_check,
 )
-from providers.geo import postcode_point
+from providers.geography.points import postcode_point
 from providers.models import (
     MAX_PLAUSIBLE_WAIT_DAYS,
     CapacityOffer,

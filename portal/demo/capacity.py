@@ -19,6 +19,7 @@ from datetime import date
 
 from django.db import transaction
 
+from providers.capacity.selectors import OFFER_WEEKS_AHEAD, upcoming_week_starts
 from providers.models import (
     URGENCY_CLASSES,
     CapacityOffer,
@@ -28,7 +29,6 @@ from providers.models import (
     WaitingTimeKind,
     WaitingTimeSeries,
 )
-from providers.selectors.capacity import OFFER_WEEKS_AHEAD, upcoming_week_starts
 
 # Share of demo locations (per provider kind) that offer capacity at all.
 OFFERING_SHARE = {ProviderKind.ZBC: 0.75, ProviderKind.HOSPITAL: 0.3, ProviderKind.UMC: 0.2}

@@ -16,7 +16,8 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from providers.geo import distance_km
+from providers.geography.points import distance_km
+from providers.geography.regions import region_code_for
 from providers.models import (
     MAX_PLAUSIBLE_WAIT_DAYS,
     Location,
@@ -30,9 +31,8 @@ from providers.models import (
     WaitingTimeReport,
     WaitingTimeSeries,
 )
-from providers.regions import region_code_for
-from providers.rules import nza_reference_dates
-from providers.services.trend_counts import region_trend_counts_rebuild
+from providers.reports.trend_counts import region_trend_counts_rebuild
+from providers.waiting_times.rules import nza_reference_dates
 
 # The cities of the Dutch university medical centres (the demo UMCs stand there).
 UMC_PLACES = ["Groningen", "Amsterdam", "Leiden", "Rotterdam", "Utrecht", "Nijmegen", "Maastricht"]

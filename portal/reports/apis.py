@@ -25,10 +25,10 @@ from accounts.models import Organisation, Role
 from accounts.permissions import INSURER_ROLES, role_required
 from core.csv_export import csv_text
 from plans.selectors.reports import PlanRegionRow, plan_region_summary
-from providers.filters import REGION_CODE_PATTERN
 from providers.models import ProviderKind, Region, TreatmentSetting, WaitingTimeKind
-from providers.selectors.reference import region_list
-from providers.selectors.reports import RegionalReport, regional_report
+from providers.reference.filters import REGION_CODE_PATTERN
+from providers.reference.selectors import region_list
+from providers.reports.selectors import RegionalReport, regional_report
 
 # Aggregate figures, no patient data: insurers' staff and the regulator (DESIGN §5).
 REGIONAL_REPORT_ROLES = (*INSURER_ROLES, Role.REGULATOR)

@@ -19,8 +19,8 @@ from portal.reports.apis import (
     regional_report_plans,
 )
 from providers.models import WaitingTimeKind
-from providers.selectors.reference import region_list
-from providers.selectors.reports import KIND_ORDER, TrendPoint, regional_report
+from providers.reference.selectors import region_list
+from providers.reports.selectors import KIND_ORDER, TrendPoint, regional_report
 
 # One colour, line style and point shape per kind, so the lines differ without colour too.
 _KIND_STYLE: dict[str, tuple[str, list[int], str]] = {

@@ -6,7 +6,7 @@ import uuid
 
 from django.db import migrations, models
 
-from providers.reference_stamp import STAMP_ID, create_triggers, drop_triggers
+from providers.reference.stamp import STAMP_ID, create_triggers, drop_triggers
 
 
 def forwards(apps, schema_editor):

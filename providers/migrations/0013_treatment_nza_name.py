@@ -7,7 +7,7 @@ from pathlib import Path
 import django.db.models.functions.text
 from django.db import migrations, models
 
-from providers.reference_stamp import create_triggers
+from providers.reference.stamp import create_triggers
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "treatments.csv"
 

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from accounts.models import Role
 from config.celery import app
 from providers.models import WaitingTimeReport
-from providers.rules import nza_reference_date_on_or_before
+from providers.waiting_times.rules import nza_reference_date_on_or_before
 from tests.accounts.factories import PASSWORD, ProviderOrganisationFactory, member
 from tests.providers.factories import LocationFactory
 

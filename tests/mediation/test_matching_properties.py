@@ -36,7 +36,7 @@ SUBJECTS = [
 ]
 KINDS = ["umc", "hospital", "zbc"]
 BASE_DAY = date(2026, 1, 5)
-RADIUS_KM = 6371.0088  # the mean Earth radius that providers.geo documents
+RADIUS_KM = 6371.0088  # the mean Earth radius that providers.geography.points documents
 
 # --- Strategies ----------------------------------------------------------------------------------
 # Biased towards eligible rows, so that most worlds have several candidates (and ties to rank),
@@ -359,6 +359,6 @@ def test_remaining_wait(today, since, expected_in, current, norm):
 )
 def test_the_distance_is_the_one_of_providers_geo(lat1, lon1, lat2, lon2):
     from mediation.matching import distance_km
-    from providers.geo import distance_km as providers_distance_km
+    from providers.geography.points import distance_km as providers_distance_km
 
     assert distance_km(lat1, lon1, lat2, lon2) == providers_distance_km(lat1, lon1, lat2, lon2)

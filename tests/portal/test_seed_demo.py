@@ -19,7 +19,7 @@ from providers.models import (
     WaitingTimeReport,
     WaitingTimeSeries,
 )
-from providers.rules import exceeds_norm, is_stale, norm_key
+from providers.waiting_times.rules import exceeds_norm, is_stale, norm_key
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import AuditAction, AuditEvent, Role
+from providers.capacity.selectors import week_start_of
 from providers.models import CapacityOffer, Location, Specialism
-from providers.selectors.capacity import week_start_of
 from tests.accounts.factories import member
 from tests.providers.factories import LocationFactory
 

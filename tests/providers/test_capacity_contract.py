@@ -11,8 +11,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import ignored_auth, positive_data_acceptance
 
+from providers.capacity.selectors import week_start_of
 from providers.models import CapacityOffer, Specialism
-from providers.selectors.capacity import week_start_of
 from tests.providers.factories import LocationFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keep_test_connection_open")]

@@ -14,15 +14,15 @@ from accounts.actors import actor_for_api_key, actor_for_user
 from accounts.models import AuditAction, AuditEvent, Role
 from accounts.services import api_key_create
 from core.errors import ApplicationError
-from providers.models import CapacityOffer, Specialism, Treatment, WaitingTimeKind
-from providers.selectors.capacity import upcoming_week_starts, week_start_of
-from providers.services.capacity import (
+from providers.capacity.selectors import upcoming_week_starts, week_start_of
+from providers.capacity.services import (
     MAX_SLOTS_PER_OFFER,
     capacity_offer_create,
     capacity_offer_update,
     capacity_offer_withdraw,
     location_accepted_urgency_classes_set,
 )
+from providers.models import CapacityOffer, Specialism, Treatment, WaitingTimeKind
 from tests.accounts.factories import member
 from tests.providers.factories import LocationFactory
 

@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from accounts.actors import actor_for_user
 from accounts.models import AuditAction, AuditEvent, Role
+from providers.capacity.selectors import week_start_of
+from providers.capacity.services import capacity_offer_create
 from providers.models import CapacityOffer, Specialism
-from providers.selectors.capacity import capacity_offer_list_for, week_start_of
-from providers.services.capacity import capacity_offer_create
+from providers.permissions import capacity_offer_list_for
 from tests.accounts.factories import (
     InsurerFactory,
     ProviderOrganisationFactory,

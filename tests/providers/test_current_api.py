@@ -259,8 +259,8 @@ def test_the_fast_representation_matches_the_documented_fields(utrecht, orthoped
     document the schema) must give exactly the same items."""
     from rest_framework import serializers
 
-    from providers.selectors.current import waiting_time_current_list
-    from providers.serializers import WaitingTimeCurrentOutputSerializer
+    from providers.search.selectors import waiting_time_current_list
+    from providers.search.serializers import WaitingTimeCurrentOutputSerializer
 
     knee = Treatment.objects.get(code="total-knee-replacement")
     WaitingTimeSeriesFactory(location=location_near(utrecht, north_km=3), specialism=orthopedics)

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from providers.geo import distance_km
-from providers.greatcircle import KM_PER_DEGREE
+from providers.geography.greatcircle import KM_PER_DEGREE
+from providers.geography.points import distance_km
 from providers.models import (
     Norm,
     PostcodeArea,
@@ -20,7 +20,7 @@ from providers.models import (
     WaitingTimeKind,
     WaitingTimeReport,
 )
-from providers.selectors.current import UnknownPostcode, waiting_time_current_list
+from providers.search.selectors import UnknownPostcode, waiting_time_current_list
 from tests.providers.factories import (
     LocationFactory,
     ProviderFactory,

@@ -1,4 +1,4 @@
-"""Great-circle distances and postcode points (providers.geo)."""
+"""Great-circle distances and postcode points (providers.geography.points)."""
 
 import math
 
@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from providers.geo import EARTH_RADIUS_KM, distance_km, postcode_area, postcode_point
+from providers.geography.points import EARTH_RADIUS_KM, distance_km, postcode_area, postcode_point
 from providers.models import PostcodeArea
 
 AMSTERDAM = (52.3676, 4.9041)  # Dam

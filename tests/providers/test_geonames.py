@@ -1,4 +1,4 @@
-"""Parsing the raw GeoNames NL.txt format into PC4 areas (providers.geonames, pure)."""
+"""Parsing the raw GeoNames NL.txt format into PC4 areas (providers.geography.geonames, pure)."""
 
 import csv
 from decimal import Decimal
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from providers.geonames import (
+from providers.geography.geonames import (
     LineError,
     municipality_code,
     municipality_name,

@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from providers.postcodes import (
+from providers.geography.postcodes import (
     format_postcode,
     normalise_pc4,
     normalise_postcode,

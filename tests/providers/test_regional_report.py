@@ -21,13 +21,13 @@ from providers.models import (
     WaitingTimeReport,
     WaitingTimeSeries,
 )
-from providers.rules import nza_reference_date_on_or_before, nza_reference_dates
-from providers.selectors.reports import (
+from providers.reports.selectors import (
     TREND_CYCLES,
     _median_of_histogram,
     regional_report,
 )
-from providers.services.trend_counts import region_trend_counts_rebuild
+from providers.reports.trend_counts import region_trend_counts_rebuild
+from providers.waiting_times.rules import nza_reference_date_on_or_before, nza_reference_dates
 from tests.providers.factories import LocationFactory, ProviderFactory, RegionFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,5 @@
-"""Approximate ROAZ region of a point (providers.regions) and the regions loaded by migration."""
+"""Approximate ROAZ region of a point (providers.geography.regions) and the regions loaded by
+migration."""
 
 import csv
 from collections import Counter
@@ -6,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from providers.geography.regions import REGION_CODES, region_code_for
 from providers.models import Region
-from providers.regions import REGION_CODES, region_code_for
 
 DATA = Path(__file__).resolve().parents[2] / "providers" / "data"
 

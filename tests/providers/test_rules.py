@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from providers.rules import exceeds_norm, is_stale, norm_key
+from providers.waiting_times.rules import exceeds_norm, is_stale, norm_key
 
 
 @pytest.mark.parametrize(
@@ -32,7 +32,7 @@ def test_stale_after_28_days() -> None:
 
 
 def test_nza_peildatum_is_the_tuesday_of_an_even_iso_week() -> None:
-    from providers.rules import nza_reference_date_on_or_before, nza_reference_dates
+    from providers.waiting_times.rules import nza_reference_date_on_or_before, nza_reference_dates
 
     assert nza_reference_date_on_or_before(date(2026, 11, 24)) == date(2026, 11, 24)  # week 48
     assert nza_reference_date_on_or_before(date(2026, 11, 23)) == date(2026, 11, 10)  # week 46

@@ -252,7 +252,7 @@ def test_the_long_selects_write_the_html_of_djangos_own_select(data, field):
     from django import forms
     from pytest_django.asserts import assertHTMLEqual
 
-    from providers.search_forms import WaitingTimeSearchForm
+    from providers.search.forms import WaitingTimeSearchForm
 
     form = WaitingTimeSearchForm(data)
     form.is_valid()

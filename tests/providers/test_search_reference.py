@@ -1,4 +1,4 @@
-"""The search's reference data in memory (``providers.selectors.search_reference``): reused while
+"""The search's reference data in memory (``providers.search.snapshot``): reused while
 the database's stamp is unchanged, read again after any change to its tables, whatever made the
 change, and never a state that the current connection does not see."""
 
@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
-from providers import reference_stamp
 from providers.models import (
     Location,
     Norm,
@@ -20,9 +19,10 @@ from providers.models import (
     Specialism,
     Treatment,
 )
-from providers.reference_stamp import WATCHED_TABLES
-from providers.selectors.current import UnknownPostcode, waiting_time_current_list
-from providers.selectors.search_reference import (
+from providers.reference import stamp as reference_stamp
+from providers.reference.stamp import WATCHED_TABLES
+from providers.search.selectors import UnknownPostcode, waiting_time_current_list
+from providers.search.snapshot import (
     SOURCE_MODELS,
     search_reference,
     search_reference_forget,

@@ -14,9 +14,10 @@ from django.conf import settings
 from accounts.actors import actor_for_user
 from accounts.models import Role
 from providers.models import RegionTrendCount, ReportSource, Treatment, WaitingTimeReport
-from providers.services import waiting_times as service
-from providers.services.trend_counts import region_trend_counts_rebuild
-from providers.services.waiting_times import WaitingTimeRow, waiting_time_reports_record
+from providers.reports.trend_counts import region_trend_counts_rebuild
+from providers.waiting_times import storage
+from providers.waiting_times.csv_reader import WaitingTimeRow
+from providers.waiting_times.storage import waiting_time_reports_record
 from tests.accounts.factories import ProviderOrganisationFactory, member
 from tests.providers.factories import LocationFactory, ProviderFactory, RegionFactory
 
@@ -30,7 +31,7 @@ ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 @pytest.fixture(params=["default", "orm"] if ON_POSTGRESQL else ["default"])
 def store_path(request, monkeypatch):
     if request.param == "orm":
-        monkeypatch.setattr(service, "_store_postgresql", service._store_orm)
+        monkeypatch.setattr(storage, "_store_postgresql", storage._store_orm)
     return request.param
 
 

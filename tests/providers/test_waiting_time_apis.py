@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from providers.models import WaitingTimeReport, WaitingTimeRevision, WaitingTimeSeries
-from providers.rules import nza_reference_date_on_or_before
+from providers.waiting_times.rules import nza_reference_date_on_or_before
 from tests.accounts.factories import member
 from tests.providers.factories import LocationFactory
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import ignored_auth, positive_data_acceptance
 
 from providers.models import WaitingTimeReport
-from providers.rules import nza_reference_date_on_or_before
+from providers.waiting_times.rules import nza_reference_date_on_or_before
 from tests.providers.factories import LocationFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keep_test_connection_open")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
-from providers.waiting_time_csv import waiting_time_csv_parse
+from providers.waiting_times.csv_reader import waiting_time_csv_parse
 
 
 @pytest.fixture(autouse=True)

@@ -24,14 +24,15 @@ from providers.models import (
     WaitingTimeRevision,
     WaitingTimeSeries,
 )
-from providers.rules import nza_reference_date_on_or_before
-from providers.services import waiting_times as service
-from providers.services.waiting_times import (
+from providers.waiting_times import series as series_service
+from providers.waiting_times import storage
+from providers.waiting_times.csv_reader import WaitingTimeRow
+from providers.waiting_times.rules import nza_reference_date_on_or_before
+from providers.waiting_times.series import waiting_time_series_create
+from providers.waiting_times.storage import waiting_time_reports_record
+from providers.waiting_times.validation import (
     WaitingTimeReportErrors,
-    WaitingTimeRow,
-    waiting_time_reports_record,
     waiting_time_reports_validate,
-    waiting_time_series_create,
 )
 from tests.accounts.factories import member
 from tests.providers.factories import LocationFactory
@@ -56,7 +57,7 @@ ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 def store_path(request, monkeypatch):
     """Run through the database's own path, and on PostgreSQL through the ORM path too."""
     if request.param == "orm":
-        monkeypatch.setattr(service, "_store_postgresql", service._store_orm)
+        monkeypatch.setattr(storage, "_store_postgresql", storage._store_orm)
     return request.param
 
 
@@ -510,12 +511,12 @@ def test_series_create(actor, location):
     )
     assert series.specialism_id == cataract.specialism_id
     assert series.current_reference_date is None
-    with pytest.raises(service.ApplicationError):
+    with pytest.raises(series_service.ApplicationError):
         waiting_time_series_create(
             actor=actor, location=location, kind="treatment", specialism=None, treatment=cataract
         )
     orthopedics = Specialism.objects.get(code="0305")
-    with pytest.raises(service.ApplicationError) as caught:
+    with pytest.raises(series_service.ApplicationError) as caught:
         waiting_time_series_create(
             actor=actor,
             location=location,
@@ -524,7 +525,7 @@ def test_series_create(actor, location):
             treatment=cataract,
         )
     assert caught.value.field == "treatment"
-    with pytest.raises(service.ApplicationError) as caught:
+    with pytest.raises(series_service.ApplicationError) as caught:
         waiting_time_series_create(
             actor=actor, location=location, kind="first_visit", specialism=None, treatment=None
         )
@@ -533,7 +534,7 @@ def test_series_create(actor, location):
 
 def test_series_create_refuses_a_foreign_location(actor, other_provider_org):
     foreign = LocationFactory(provider=other_provider_org.provider)
-    with pytest.raises(service.ApplicationError):
+    with pytest.raises(series_service.ApplicationError):
         waiting_time_series_create(
             actor=actor,
             location=foreign,

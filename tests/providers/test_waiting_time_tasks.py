@@ -16,11 +16,11 @@ from providers.models import (
     WaitingTimeImportStatus,
     WaitingTimeReport,
 )
-from providers.rules import nza_reference_date_on_or_before
-from providers.services.waiting_times import (
+from providers.tasks import waiting_time_import_run
+from providers.waiting_times.imports import (
     waiting_time_import_start,
 )
-from providers.tasks import waiting_time_import_run
+from providers.waiting_times.rules import nza_reference_date_on_or_before
 from tests.providers.factories import LocationFactory
 
 pytestmark = pytest.mark.django_db

@@ -22,11 +22,9 @@ from providers.models import (
     WaitingTimeRevision,
     WaitingTimeSeries,
 )
-from providers.rules import nza_reference_date_on_or_before
-from providers.services.waiting_times import (
-    WaitingTimeRow,
-    waiting_time_reports_record,
-)
+from providers.waiting_times.csv_reader import WaitingTimeRow
+from providers.waiting_times.rules import nza_reference_date_on_or_before
+from providers.waiting_times.storage import waiting_time_reports_record
 from tests.accounts.factories import member
 from tests.providers.factories import LocationFactory
 

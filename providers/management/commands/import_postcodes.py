@@ -26,8 +26,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from providers.geonames import parse_geonames
-from providers.services.postcodes import postcode_areas_upsert
+from providers.geography.geonames import parse_geonames
+from providers.geography.services import postcode_areas_upsert
 
 MAX_ERRORS_SHOWN = 50
 

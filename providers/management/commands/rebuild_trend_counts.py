@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from providers.models import Region, RegionTrendCount
-from providers.services.trend_counts import region_trend_counts_rebuild
+from providers.reports.trend_counts import region_trend_counts_rebuild
 
 
 class Command(BaseCommand):

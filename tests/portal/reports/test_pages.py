@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from providers.rules import nza_reference_date_on_or_before
+from providers.waiting_times.rules import nza_reference_date_on_or_before
 from tests.providers.test_regional_report import build_world, norms  # noqa: F401
 
 pytestmark = pytest.mark.django_db

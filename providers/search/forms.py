@@ -1,0 +1,179 @@
+"""The form of the public waiting-time search page. Its field names are the query parameters of
+``GET /api/v1/waiting-times/current/``, so a search URL reads the same in both."""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import Any, cast
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from providers.geography.postcodes import normalise_pc4
+from providers.models import ProviderKind, WaitingTimeKind
+from providers.search.selectors import Ordering
+from providers.search.snapshot import SearchReference, search_reference
+
+DISTANCE_CHOICES = [
+    ("10", _("10 km")),
+    ("25", _("25 km")),
+    ("50", _("50 km")),
+    ("100", _("100 km")),
+    ("", _("Any distance")),
+]
+ORDERING_CHOICES = [("days", _("Shortest waiting time")), ("distance", _("Shortest distance"))]
+# Selects and radio buttons with this class refresh the results at once (htmx, see the template).
+LIVE = {"class": "js-live"}
+
+
+class ManyOptionsSelect(forms.Select):
+    """A select that writes its options in Python, the same HTML as Django's templates
+    (``django/forms/widgets/select.html``): the specialism and treatment lists hold about 150
+    options, and rendering each through the option template was a third of the search page's
+    time."""
+
+    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = []
+        for group_name, options, _index in widget["optgroups"]:
+            rendered = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (str(option["value"]), _flat(option["attrs"]), option["label"])
+                    for option in options
+                ),
+            )
+            parts.append(
+                format_html('<optgroup label="{}">{}</optgroup>', group_name, rendered)
+                if group_name
+                else rendered
+            )
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            widget["name"],
+            _flat(widget["attrs"]),
+            SafeString("".join(parts)),
+        )
+
+
+def _flat(attrs: dict[str, Any]) -> str:
+    """Attributes as Django's ``attrs.html`` writes them: ``True`` bare, ``False`` left out."""
+    return flatatt({name: value for name, value in attrs.items() if value is not False})
+
+
+class WaitingTimeSearchForm(forms.Form):
+    postcode = forms.CharField(
+        label=_("Your postcode"),
+        max_length=16,
+        help_text=_("For example 3511 AB. Only used to calculate distances."),
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "size": 10}),
+    )
+    specialism = forms.ChoiceField(
+        label=_("Specialism"), required=False, widget=ManyOptionsSelect(attrs=LIVE)
+    )
+    treatment = forms.ChoiceField(
+        label=_("Or a treatment"), required=False, widget=ManyOptionsSelect(attrs=LIVE)
+    )
+    kind = forms.ChoiceField(
+        label=_("Waiting time for"),
+        choices=WaitingTimeKind.choices,
+        required=False,
+        initial=WaitingTimeKind.FIRST_VISIT,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input js-live"}),
+    )
+    max_distance_km = forms.TypedChoiceField(
+        label=_("Maximum distance"),
+        choices=DISTANCE_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        initial="25",
+        widget=forms.Select(attrs=LIVE),
+    )
+    provider_kind = forms.ChoiceField(
+        label=_("Kind of hospital or clinic"),
+        choices=[("", _("All kinds")), *ProviderKind.choices],
+        required=False,
+        widget=forms.Select(attrs=LIVE),
+    )
+    ordering = forms.ChoiceField(
+        label=_("Sort by"),
+        choices=ORDERING_CHOICES,
+        required=False,
+        initial="days",
+        widget=forms.Select(attrs=LIVE),
+    )
+
+    def __init__(
+        self, data: Any = None, *, reference: SearchReference | None = None, **kwargs: Any
+    ) -> None:
+        if data is not None:
+            # Show what is searched: a treatment's waits are of kind treatment, and a search
+            # link without a kind or order means first visits, shortest wait first.
+            data = data.copy()
+            if data.get("treatment"):
+                data["kind"] = WaitingTimeKind.TREATMENT
+            elif not data.get("kind"):
+                data["kind"] = WaitingTimeKind.FIRST_VISIT
+            if not data.get("ordering"):
+                data["ordering"] = "days"
+        super().__init__(data, **kwargs)
+        # The choices and the postcode check read the search's reference data in memory.
+        self.reference = reference or search_reference()
+        specialisms = sorted(self.reference.specialisms.values(), key=lambda s: s.name)
+        cast(forms.ChoiceField, self.fields["specialism"]).choices = [
+            ("", _("Choose a specialism")),
+            *((s.code, s.name) for s in specialisms),
+        ]
+        # Treatments grouped under their (active) specialism, both in alphabetical order.
+        names = {s.code: s.name for s in specialisms}
+        treatments = sorted(
+            (t for t in self.reference.treatments.values() if t.specialism_code in names),
+            key=lambda t: (names[t.specialism_code], t.specialism_code, t.name),
+        )
+        cast(forms.ChoiceField, self.fields["treatment"]).choices = [
+            ("", _("No specific treatment")),
+            *(
+                (name, [(t.code, t.name) for t in group])
+                for name, group in groupby(treatments, key=lambda t: names[t.specialism_code])
+            ),
+        ]
+
+    def clean_postcode(self) -> str:
+        # A malformed postcode raises ValidationError with the Dutch-postcode message.
+        pc4 = normalise_pc4(self.cleaned_data["postcode"])
+        if self.reference.postcode_point(pc4) is None:
+            raise ValidationError(
+                _("We do not know this postcode. Check the four digits."), code="unknown_postcode"
+            )
+        return pc4
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if cleaned.get("treatment"):
+            # A treatment names its own specialism; one chosen as well is set aside.
+            cleaned["specialism"] = ""
+        elif not cleaned.get("specialism") and "specialism" not in self.errors:
+            self.add_error("specialism", _("Choose a specialism or a treatment."))
+        return cleaned
+
+    def selector_arguments(self) -> dict[str, Any]:
+        """Keyword arguments for ``waiting_time_current_list`` (call after ``is_valid()``)."""
+        data = self.cleaned_data
+        ordering: Ordering = data["ordering"]
+        return {
+            "specialism_code": data["specialism"] or None,
+            "treatment_code": data["treatment"] or None,
+            "kind": data["kind"],
+            "postcode": data["postcode"],
+            "max_distance_km": data["max_distance_km"],
+            "provider_kind": data["provider_kind"] or None,
+            "ordering": ordering,
+            "reference": self.reference,
+        }

@@ -1,1 +1,0 @@
-"""Reads of the providers app, one module per subject (reference data, current waits, reports)."""

@@ -1,0 +1,459 @@
+"""Storing a waiting-time submission, all or nothing (DESIGN §3.1; issue 3, "Reporting").
+
+:func:`waiting_time_reports_record` is the one way reported figures are written: the API, the CSV
+import (:mod:`providers.waiting_times.imports`) and the planners' web form all go through it. The
+rules kept here:
+
+* **All or nothing**: the submission is checked first (:mod:`providers.waiting_times.validation`);
+  one bad row and nothing is stored.
+* Re-reporting a key corrects it; the value it replaces is kept as a ``WaitingTimeRevision``.
+* A series' *current* figure follows its newest peildatum: correcting an older peildatum leaves it
+  alone, correcting the current one changes it. A series that does not exist yet is created.
+* The regional trend's counts follow in the same transaction: one report more at each new value,
+  one less at each value replaced (:mod:`providers.reports.trend_counts`).
+* Submissions for the same locations run one after the other; one audit event per submission.
+
+Speed: stored with set-based statements (PostgreSQL: ``COPY`` into a temporary staging table, then
+``INSERT … ON CONFLICT`` / ``UPDATE … FROM``; other databases: ORM bulk operations in chunks).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.actors import Actor
+from accounts.models import AuditAction
+from accounts.services import audit_record
+from providers.models import (
+    Location,
+    ReportSource,
+    Treatment,
+    WaitingTimeReport,
+    WaitingTimeRevision,
+    WaitingTimeSeries,
+)
+from providers.reports.trend_counts import TrendKey, region_trend_counts_apply
+from providers.waiting_times.csv_reader import WaitingTimeRow
+from providers.waiting_times.validation import (
+    CHUNK_SIZE,
+    ProgressCallback,
+    ResolvedWaitingTimeRow,
+    Subject,
+    WaitingTimeReportErrors,
+    chunked,
+    waiting_time_reports_validate,
+)
+
+NULL = "\\N"  # NULL in PostgreSQL's COPY text format
+
+
+@dataclass
+class RecordResult:
+    created: int
+    updated: int
+    unchanged: int
+    rows: list[ResolvedWaitingTimeRow] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+def waiting_time_reports_record(
+    *,
+    rows: Sequence[WaitingTimeRow],
+    actor: Actor,
+    source: str,
+    today: date | None = None,
+    progress: ProgressCallback | None = None,
+) -> RecordResult:
+    """Store a submission, all or nothing; raise :class:`WaitingTimeReportErrors` on any error.
+
+    Counts: ``created`` new peildatums, ``updated`` corrections (the old value kept as a revision),
+    ``unchanged`` re-reports of the same value. One audit event per submission.
+    """
+    if source not in ReportSource.values:
+        raise ValueError(f"unknown source {source!r}")
+    today = today or timezone.localdate()
+    resolved, errors = waiting_time_reports_validate(
+        rows=rows, actor=actor, today=today, progress=progress_scaled(progress, 0.0, 0.5)
+    )
+    if errors:
+        raise WaitingTimeReportErrors(errors)
+    if not resolved:
+        raise WaitingTimeReportErrors(
+            [{"row": None, "field": None, "message": _("There are no waiting times to store.")}]
+        )
+    with transaction.atomic():
+        subjects = list({id(row.subject): row.subject for row in resolved}.values())
+        _lock_locations(sorted({subject.location_id for subject in subjects}))
+        current_dates = _series_for(subjects)
+        if progress is not None:
+            progress(0.6)
+        before = _stored_days(resolved)
+        store = _store_postgresql if connection.vendor == "postgresql" else _store_orm
+        result = store(resolved=resolved, source=source, reported_by=actor.label)
+        _current_figures_refresh(resolved=resolved, current_dates=current_dates)
+        region_trend_counts_apply(
+            changes=_trend_changes(resolved=resolved, subjects=subjects, before=before)
+        )
+        result.rows = resolved
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            object_type="providers.waitingtimereport",
+            detail={"source": source, "rows": len(resolved), **result.counts},
+        )
+    if progress is not None:
+        progress(1.0)
+    return result
+
+
+def progress_scaled(
+    progress: ProgressCallback | None, start: float, end: float
+) -> ProgressCallback | None:
+    """``progress`` for one stage of a longer job: the stage's fractions 0..1 as ``start..end``."""
+    if progress is None:
+        return None
+    return lambda fraction: progress(start + (end - start) * fraction)
+
+
+# The first key of our advisory locks ("WTRP"); the second is the location id.
+ADVISORY_LOCK_NAMESPACE = 0x57545250
+
+
+def _lock_locations(location_ids: list[int]) -> None:
+    """Submissions for the same locations run one after the other (PostgreSQL advisory locks,
+    held until the transaction ends; SQLite has a single writer anyway), so two of them never
+    race to create the same report."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, id) FROM unnest(%s::int[]) AS id ORDER BY id",
+            [ADVISORY_LOCK_NAMESPACE, location_ids],
+        )
+
+
+def _series_for(subjects: list[Subject]) -> dict[int, date | None]:
+    """Give every subject its series id, creating the missing series (a few queries whatever the
+    number of rows); return the current peildatum of each series."""
+    current: dict[int, date | None] = {}
+
+    def fetch(location_ids: list[int]) -> dict[tuple, int]:
+        found: dict[tuple, int] = {}
+        for chunk in chunked(location_ids):
+            for (
+                pk,
+                location_id,
+                kind,
+                specialism_id,
+                treatment_id,
+                current_date,
+            ) in WaitingTimeSeries.objects.filter(location_id__in=chunk).values_list(
+                "id",
+                "location_id",
+                "kind",
+                "specialism_id",
+                "treatment_id",
+                "current_reference_date",
+            ):
+                key = (
+                    (location_id, kind, None, treatment_id)
+                    if treatment_id is not None
+                    else (location_id, kind, specialism_id, None)
+                )
+                found[key] = pk
+                current[pk] = current_date
+        return found
+
+    series_ids = fetch(sorted({subject.location_id for subject in subjects}))
+    missing = {s.series_key: s for s in subjects if s.series_key not in series_ids}
+    if missing:
+        WaitingTimeSeries.objects.bulk_create(
+            [
+                WaitingTimeSeries(
+                    location_id=subject.location_id,
+                    specialism_id=subject.specialism_id,
+                    treatment_id=subject.treatment_id,
+                    kind=subject.kind,
+                )
+                for subject in missing.values()
+            ],
+            batch_size=CHUNK_SIZE,
+            ignore_conflicts=True,  # created meanwhile by someone else: fetched below
+        )
+        series_ids.update(fetch(sorted({s.location_id for s in missing.values()})))
+    for subject in subjects:
+        subject.series_id = series_ids[subject.series_key]
+    return current
+
+
+def _stored_days(resolved: list[ResolvedWaitingTimeRow]) -> dict[tuple[int, date], int | None]:
+    """The days already stored for the submission's (series, peildatum) keys, if any."""
+    keys = {(row.subject.series_id, row.reference_date) for row in resolved}
+    dates = sorted({day for _series, day in keys})
+    stored: dict[tuple[int, date], int | None] = {}
+    for chunk in chunked(sorted({series for series, _day in keys})):
+        for series_id, reference_date, days in WaitingTimeReport.objects.filter(
+            series_id__in=chunk, reference_date__in=dates
+        ).values_list("series_id", "reference_date", "days"):
+            if (series_id, reference_date) in keys:
+                stored[(series_id, reference_date)] = days
+    return stored
+
+
+def _trend_changes(
+    *,
+    resolved: list[ResolvedWaitingTimeRow],
+    subjects: list[Subject],
+    before: dict[tuple[int, date], int | None],
+) -> Counter[TrendKey]:
+    """What the submission changes in the regional trend's counts: one report more at each new
+    value, one less at each value it replaced (only numbers of active locations count)."""
+    region_of = dict(
+        Location.objects.filter(
+            pk__in={subject.location_id for subject in subjects}, is_active=True
+        ).values_list("pk", "provider__region_id")
+    )
+    setting_of = dict(
+        Treatment.objects.filter(
+            pk__in={s.treatment_id for s in subjects if s.treatment_id is not None}
+        ).values_list("pk", "setting")
+    )
+    changes: Counter[TrendKey] = Counter()
+    for row in resolved:
+        subject = row.subject
+        region_id = region_of.get(subject.location_id)
+        if region_id is None:
+            continue
+        group = (
+            region_id,
+            row.reference_date,
+            subject.kind,
+            "" if subject.treatment_id is None else setting_of[subject.treatment_id],
+        )
+        previous = before.get((subject.series_id, row.reference_date))
+        if previous is not None:
+            changes[(*group, previous)] -= 1
+        if row.days is not None:
+            changes[(*group, row.days)] += 1
+    return changes
+
+
+def _current_figures_refresh(
+    *, resolved: list[ResolvedWaitingTimeRow], current_dates: dict[int, date | None]
+) -> None:
+    """A series' current figure becomes its newest row when that row's peildatum is not older
+    than the current one (so correcting an older peildatum leaves the current figure alone)."""
+    newest: dict[int, ResolvedWaitingTimeRow] = {}
+    for row in resolved:
+        series_id = row.subject.series_id
+        latest = newest.get(series_id)
+        if latest is None or row.reference_date > latest.reference_date:
+            newest[series_id] = row
+    refreshed = [
+        (series_id, row)
+        for series_id, row in newest.items()
+        if (current := current_dates.get(series_id)) is None or row.reference_date >= current
+    ]
+    if not refreshed:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {WaitingTimeSeries._meta.db_table} t "  # noqa: S608
+                "SET current_reference_date = n.reference_date, current_days = n.days, "
+                "current_insufficient_observations = n.insufficient "
+                "FROM unnest(%s::int[], %s::date[], %s::int[], %s::boolean[]) "
+                "AS n (id, reference_date, days, insufficient) WHERE t.id = n.id",
+                [
+                    [series_id for series_id, _row in refreshed],
+                    [row.reference_date for _id, row in refreshed],
+                    [row.days for _id, row in refreshed],
+                    [row.insufficient_observations for _id, row in refreshed],
+                ],
+            )
+        return
+    WaitingTimeSeries.objects.bulk_update(
+        [
+            WaitingTimeSeries(
+                id=series_id,
+                current_reference_date=row.reference_date,
+                current_days=row.days,
+                current_insufficient_observations=row.insufficient_observations,
+            )
+            for series_id, row in refreshed
+        ],
+        ["current_reference_date", "current_days", "current_insufficient_observations"],
+        batch_size=CHUNK_SIZE,
+    )
+
+
+def _store_orm(
+    *, resolved: list[ResolvedWaitingTimeRow], source: str, reported_by: str
+) -> RecordResult:
+    """Any database: look up the existing reports in chunks, then bulk create and update."""
+    now = timezone.now()
+    series_ids = sorted({row.subject.series_id for row in resolved})
+    dates = sorted({row.reference_date for row in resolved})
+    existing: dict[tuple[int, date], WaitingTimeReport] = {}
+    for chunk in chunked(series_ids):
+        for found in WaitingTimeReport.objects.filter(
+            series_id__in=chunk, reference_date__in=dates
+        ):
+            existing[(found.series_id, found.reference_date)] = found
+
+    new_reports: list[WaitingTimeReport] = []
+    changed: list[WaitingTimeReport] = []
+    revisions: list[WaitingTimeRevision] = []
+    unchanged = 0
+    for row in resolved:
+        report = existing.get((row.subject.series_id, row.reference_date))
+        if report is None:
+            new_reports.append(
+                WaitingTimeReport(
+                    series_id=row.subject.series_id,
+                    reference_date=row.reference_date,
+                    days=row.days,
+                    insufficient_observations=row.insufficient_observations,
+                    source=source,
+                    reported_at=now,
+                    reported_by=reported_by,
+                )
+            )
+        elif (
+            report.days == row.days
+            and report.insufficient_observations == row.insufficient_observations
+        ):
+            unchanged += 1
+        else:
+            revisions.append(
+                WaitingTimeRevision(
+                    report=report,
+                    days=report.days,
+                    insufficient_observations=report.insufficient_observations,
+                    source=report.source,
+                    reported_at=report.reported_at,
+                    reported_by=report.reported_by,
+                    replaced_by=reported_by,
+                )
+            )
+            report.days = row.days
+            report.insufficient_observations = row.insufficient_observations
+            report.source = source
+            report.reported_at = now
+            report.reported_by = reported_by
+            changed.append(report)
+    WaitingTimeReport.objects.bulk_create(new_reports, batch_size=CHUNK_SIZE)
+    WaitingTimeRevision.objects.bulk_create(revisions, batch_size=CHUNK_SIZE)
+    WaitingTimeReport.objects.bulk_update(
+        changed,
+        ["days", "insufficient_observations", "source", "reported_at", "reported_by"],
+        batch_size=CHUNK_SIZE,
+    )
+    return RecordResult(created=len(new_reports), updated=len(changed), unchanged=unchanged)
+
+
+def _copy_text(value: str) -> str:
+    """A value for PostgreSQL's COPY text format."""
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def _store_postgresql(
+    *, resolved: list[ResolvedWaitingTimeRow], source: str, reported_by: str
+) -> RecordResult:
+    """PostgreSQL: ``COPY``. When none of the touched series has a report on any of the touched
+    peildatums (the usual case: a new cycle), straight into the report table, like a plain load.
+    Otherwise into a temporary staging table, followed by three set-based statements: revisions
+    of the reports that change, their update, and the new reports.
+
+    (The SQL names only our own tables, from the models' metadata; every value is a parameter or
+    goes through COPY, hence the ``noqa: S608``.)"""
+    report_table = WaitingTimeReport._meta.db_table
+    revision_table = WaitingTimeRevision._meta.db_table
+    now = timezone.now()
+    series_ids = sorted({row.subject.series_id for row in resolved})
+    dates = sorted({row.reference_date for row in resolved})
+    iso_dates = {day: day.isoformat() for day in dates}
+    lines = [
+        f"{row.subject.series_id}\t{iso_dates[row.reference_date]}\t"
+        f"{NULL if row.days is None else row.days}\t"
+        f"{'t' if row.insufficient_observations else 'f'}"
+        for row in resolved
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {report_table} "  # noqa: S608
+            "WHERE series_id = ANY(%s) AND reference_date = ANY(%s))",
+            [series_ids, dates],
+        )
+        overlap = cursor.fetchone()[0]
+        copy_cursor = cursor.cursor  # psycopg's own cursor, for COPY
+        if not overlap:
+            suffix = f"\t{source}\t{now.isoformat()}\t{_copy_text(reported_by)}\n"
+            with copy_cursor.copy(
+                f"COPY {report_table} (series_id, reference_date, days, "
+                "insufficient_observations, source, reported_at, reported_by) FROM STDIN"
+            ) as copy:
+                copy.write(suffix.join(lines) + suffix)
+            return RecordResult(created=len(lines), updated=0, unchanged=0)
+
+        staging = "waiting_time_report_staging"
+        params: dict[str, Any] = {"source": source, "by": reported_by, "now": now}
+        changed = (
+            "r.series_id = s.series_id AND r.reference_date = s.reference_date "
+            "AND (r.days IS DISTINCT FROM s.days "
+            "OR r.insufficient_observations <> s.insufficient_observations)"
+        )
+        cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {staging} (series_id integer NOT NULL, "
+            "reference_date date NOT NULL, days integer, "
+            "insufficient_observations boolean NOT NULL) ON COMMIT DROP"
+        )
+        with copy_cursor.copy(f"COPY {staging} FROM STDIN") as copy:
+            copy.write("\n".join(lines) + "\n")
+        cursor.execute(f"ANALYZE {staging}")
+        cursor.execute(
+            f"INSERT INTO {revision_table} (report_id, days, "  # noqa: S608
+            "insufficient_observations, source, reported_at, reported_by, replaced_at, "
+            "replaced_by) "
+            "SELECT r.id, r.days, r.insufficient_observations, r.source, r.reported_at, "
+            f"r.reported_by, %(now)s, %(by)s FROM {report_table} r JOIN {staging} s "
+            f"ON {changed}",
+            params,
+        )
+        cursor.execute(
+            f"UPDATE {report_table} r SET days = s.days, "  # noqa: S608
+            "insufficient_observations = s.insufficient_observations, source = %(source)s, "
+            f"reported_at = %(now)s, reported_by = %(by)s FROM {staging} s WHERE {changed}",
+            params,
+        )
+        updated = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {report_table} (series_id, reference_date, days, "  # noqa: S608
+            "insufficient_observations, source, reported_at, reported_by) "
+            "SELECT series_id, reference_date, days, insufficient_observations, %(source)s, "
+            f"%(now)s, %(by)s FROM {staging} ON CONFLICT (series_id, reference_date) DO NOTHING",
+            params,
+        )
+        created = cursor.rowcount
+        cursor.execute(f"DROP TABLE {staging}")
+    return RecordResult(
+        created=created, updated=updated, unchanged=len(resolved) - created - updated
+    )
