@@ -17,7 +17,7 @@ from accounts.actors import actor_for_api_key, actor_for_user
 from accounts.models import Role
 from accounts.services import api_key_create
 from plans.permissions import plan_list_for
-from plans.services.plans import plan_request_changes
+from plans.services.lifecycle import plan_request_changes
 from tests.accounts.factories import (
     InsurerFactory,
     ProviderOrganisationFactory,
