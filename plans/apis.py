@@ -25,7 +25,7 @@ from plans.permissions import (
     PLAN_PROVIDER_ROLES,
     PLAN_READ_ROLES,
     PLAN_REGULATOR_ROLES,
-    plan_for,
+    access_plan_for,
     plan_list_for,
 )
 from plans.selectors.plans import plan_picture
@@ -38,14 +38,9 @@ from plans.serializers import (
     PlanSummaryOutputSerializer,
     PlanTransitionInputSerializer,
 )
-from plans.services.plans import (
-    plan_close,
-    plan_create,
-    plan_progress_report,
-    plan_review,
-    plan_submit,
-    plan_update,
-)
+from plans.services.editing import plan_create, plan_update
+from plans.services.lifecycle import plan_close, plan_review, plan_submit
+from plans.services.progress import plan_progress_report
 from providers.models import AGB_VALIDATOR
 
 # Plan ids are positive integers (a negative number does not even match the URL).
@@ -170,12 +165,12 @@ class PlanDetailApi(_MethodPermissions, APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         actor = actor_from_request(request)
-        plan = plan_for(actor=actor, pk=pk)
+        plan = access_plan_for(actor=actor, pk=pk)
         return Response(plan_representation(plan=plan, actor=actor))
 
     def _update(self, request: Request, pk: int, *, partial: bool) -> Response:
         actor = actor_from_request(request)
-        plan = plan_for(actor=actor, pk=pk)
+        plan = access_plan_for(actor=actor, pk=pk)
         serializer = PlanInputSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -237,7 +232,7 @@ class PlanSubmitApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         actor = actor_from_request(request)
-        plan = plan_for(actor=actor, pk=pk)
+        plan = access_plan_for(actor=actor, pk=pk)
         serializer = PlanTransitionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         plan = plan_submit(
@@ -260,7 +255,7 @@ class PlanReviewApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         actor = actor_from_request(request)
-        plan = plan_for(actor=actor, pk=pk)
+        plan = access_plan_for(actor=actor, pk=pk)
         serializer = PlanReviewInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         plan = plan_review(
@@ -284,7 +279,7 @@ class PlanCloseApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         actor = actor_from_request(request)
-        plan = plan_for(actor=actor, pk=pk)
+        plan = access_plan_for(actor=actor, pk=pk)
         serializer = PlanTransitionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         plan = plan_close(
@@ -307,7 +302,7 @@ class PlanProgressApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         actor = actor_from_request(request)
-        plan = plan_for(actor=actor, pk=pk)
+        plan = access_plan_for(actor=actor, pk=pk)
         serializer = PlanProgressInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

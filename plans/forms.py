@@ -1,4 +1,4 @@
-"""Forms of the plans pages. They only collect input: the rules live in ``plans.services.plans``,
+"""Forms of the plans pages. They only collect input: the rules live in ``plans.services``,
 whose errors the views put next to the fields (and rows) they belong to."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts.selectors import insurer_list
 from core.forms import MonthField
 from core.months import month_format
-from plans.excel import MAX_UPLOAD_BYTES
+from plans.excel.reader import MAX_UPLOAD_BYTES
 from plans.inputs import LineInput, ProgressLineInput
 from plans.models import MAX_VOLUME, MEASURE_MAX_LENGTH, MEASURES, PlanLine
-from plans.services.plans import MAX_COMMENT_LENGTH
+from plans.services.lifecycle import MAX_COMMENT_LENGTH
 from providers.models import MEDIATED_URGENCY_CLASSES
 from providers.reference import selectors as reference
 

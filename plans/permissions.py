@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import Http404
 
 from accounts.actors import Actor
 from accounts.models import Role
@@ -38,9 +39,24 @@ def plan_list_for(*, actor: Actor) -> QuerySet[Plan]:
     return plans.none()
 
 
-def plan_for(*, actor: Actor, pk: int | str) -> Plan:
-    """One plan the actor may see; any other (foreign, missing or a draft of someone else): 404."""
-    return get_object_or_404_for(plan_list_for(actor=actor), pk=pk)
+def access_plan_for(
+    *,
+    actor: Actor,
+    pk: int | str,
+    require_owner: bool = False,
+    require_reviewer: bool = False,
+) -> Plan:
+    """One plan the actor may see; any other (foreign, missing or a draft of someone else): 404.
+
+    ``require_owner`` (to write it: the planner's own provider's plan) and ``require_reviewer``
+    (to review it: a plan addressed to the contract manager's insurer) narrow that further; a plan
+    the actor may only read is then a 404 too."""
+    plan = get_object_or_404_for(plan_list_for(actor=actor), pk=pk)
+    if require_owner and not is_plan_owner(actor=actor, plan=plan):
+        raise Http404
+    if require_reviewer and not is_plan_reviewer(actor=actor, plan=plan):
+        raise Http404
+    return plan
 
 
 def is_plan_owner(*, actor: Actor, plan: Plan) -> bool:

@@ -28,7 +28,8 @@ from plans.models import (
     PlanTransition,
 )
 from plans.selectors.plans import LineView
-from plans.services.plans import MAX_COMMENT_LENGTH, MAX_LINES
+from plans.services.lifecycle import MAX_COMMENT_LENGTH
+from plans.services.lines import MAX_LINES
 from providers.models import MEDIATED_URGENCY_CLASSES, SPECIALISM_CODE_VALIDATOR
 from providers.reference.serializers import CodeRelatedField
 

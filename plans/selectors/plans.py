@@ -1,5 +1,6 @@
-"""Reads of one plan: its lines with their figures, the forecast, the burn-down, versions and
-what changed between them, and the specialisms a provider's template is filled with."""
+"""Reads of one plan: its lines with their figures, the forecast, the burn-down and the
+configuration of its chart, versions and what changed between them, and the specialisms a
+provider's template is filled with."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from core.months import month_format, month_parse, month_range
 from plans.diff import SnapshotDiff, snapshot_diff
@@ -22,6 +25,11 @@ from plans.forecast import (
 )
 from plans.models import MEASURE_KEYS, Plan, PlanLine, PlanProgress, PlanTransition, PlanVersion
 from providers.models import Provider, Specialism, WaitingTimeSeries
+
+# Colours of the burn-down chart (and a line style each, so they differ without colour too).
+_PLANNED_COLOUR = "#6c757d"
+_ACTUAL_COLOUR = "#0a58ca"
+_PROJECTED_COLOUR = "#b45f06"
 
 
 @dataclass
@@ -119,6 +127,44 @@ def plan_picture(*, plan: Plan) -> PlanPicture:
         months=list(month_range(plan.period_start, plan.period_end)),
         progress=progress,
     )
+
+
+def plan_burn_down_chart(*, picture: PlanPicture) -> dict[str, Any]:
+    """The data of the burn-down chart (drawn by static/js/plans.js from the page's
+    ``json_script``) and its labels: plain JSON values."""
+    points = picture.burn_down
+    start_label = _("Start")
+    return {
+        "labels": [start_label, *[date_format(p.month, "M Y") for p in points]],
+        "series": [
+            {
+                "key": "planned",
+                "label": _("Planned"),
+                "colour": _PLANNED_COLOUR,
+                "dash": [6, 4],
+                "data": [picture.total.backlog, *[p.planned_remaining for p in points]],
+            },
+            {
+                "key": "actual",
+                "label": _("Realised (reported)"),
+                "colour": _ACTUAL_COLOUR,
+                "dash": [],
+                "data": [
+                    picture.total.backlog if picture.total.last_reported_month else None,
+                    *[p.actual_remaining for p in points],
+                ],
+            },
+            {
+                "key": "projected",
+                "label": _("Forecast at the current pace"),
+                "colour": _PROJECTED_COLOUR,
+                "dash": [2, 3],
+                "data": [None, *[p.projected_remaining for p in points]],
+            },
+        ],
+        "y_title": _("Remaining backlog"),
+        "x_title": _("End of month"),
+    }
 
 
 def plan_snapshot(*, plan: Plan) -> dict[str, Any]:

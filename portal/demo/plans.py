@@ -36,7 +36,7 @@ from plans.models import (
     PlanTransition,
     PlanVersion,
 )
-from plans.services.plans import forecast_apply
+from plans.services.progress import forecast_apply
 from providers.models import Provider, ProviderKind, Specialism, WaitingTimeSeries
 
 DEMO_CREATED_BY = "seed_demo"

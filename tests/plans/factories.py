@@ -11,14 +11,9 @@ from accounts.actors import Actor, actor_for_user
 from core.months import month_parse
 from plans.inputs import LineInput, ProgressLineInput
 from plans.models import Plan
-from plans.services.plans import (
-    plan_approve,
-    plan_close,
-    plan_create,
-    plan_progress_report,
-    plan_request_changes,
-    plan_submit,
-)
+from plans.services.editing import plan_create
+from plans.services.lifecycle import plan_approve, plan_close, plan_request_changes, plan_submit
+from plans.services.progress import plan_progress_report
 from tests.accounts.factories import InsurerFactory
 from tests.providers.factories import ProviderFactory
 

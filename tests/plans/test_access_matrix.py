@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.http import Http404
 from django.urls import reverse
 
 from accounts.actors import actor_for_api_key, actor_for_user
 from accounts.models import Role
 from accounts.services import api_key_create
-from plans.permissions import plan_list_for
-from plans.services.plans import plan_request_changes
+from plans.permissions import access_plan_for, plan_list_for
+from plans.services.lifecycle import plan_request_changes
 from tests.accounts.factories import (
     InsurerFactory,
     ProviderOrganisationFactory,
@@ -110,6 +111,35 @@ def _id(value) -> str:
 def test_selector_scope_per_role(world, who, expected) -> None:
     visible = names(world, plan_list_for(actor=actor_for_user(world.users[who])))
     assert visible == (expected or set())
+
+
+# Which plans a role may write (its provider's own) and review (addressed to its insurer).
+OWNED = {"P": {"PA", "PB"}, "Q": {"QA", "QB"}}
+REVIEWED = {"A": {"PA", "QA"}, "B": {"QB"}}
+
+
+@pytest.mark.parametrize(("who", "expected"), VISIBLE.items(), ids=_id)
+def test_access_plan_for_per_role(world, who, expected) -> None:
+    """One plan: what the list shows, and narrowed to the owner's or the reviewer's plans; any
+    other is 404, like a missing one."""
+    actor = actor_for_user(world.users[who])
+    org, role = who
+    wanted = {
+        "read": expected or set(),
+        "owner": OWNED.get(org, set()) if role == Role.PLANNER else set(),
+        "reviewer": REVIEWED.get(org, set()) if role == Role.CONTRACT_MANAGER else set(),
+    }
+    missing = max(plan.pk for plan in world.plans.values()) + 1
+    for mode, allowed in wanted.items():
+        flags = {"require_owner": mode == "owner", "require_reviewer": mode == "reviewer"}
+        for name, plan in world.plans.items():
+            if name in allowed:
+                assert access_plan_for(actor=actor, pk=plan.pk, **flags) == plan, (mode, name)
+            else:
+                with pytest.raises(Http404):
+                    access_plan_for(actor=actor, pk=plan.pk, **flags)
+        with pytest.raises(Http404):
+            access_plan_for(actor=actor, pk=missing, **flags)
 
 
 @pytest.mark.parametrize(("org", "expected"), KEY_VISIBLE.items())

@@ -291,7 +291,7 @@ def test_the_regulator_sees_statuses_and_aggregates_without_review_texts(
     api, planner, contract_manager, insurer, regulator
 ) -> None:
     plan = submitted_plan(planner, insurer)
-    from plans.services.plans import plan_request_changes
+    from plans.services.lifecycle import plan_request_changes
 
     plan_request_changes(actor=actor(contract_manager), plan=plan, comment="GEHEIME TOELICHTING")
     as_user(api, regulator)

@@ -20,10 +20,9 @@ from plans.excel import (
     SHEET_LINES,
     SHEET_MEASURES,
     SHEET_PROGRESS,
-    WorkbookError,
-    read_plan_lines,
 )
-from plans.services.plans import plan_lines_import, plan_update
+from plans.excel.reader import WorkbookError, read_plan_lines
+from plans.services.editing import plan_lines_import, plan_update
 from providers.models import Specialism
 from tests.plans.factories import actor, approved_plan, line, make_plan, report
 from tests.providers.factories import LocationFactory, WaitingTimeSeriesFactory

@@ -1,4 +1,4 @@
-"""The rules of plans.services.plans: creating and editing, validation, every transition and
+"""The rules of plans.services: creating and editing, validation, every transition and
 refusal, versions and snapshots, progress and the stored forecast."""
 
 from __future__ import annotations
@@ -12,19 +12,17 @@ from accounts.models import AuditEvent, Role
 from core.errors import ApplicationError
 from plans.inputs import LineInput, ProgressLineInput
 from plans.models import Plan, PlanProgress, PlanStatus, PlanVersion
-from plans.services.plans import (
+from plans.services.editing import plan_delete, plan_lines_replace, plan_update
+from plans.services.lifecycle import (
     TRANSITIONS,
-    PlanLinesError,
     plan_approve,
     plan_close,
-    plan_delete,
-    plan_lines_replace,
-    plan_progress_report,
     plan_request_changes,
     plan_review,
     plan_submit,
-    plan_update,
 )
+from plans.services.lines import PlanLinesError
+from plans.services.progress import plan_progress_report
 from tests.accounts.factories import member
 from tests.plans.factories import (
     TODAY,

@@ -12,12 +12,8 @@ from django.urls import reverse
 
 from accounts.models import Role
 from plans.models import Plan, PlanProgress, PlanStatus
-from plans.services.plans import (
-    plan_lines_replace,
-    plan_request_changes,
-    plan_submit,
-    plan_update,
-)
+from plans.services.editing import plan_lines_replace, plan_update
+from plans.services.lifecycle import plan_request_changes, plan_submit
 from tests.accounts.factories import member
 from tests.plans.factories import (
     actor,
