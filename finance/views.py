@@ -29,7 +29,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
 from accounts.models import AuditAction
-from accounts.permissions import get_object_or_404_for, view_role_required
+from accounts.permissions import view_role_required
 from accounts.services import audit_record
 from core.csv_export import csv_cell, csv_response
 from core.errors import ApplicationError
@@ -58,9 +58,10 @@ from finance.models import (
 from finance.permissions import (
     ARRANGEMENT_WRITE_ROLES,
     FINANCE_PAGE_ROLES,
-    arrangement_for,
+    access_arrangement_for,
+    access_claim_for,
+    access_contract_for,
     can_change_money,
-    contract_for,
 )
 from finance.selectors import Overview
 from finance.services.common import CENT
@@ -359,7 +360,7 @@ def _render_contract(
 
 @read_required
 def contract_detail(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
-    return _render_contract(request, actor, contract_for(actor=actor, pk=pk))
+    return _render_contract(request, actor, access_contract_for(actor=actor, pk=pk))
 
 
 def _contract_form_post(
@@ -372,7 +373,7 @@ def _contract_form_post(
     action: Callable[[Contract, dict[str, Any]], str],
     anchor: str,
 ) -> HttpResponse:
-    contract = contract_for(actor=actor, pk=pk)
+    contract = access_contract_for(actor=actor, pk=pk)
     form = form_class(request.POST)
     if form.is_valid():
         try:
@@ -526,7 +527,7 @@ def _payment_form(form: forms.Form | None, *, locked: bool) -> forms.Form:
 
 @read_required
 def arrangement_detail(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
-    return _render_arrangement(request, actor, arrangement_for(actor=actor, pk=pk))
+    return _render_arrangement(request, actor, access_arrangement_for(actor=actor, pk=pk))
 
 
 def _arrangement_form_post(
@@ -539,7 +540,7 @@ def _arrangement_form_post(
     action: Callable[[Arrangement, dict[str, Any]], str],
     anchor: str,
 ) -> HttpResponse:
-    arrangement = arrangement_for(actor=actor, pk=pk)
+    arrangement = access_arrangement_for(actor=actor, pk=pk)
     form = form_class(request.POST)
     if form.is_valid():
         try:
@@ -589,7 +590,7 @@ def arrangement_transition_view(
 ) -> HttpResponse:
     if transition not in TRANSITIONS:
         raise Http404
-    arrangement = arrangement_for(actor=actor, pk=pk)
+    arrangement = access_arrangement_for(actor=actor, pk=pk)
     service, message = TRANSITIONS[transition]
     try:
         service(actor=actor, arrangement=arrangement, request=request)
@@ -633,8 +634,8 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
 def claim_decide_view(
     request: HttpRequest, pk: int, claim_pk: int, decision: str, *, actor: Actor
 ) -> HttpResponse:
-    arrangement = arrangement_for(actor=actor, pk=pk)
-    claim = get_object_or_404_for(arrangement.claims.all(), pk=claim_pk)
+    claim = access_claim_for(actor=actor, arrangement_pk=pk, pk=claim_pk)
+    arrangement = claim.arrangement
     default = reverse("finance:arrangement-detail", args=[arrangement.pk]) + "#claims"
     if decision == "approve":
         try:
