@@ -10,7 +10,6 @@ their messages come from ``finance.services``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
@@ -250,51 +249,6 @@ def contract_create_view(request: HttpRequest, *, actor: Actor) -> HttpResponse:
 
 
 # --- One contract: provider × year ----------------------------------------------------------
-def _production_chart(contract: Contract, records: list[Any]) -> dict[str, Any]:
-    """Monthly production against one twelfth of the ceiling (Chart.js, drawn by app.js)."""
-    by_month = {record.month.month: record for record in records}
-    labels = [date(contract.year, month, 1).strftime("%Y-%m") for month in range(1, 13)]
-    twelfth = float(contract.contract_value / 12)
-
-    def series(attribute: str) -> list[float | None]:
-        return [
-            float(getattr(by_month[m], attribute)) if m in by_month else None for m in range(1, 13)
-        ]
-
-    return {
-        "type": "bar",
-        "data": {
-            "labels": labels,
-            "datasets": [
-                {
-                    "label": _("Realised production"),
-                    "data": series("amount"),
-                    "backgroundColor": "#0b5394",
-                },
-                {
-                    "label": _("Of which catch-up care"),
-                    "data": series("catch_up_amount"),
-                    "backgroundColor": "#b45f06",
-                },
-                {
-                    "type": "line",
-                    "label": _("Ceiling per month"),
-                    "data": [twelfth] * 12,
-                    "borderColor": "#38761d",
-                    "borderDash": [6, 4],
-                    "pointStyle": False,
-                },
-            ],
-        },
-        "options": {
-            "responsive": True,
-            "animation": False,
-            "plugins": {"legend": {"position": "bottom"}},
-            "scales": {"y": {"beginAtZero": True, "title": {"display": True, "text": _("Euro")}}},
-        },
-    }
-
-
 def _render_contract(
     request: HttpRequest,
     actor: Actor,
@@ -340,7 +294,9 @@ def _render_contract(
             "balance": sum((s.balance for _a, s in rows), Decimal("0.00")),
         },
         "production": production,
-        "production_chart": _production_chart(contract, production),
+        "production_chart": selectors.contract_production_chart(
+            contract=contract, records=production
+        ),
         "transfers_in": transfers_in,
         "transfers_out": transfers_out,
         "pending_claims": pending,
