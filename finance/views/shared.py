@@ -1,45 +1,37 @@
-"""Web UI of the finance app (DESIGN §6), under /financien/.
+"""The finance pages both audiences see, under /financien/ (DESIGN §6): the overview of a year
+with its CSV/Excel export, one contract (provider × year) and one arrangement.
 
-Contract managers see all their insurer's contracts of a year with totals (and export them),
-open a contract (one provider, one year) to record arrangements, production, claims and
-payments, and open an arrangement for its settlement and history. Planners see the same pages
-for their own provider, read-only. The views collect input and show results; the rules and
-their messages come from ``finance.services``.
+The insurer's contract managers and the provider's planners open the same pages, each for their
+own organisation (a foreign contract or arrangement is 404, see :mod:`finance.permissions`); the
+rights differ: only a contract manager gets the forms, history and actions
+(:func:`finance.permissions.can_change_money`), a planner reads. The forms post to
+:mod:`finance.views.insurer`, which shows a refused form again through
+:func:`render_contract_page` and :func:`render_arrangement_page`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
 from django import forms
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
 from accounts.models import AuditAction
 from accounts.permissions import view_role_required
 from accounts.services import audit_record
 from core.csv_export import csv_cell, csv_response
-from core.errors import ApplicationError
-from core.forms import add_service_errors
-from finance import selectors, services
+from finance import selectors
 from finance.forms import (
     ArrangementCreateForm,
     ArrangementUpdateForm,
     ClaimForm,
     ClaimRejectForm,
-    ContractCreateForm,
     ContractValueForm,
     PaymentForm,
     ProductionForm,
@@ -55,22 +47,20 @@ from finance.models import (
     PaymentKind,
 )
 from finance.permissions import (
-    ARRANGEMENT_WRITE_ROLES,
     FINANCE_PAGE_ROLES,
     access_arrangement_for,
-    access_claim_for,
     access_contract_for,
     can_change_money,
 )
 from finance.selectors import Overview
 from finance.services.common import CENT
-from finance.templatetags.money import euro
 
-write_required = view_role_required(*ARRANGEMENT_WRITE_ROLES)
 read_required = view_role_required(*FINANCE_PAGE_ROLES)
 
 
 def _selected_year(request: HttpRequest, years: list[int]) -> int:
+    """The year picker: ``?year=`` (2000–2100), else this year when it has contracts (or nothing
+    has), else the newest year that has; ``years`` newest first."""
     try:
         year = int(request.GET.get("year", ""))
     except ValueError:
@@ -224,32 +214,8 @@ def _xlsx_response(
     return response
 
 
-# --- New contract ----------------------------------------------------------------------------
-@write_required
-def contract_create_view(request: HttpRequest, *, actor: Actor) -> HttpResponse:
-    form = ContractCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            contract = services.contract_create(actor=actor, request=request, **form.cleaned_data)
-        except (ValidationError, ApplicationError) as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("The contract with %(provider)s for %(year)d has been recorded.")
-                % {"provider": contract.provider.name, "year": contract.year},
-            )
-            return redirect("finance:contract-detail", pk=contract.pk)
-    return render(
-        request,
-        "finance/contract_create.html",
-        {"form": form},
-        status=400 if form.errors else 200,
-    )
-
-
 # --- One contract: provider × year ----------------------------------------------------------
-def _render_contract(
+def render_contract_page(
     request: HttpRequest,
     actor: Actor,
     contract: Contract,
@@ -257,6 +223,7 @@ def _render_contract(
     bound: dict[str, forms.Form] | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The contract page; ``bound`` holds a refused form by name, shown again with its errors."""
     bound = bound or {}
     contract = selectors.contract_list_with_figures(actor=actor).get(pk=contract.pk)
     arrangements = list(
@@ -316,118 +283,11 @@ def _render_contract(
 
 @read_required
 def contract_detail(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
-    return _render_contract(request, actor, access_contract_for(actor=actor, pk=pk))
-
-
-def _contract_form_post(
-    request: HttpRequest,
-    *,
-    actor: Actor,
-    pk: int,
-    name: str,
-    form_class: type[forms.Form],
-    action: Callable[[Contract, dict[str, Any]], str],
-    anchor: str,
-) -> HttpResponse:
-    contract = access_contract_for(actor=actor, pk=pk)
-    form = form_class(request.POST)
-    if form.is_valid():
-        try:
-            message = action(contract, form.cleaned_data)
-        except (ValidationError, ApplicationError) as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, message)
-            return redirect(reverse("finance:contract-detail", args=[contract.pk]) + anchor)
-    return _render_contract(request, actor, contract, bound={name: form}, status=400)
-
-
-@require_POST
-@write_required
-def contract_update_view(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
-    def action(contract: Contract, data: dict[str, Any]) -> str:
-        services.contract_update(
-            actor=actor, contract=contract, contract_value=data["contract_value"], request=request
-        )
-        return _("The contract value has been saved.")
-
-    return _contract_form_post(
-        request,
-        actor=actor,
-        pk=pk,
-        name="value",
-        form_class=ContractValueForm,
-        action=action,
-        anchor="#contract",
-    )
-
-
-@require_POST
-@write_required
-def arrangement_create_view(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
-    created: list[Arrangement] = []
-
-    def action(contract: Contract, data: dict[str, Any]) -> str:
-        arrangement = services.arrangement_create(
-            actor=actor,
-            provider=contract.provider,
-            year=contract.year,
-            request=request,
-            **data,
-        )
-        created.append(arrangement)
-        return _("The arrangement has been recorded as a draft.")
-
-    response = _contract_form_post(
-        request,
-        actor=actor,
-        pk=pk,
-        name="arrangement",
-        form_class=ArrangementCreateForm,
-        action=action,
-        anchor="#arrangements",
-    )
-    if created:
-        # An explicit fragment, or the browser would keep the form's "#new-arrangement".
-        return redirect(
-            reverse("finance:arrangement-detail", args=[created[0].pk]) + "#main-content"
-        )
-    return response
-
-
-@require_POST
-@write_required
-def production_record_view(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
-    def action(contract: Contract, data: dict[str, Any]) -> str:
-        record, created = services.production_record(
-            actor=actor,
-            contract=contract,
-            month=data["month"],
-            amount=data["amount"],
-            catch_up_amount=data["catch_up_amount"] or Decimal("0.00"),
-            request=request,
-        )
-        if created:
-            return _("The production of %(month)s has been recorded.") % {
-                "month": record.month.strftime("%Y-%m")
-            }
-        return _("The production of %(month)s has been replaced.") % {
-            "month": record.month.strftime("%Y-%m")
-        }
-
-    return _contract_form_post(
-        request,
-        actor=actor,
-        pk=pk,
-        name="production",
-        form_class=ProductionForm,
-        action=action,
-        anchor="#production",
-    )
+    return render_contract_page(request, actor, access_contract_for(actor=actor, pk=pk))
 
 
 # --- One arrangement ------------------------------------------------------------------------
-def _render_arrangement(
+def render_arrangement_page(
     request: HttpRequest,
     actor: Actor,
     arrangement: Arrangement,
@@ -435,6 +295,7 @@ def _render_arrangement(
     bound: dict[str, forms.Form] | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The arrangement page; ``bound`` holds a refused form by name, shown again with its errors."""
     bound = bound or {}
     arrangement = selectors.arrangement_list_with_figures(actor=actor).get(pk=arrangement.pk)
     can_edit = can_change_money(actor)
@@ -483,162 +344,4 @@ def _payment_form(form: forms.Form | None, *, locked: bool) -> forms.Form:
 
 @read_required
 def arrangement_detail(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
-    return _render_arrangement(request, actor, access_arrangement_for(actor=actor, pk=pk))
-
-
-def _arrangement_form_post(
-    request: HttpRequest,
-    *,
-    actor: Actor,
-    pk: int,
-    name: str,
-    form_class: type[forms.Form],
-    action: Callable[[Arrangement, dict[str, Any]], str],
-    anchor: str,
-) -> HttpResponse:
-    arrangement = access_arrangement_for(actor=actor, pk=pk)
-    form = form_class(request.POST)
-    if form.is_valid():
-        try:
-            message = action(arrangement, form.cleaned_data)
-        except (ValidationError, ApplicationError) as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, message)
-            return redirect(reverse("finance:arrangement-detail", args=[arrangement.pk]) + anchor)
-    return _render_arrangement(request, actor, arrangement, bound={name: form}, status=400)
-
-
-@require_POST
-@write_required
-def arrangement_update_view(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
-    def action(arrangement: Arrangement, data: dict[str, Any]) -> str:
-        services.arrangement_update(actor=actor, arrangement=arrangement, request=request, **data)
-        return _("The arrangement has been saved.")
-
-    return _arrangement_form_post(
-        request,
-        actor=actor,
-        pk=pk,
-        name="update",
-        form_class=ArrangementUpdateForm,
-        action=action,
-        anchor="#parameters",
-    )
-
-
-TRANSITIONS: dict[str, tuple[Callable[..., Arrangement], Any]] = {
-    "agree": (
-        services.arrangement_agree,
-        gettext_lazy("The arrangement has been marked as agreed."),
-    ),
-    "settle": (
-        services.arrangement_settle,
-        gettext_lazy("The arrangement has been settled and is now locked."),
-    ),
-}
-
-
-@require_POST
-@write_required
-def arrangement_transition_view(
-    request: HttpRequest, pk: int, transition: str, *, actor: Actor
-) -> HttpResponse:
-    if transition not in TRANSITIONS:
-        raise Http404
-    arrangement = access_arrangement_for(actor=actor, pk=pk)
-    service, message = TRANSITIONS[transition]
-    try:
-        service(actor=actor, arrangement=arrangement, request=request)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, str(message))
-    return redirect("finance:arrangement-detail", pk=arrangement.pk)
-
-
-@require_POST
-@write_required
-def claim_create_view(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
-    def action(arrangement: Arrangement, data: dict[str, Any]) -> str:
-        services.cost_claim_submit(actor=actor, arrangement=arrangement, request=request, **data)
-        return _("The claim has been recorded; approve or reject it below.")
-
-    return _arrangement_form_post(
-        request,
-        actor=actor,
-        pk=pk,
-        name="claim",
-        form_class=ClaimForm,
-        action=action,
-        anchor="#claims",
-    )
-
-
-def _back(request: HttpRequest, default: str) -> HttpResponse:
-    """Back to the page the form was on (the contract or the arrangement page)."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
-
-
-@require_POST
-@write_required
-def claim_decide_view(
-    request: HttpRequest, pk: int, claim_pk: int, decision: str, *, actor: Actor
-) -> HttpResponse:
-    claim = access_claim_for(actor=actor, arrangement_pk=pk, pk=claim_pk)
-    arrangement = claim.arrangement
-    default = reverse("finance:arrangement-detail", args=[arrangement.pk]) + "#claims"
-    if decision == "approve":
-        try:
-            services.cost_claim_approve(actor=actor, claim=claim, request=request)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(
-                request,
-                _("The claim of %(amount)s has been approved.") % {"amount": euro(claim.amount)},
-            )
-        return _back(request, default)
-    if decision != "reject":
-        raise Http404
-    form = ClaimRejectForm(request.POST)
-    if form.is_valid():
-        try:
-            services.cost_claim_reject(
-                actor=actor, claim=claim, reason=form.cleaned_data["reason"], request=request
-            )
-        except (ValidationError, ApplicationError) as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("The claim of %(amount)s has been rejected.") % {"amount": euro(claim.amount)},
-            )
-            return _back(request, default)
-    form.claim_pk = claim.pk  # type: ignore[attr-defined]
-    return _render_arrangement(request, actor, arrangement, bound={"reject": form}, status=400)
-
-
-@require_POST
-@write_required
-def payment_create_view(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
-    def action(arrangement: Arrangement, data: dict[str, Any]) -> str:
-        payment = services.payment_record(
-            actor=actor, arrangement=arrangement, request=request, **data
-        )
-        return _("The %(kind)s has been booked.") % {"kind": payment.get_kind_display().lower()}
-
-    return _arrangement_form_post(
-        request,
-        actor=actor,
-        pk=pk,
-        name="payment",
-        form_class=PaymentForm,
-        action=action,
-        anchor="#payments",
-    )
+    return render_arrangement_page(request, actor, access_arrangement_for(actor=actor, pk=pk))
