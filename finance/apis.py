@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.actors import actor_from_request
-from accounts.permissions import get_object_or_404_for, role_required
+from accounts.permissions import role_required
 from finance import selectors, services
 from finance.models import (
     Arrangement,
@@ -36,8 +36,9 @@ from finance.permissions import (
     ARRANGEMENT_WRITE_ROLES,
     CONTRACT_READ_ROLES,
     CONTRACT_WRITE_ROLES,
-    arrangement_for,
-    contract_for,
+    access_arrangement_for,
+    access_claim_for,
+    access_contract_for,
 )
 from finance.serializers import (
     ArrangementDetailOutputSerializer,
@@ -131,7 +132,7 @@ class ContractDetailApi(APIView):
     @extend_schema(responses={200: ContractOutputSerializer, 404: NOT_FOUND})
     def get(self, request: Request, pk: int) -> Response:
         actor = actor_from_request(request)
-        contract = contract_for(actor=actor, pk=pk)
+        contract = access_contract_for(actor=actor, pk=pk)
         return Response(_contract_data(actor, contract.pk))
 
 
@@ -152,7 +153,7 @@ class ArrangementFilter(django_filters.FilterSet):
 
 def _arrangement(actor: Any, pk: Any) -> Arrangement:
     """The actor's arrangement with its figures (404 when foreign or missing)."""
-    arrangement_for(actor=actor, pk=pk)
+    access_arrangement_for(actor=actor, pk=pk)
     return selectors.arrangement_list_with_figures(actor=actor).get(pk=pk)
 
 
@@ -209,7 +210,7 @@ class ArrangementTransitionApi(APIView):
 
     def post(self, request: Request, pk: int) -> Response:
         actor = actor_from_request(request)
-        arrangement = arrangement_for(actor=actor, pk=pk)
+        arrangement = access_arrangement_for(actor=actor, pk=pk)
         type(self).transition(actor=actor, arrangement=arrangement, request=request)
         return Response(ArrangementOutputSerializer(_arrangement(actor, pk)).data)
 
@@ -249,7 +250,9 @@ class ArrangementProductionApi(ReadWritePermissions, generics.ListAPIView):
     queryset = ProductionRecord.objects.none()  # for the schema; get_queryset scopes
 
     def get_queryset(self) -> Any:
-        arrangement = arrangement_for(actor=actor_from_request(self.request), pk=self.kwargs["pk"])
+        arrangement = access_arrangement_for(
+            actor=actor_from_request(self.request), pk=self.kwargs["pk"]
+        )
         return selectors.contract_production_list(contract=arrangement.contract)
 
     @extend_schema(
@@ -268,7 +271,7 @@ class ArrangementProductionApi(ReadWritePermissions, generics.ListAPIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         actor = actor_from_request(request)
-        arrangement = arrangement_for(actor=actor, pk=pk)
+        arrangement = access_arrangement_for(actor=actor, pk=pk)
         serializer = ProductionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         record, created = services.production_record(
@@ -286,7 +289,9 @@ class ArrangementClaimsApi(ReadWritePermissions, generics.ListAPIView):
     queryset = CostClaim.objects.none()  # for the schema; get_queryset scopes
 
     def get_queryset(self) -> QuerySet[CostClaim]:
-        arrangement = arrangement_for(actor=actor_from_request(self.request), pk=self.kwargs["pk"])
+        arrangement = access_arrangement_for(
+            actor=actor_from_request(self.request), pk=self.kwargs["pk"]
+        )
         return arrangement.claims.order_by("created_at", "id")
 
     @extend_schema(
@@ -300,18 +305,13 @@ class ArrangementClaimsApi(ReadWritePermissions, generics.ListAPIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         actor = actor_from_request(request)
-        arrangement = arrangement_for(actor=actor, pk=pk)
+        arrangement = access_arrangement_for(actor=actor, pk=pk)
         serializer = ClaimInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         claim = services.cost_claim_submit(
             actor=actor, arrangement=arrangement, request=request, **serializer.validated_data
         )
         return Response(ClaimOutputSerializer(claim).data, status=status.HTTP_201_CREATED)
-
-
-def _claim(actor: Any, pk: Any, claim_pk: Any) -> CostClaim:
-    arrangement = arrangement_for(actor=actor, pk=pk)
-    return get_object_or_404_for(arrangement.claims.all(), pk=claim_pk)
 
 
 class ClaimApproveApi(APIView):
@@ -325,7 +325,9 @@ class ClaimApproveApi(APIView):
     def post(self, request: Request, pk: int, claim_pk: int) -> Response:
         actor = actor_from_request(request)
         claim = services.cost_claim_approve(
-            actor=actor, claim=_claim(actor, pk, claim_pk), request=request
+            actor=actor,
+            claim=access_claim_for(actor=actor, arrangement_pk=pk, pk=claim_pk),
+            request=request,
         )
         return Response(ClaimOutputSerializer(claim).data)
 
@@ -340,7 +342,7 @@ class ClaimRejectApi(APIView):
     )
     def post(self, request: Request, pk: int, claim_pk: int) -> Response:
         actor = actor_from_request(request)
-        claim = _claim(actor, pk, claim_pk)
+        claim = access_claim_for(actor=actor, arrangement_pk=pk, pk=claim_pk)
         serializer = ClaimRejectInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         claim = services.cost_claim_reject(
@@ -355,7 +357,9 @@ class ArrangementPaymentsApi(ReadWritePermissions, generics.ListAPIView):
     queryset = Payment.objects.none()  # for the schema; get_queryset scopes
 
     def get_queryset(self) -> Any:
-        arrangement = arrangement_for(actor=actor_from_request(self.request), pk=self.kwargs["pk"])
+        arrangement = access_arrangement_for(
+            actor=actor_from_request(self.request), pk=self.kwargs["pk"]
+        )
         return arrangement.payments.order_by("date", "id")
 
     @extend_schema(
@@ -369,7 +373,7 @@ class ArrangementPaymentsApi(ReadWritePermissions, generics.ListAPIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         actor = actor_from_request(request)
-        arrangement = arrangement_for(actor=actor, pk=pk)
+        arrangement = access_arrangement_for(actor=actor, pk=pk)
         serializer = PaymentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         payment = services.payment_record(

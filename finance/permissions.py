@@ -7,6 +7,9 @@
   (who also change them) and the provider's planners (read only).
 * Nobody else sees any; a foreign contract or arrangement is 404, exactly like a missing one.
 
+Every object lookup on a user-facing path goes through one ``access_<thing>_for`` helper here
+(STYLE.md): ``access_contract_for``, ``access_arrangement_for`` and ``access_claim_for``.
+
 An insurer's API key acts as mediator and contract manager, a provider's as planner.
 """
 
@@ -17,7 +20,7 @@ from django.db.models import QuerySet
 from accounts.actors import Actor
 from accounts.models import Role
 from accounts.permissions import get_object_or_404_for, scope_to_organisation
-from finance.models import Arrangement, Contract
+from finance.models import Arrangement, Contract, CostClaim
 
 CONTRACT_READ_ROLES = (
     Role.MEDIATOR,
@@ -44,7 +47,7 @@ def contract_list_for(*, actor: Actor) -> QuerySet[Contract]:
     )
 
 
-def contract_for(*, actor: Actor, pk: Any) -> Contract:
+def access_contract_for(*, actor: Actor, pk: Any) -> Contract:
     return get_object_or_404_for(contract_list_for(actor=actor), pk=pk)
 
 
@@ -59,8 +62,16 @@ def arrangement_list_for(*, actor: Actor) -> QuerySet[Arrangement]:
     )
 
 
-def arrangement_for(*, actor: Actor, pk: Any) -> Arrangement:
+def access_arrangement_for(*, actor: Actor, pk: Any) -> Arrangement:
     return get_object_or_404_for(arrangement_list_for(actor=actor), pk=pk)
+
+
+def access_claim_for(*, actor: Actor, arrangement_pk: Any, pk: Any) -> CostClaim:
+    """A cost claim of the actor's arrangement ``arrangement_pk``: 404 when the arrangement is
+    foreign or missing, or the claim belongs to another arrangement. ``claim.arrangement`` is the
+    arrangement already read (no second query)."""
+    arrangement = access_arrangement_for(actor=actor, pk=arrangement_pk)
+    return get_object_or_404_for(arrangement.claims.all(), pk=pk)
 
 
 def can_change_money(actor: Actor) -> bool:

@@ -2,14 +2,15 @@
 
 Figures are computed in the database (sums per contract or arrangement in subqueries, so that a
 list of hundreds of contracts costs one query); the money rules that turn them into what is due
-live in :mod:`finance.settlement`.
+live in :mod:`finance.settlement`. What a page charts is built here too, as plain data next to the
+read that feeds it (:func:`contract_production_chart`), so that the views only pass it on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from finance import settlement
@@ -264,6 +266,55 @@ def contract_transfer_lists(
         base.filter(to_provider=contract.provider_id),
         base.filter(from_provider=contract.provider_id),
     )
+
+
+def contract_production_chart(
+    *, contract: Contract, records: Iterable[ProductionRecord]
+) -> dict[str, Any]:
+    """The contract page's chart: monthly production (and its catch-up part) against one twelfth
+    of the ceiling, as a Chart.js configuration of plain data (drawn by app.js from the page's
+    ``json_script``). ``records`` are the contract's, from :func:`contract_production_list`."""
+    by_month = {record.month.month: record for record in records}
+    labels = [date(contract.year, month, 1).strftime("%Y-%m") for month in range(1, 13)]
+    twelfth = float(contract.contract_value / 12)
+
+    def series(attribute: str) -> list[float | None]:
+        return [
+            float(getattr(by_month[m], attribute)) if m in by_month else None for m in range(1, 13)
+        ]
+
+    return {
+        "type": "bar",
+        "data": {
+            "labels": labels,
+            "datasets": [
+                {
+                    "label": _("Realised production"),
+                    "data": series("amount"),
+                    "backgroundColor": "#0b5394",
+                },
+                {
+                    "label": _("Of which catch-up care"),
+                    "data": series("catch_up_amount"),
+                    "backgroundColor": "#b45f06",
+                },
+                {
+                    "type": "line",
+                    "label": _("Ceiling per month"),
+                    "data": [twelfth] * 12,
+                    "borderColor": "#38761d",
+                    "borderDash": [6, 4],
+                    "pointStyle": False,
+                },
+            ],
+        },
+        "options": {
+            "responsive": True,
+            "animation": False,
+            "plugins": {"legend": {"position": "bottom"}},
+            "scales": {"y": {"beginAtZero": True, "title": {"display": True, "text": _("Euro")}}},
+        },
+    }
 
 
 # --- History ---------------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""Helpers shared by the finance services: who may write, and who is named in the history."""
+"""Helpers shared by the finance services: who may write, who is named in the history, and
+finance's own money helpers (``CENT``, ``MAX_AMOUNT``, ``money_errors``: an amount is euros in
+whole cents that fits a 14-digit column). The settlement arithmetic stays pure in
+:mod:`finance.settlement`."""
 
 from __future__ import annotations
 

@@ -14,14 +14,20 @@ from accounts.models import Role
 from accounts.permissions import get_object_or_404_for
 from accounts.services import api_key_create
 from finance.models import ArrangementStatus
-from finance.permissions import arrangement_list_for, contract_list_for
+from finance.permissions import (
+    access_arrangement_for,
+    access_claim_for,
+    access_contract_for,
+    arrangement_list_for,
+    contract_list_for,
+)
 from tests.accounts.factories import (
     InsurerFactory,
     ProviderOrganisationFactory,
     RegulatorFactory,
     member,
 )
-from tests.finance.factories import ArrangementFactory, ContractFactory
+from tests.finance.factories import ArrangementFactory, ContractFactory, CostClaimFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -141,6 +147,41 @@ def test_scoped_selectors(world: World, spec) -> None:
     _assert_scoped(
         arrangement_list_for(actor=actor), world.arrangements, ARRANGEMENTS.get(spec) or set()
     )
+
+
+@pytest.mark.parametrize("spec", ACTORS, ids=_ids)
+def test_access_helpers(world: World, spec) -> None:
+    """The one access helper per object type: own is returned, foreign is 404 like missing."""
+    actor = _actor(world, spec)
+    contracts = CONTRACTS[spec] or set()
+    arrangements = ARRANGEMENTS.get(spec) or set()
+    claims = {name: CostClaimFactory(arrangement=a) for name, a in world.arrangements.items()}
+    for name, contract in world.contracts.items():
+        if name in contracts:
+            assert access_contract_for(actor=actor, pk=contract.pk) == contract
+        else:
+            with pytest.raises(Http404):
+                access_contract_for(actor=actor, pk=contract.pk)
+    for name, arrangement in world.arrangements.items():
+        claim = claims[name]
+        if name in arrangements:
+            assert access_arrangement_for(actor=actor, pk=arrangement.pk) == arrangement
+            found = access_claim_for(actor=actor, arrangement_pk=arrangement.pk, pk=claim.pk)
+            assert found == claim
+            assert found.arrangement == arrangement
+        else:
+            with pytest.raises(Http404):
+                access_arrangement_for(actor=actor, pk=arrangement.pk)
+            with pytest.raises(Http404):
+                access_claim_for(actor=actor, arrangement_pk=arrangement.pk, pk=claim.pk)
+        # A claim of another arrangement is 404 under this one, even when both are readable.
+        other = next(c for n, c in claims.items() if n != name)
+        with pytest.raises(Http404):
+            access_claim_for(actor=actor, arrangement_pk=arrangement.pk, pk=other.pk)
+    with pytest.raises(Http404):
+        access_contract_for(actor=actor, pk=0)
+    with pytest.raises(Http404):
+        access_arrangement_for(actor=actor, pk=0)
 
 
 @pytest.mark.parametrize("spec", ACTORS, ids=_ids)

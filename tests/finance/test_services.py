@@ -1,5 +1,6 @@
 """Rules of contracts, arrangements, production, claims and payments at service level."""
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -25,6 +26,8 @@ from finance.selectors import (
     contract_headroom,
     contract_list_with_figures,
     contract_overview,
+    contract_production_chart,
+    contract_production_list,
 )
 from finance.services import (
     arrangement_agree,
@@ -512,3 +515,18 @@ def test_overview_sums_per_provider_and_in_total(actor, insurer):
     assert overview.totals.contract_value == D("1500.00")
     assert overview.totals.headroom == D("700.00")  # 200 + 500
     assert overview.totals.balance == D("110.00")
+
+
+def test_production_chart_shows_each_month_against_a_twelfth_of_the_ceiling(actor, contract):
+    _production(actor, contract, {2: ("300.00", "20.00"), 5: ("123.45", "0")})
+    chart = contract_production_chart(
+        contract=contract, records=contract_production_list(contract=contract)
+    )
+    labels = chart["data"]["labels"]
+    production, catch_up, ceiling = chart["data"]["datasets"]
+    assert labels == [f"2026-{month:02d}" for month in range(1, 13)]
+    assert production["data"][1] == 300.0 and production["data"][4] == 123.45
+    assert catch_up["data"][1] == 20.0 and catch_up["data"][4] == 0.0
+    assert production["data"].count(None) == 10  # months without a record are gaps, not zero
+    assert ceiling["type"] == "line" and ceiling["data"] == [1250000 / 12] * 12
+    json.dumps(chart)  # plain data, as json_script needs
