@@ -2,7 +2,6 @@
 
 import csv
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +12,8 @@ from providers.geography.geonames import (
     parse_geonames,
     province_name,
 )
+from tests.shared_data import SHARED_DATA, needs_shared
 
-SHARED_DATA = Path("/work/shared/data")
 RAW_FILE = SHARED_DATA / "geonames_NL_postalcodes_2024-04.tsv"
 DERIVED_FILE = SHARED_DATA / "nl_pc4_centroids_geonames.csv"
 
@@ -203,7 +202,7 @@ def test_a_municipality_code_that_is_no_code_is_refused(raw):
         municipality_code(raw)
 
 
-@pytest.mark.skipif(not RAW_FILE.exists(), reason="shared GeoNames export not available")
+@needs_shared(RAW_FILE)
 def test_the_real_2024_export_parses_into_4085_areas_matching_the_derived_table():
     with RAW_FILE.open(encoding="utf-8") as handle:
         result = parse_geonames(handle)

@@ -10,10 +10,11 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError
 
 from providers.models import PostcodeArea
+from tests.shared_data import SHARED_DATA, needs_shared
 
 pytestmark = pytest.mark.django_db
 
-RAW_FILE = Path("/work/shared/data/geonames_NL_postalcodes_2024-04.tsv")
+RAW_FILE = SHARED_DATA / "geonames_NL_postalcodes_2024-04.tsv"
 
 
 def line(*columns: str) -> str:
@@ -180,7 +181,7 @@ def test_a_file_without_any_area_is_refused(tmp_path):
     assert PostcodeArea.objects.count() == before
 
 
-@pytest.mark.skipif(not RAW_FILE.exists(), reason="shared GeoNames export not available")
+@needs_shared(RAW_FILE)
 def test_the_real_geonames_export_imports_into_an_empty_table_and_matches_the_shipped_one():
     shipped = snapshot()
     PostcodeArea.objects.all().delete()
@@ -204,7 +205,7 @@ def test_the_real_geonames_export_imports_into_an_empty_table_and_matches_the_sh
     }
 
 
-@pytest.mark.skipif(not RAW_FILE.exists(), reason="shared GeoNames export not available")
+@needs_shared(RAW_FILE)
 def test_the_real_geonames_export_over_the_shipped_table_changes_nothing():
     output = run(str(RAW_FILE))
     assert "4085 postcode areas: 0 created, 0 updated, 4085 unchanged, 0 deleted" in output

@@ -11,11 +11,12 @@ import pytest
 from django.apps import apps as global_apps
 
 from providers.models import Norm, PostcodeArea, Specialism, Treatment
+from tests.shared_data import SHARED_DATA, needs_shared
 
 pytestmark = pytest.mark.django_db
 
 DATA = Path(__file__).resolve().parents[2] / "providers" / "data"
-SHARED_SPECIALISMS = Path("/work/shared/data/vektis_cod016_medisch_specialismen.csv")
+SHARED_SPECIALISMS = SHARED_DATA / "vektis_cod016_medisch_specialismen.csv"
 
 
 def test_all_33_vektis_specialisms_with_leading_zero_and_dutch_short_name():
@@ -29,7 +30,7 @@ def test_all_33_vektis_specialisms_with_leading_zero_and_dutch_short_name():
     )
 
 
-@pytest.mark.skipif(not SHARED_SPECIALISMS.exists(), reason="shared Vektis list not available")
+@needs_shared(SHARED_SPECIALISMS)
 def test_shipped_specialisms_are_the_vektis_cod016_list():
     with SHARED_SPECIALISMS.open(encoding="utf-8") as handle:
         vektis = {row["code"]: row["specialisme_kort"] for row in csv.DictReader(handle)}
