@@ -27,7 +27,7 @@ def location_list_for_reporting(*, actor: Actor) -> QuerySet[Location]:
     )
 
 
-def location_for_reporting(*, actor: Actor, code: str) -> Location:
+def access_location_for_reporting(*, actor: Actor, code: str) -> Location:
     return get_object_or_404_for(location_list_for_reporting(actor=actor), code=code)
 
 
@@ -43,7 +43,7 @@ def waiting_time_series_list_for(*, actor: Actor) -> QuerySet[WaitingTimeSeries]
     ).order_by("location__name", "location__code", "specialism__code", "kind", "treatment__name")
 
 
-def waiting_time_series_for(*, actor: Actor, pk: int) -> WaitingTimeSeries:
+def access_waiting_time_series_for(*, actor: Actor, pk: int) -> WaitingTimeSeries:
     return get_object_or_404_for(waiting_time_series_list_for(actor=actor), pk=pk)
 
 
@@ -55,7 +55,7 @@ def waiting_time_import_list_for(*, actor: Actor) -> QuerySet[WaitingTimeImport]
     )
 
 
-def waiting_time_import_for(*, actor: Actor, pk: int) -> WaitingTimeImport:
+def access_waiting_time_import_for(*, actor: Actor, pk: int) -> WaitingTimeImport:
     return get_object_or_404_for(waiting_time_import_list_for(actor=actor), pk=pk)
 
 
@@ -71,6 +71,6 @@ def capacity_offer_list_for(*, actor: Actor) -> QuerySet[CapacityOffer]:
     ).order_by("week_start", "location__name", "specialism__code", "kind", "treatment__name")
 
 
-def capacity_offer_for(*, actor: Actor, pk: int) -> CapacityOffer:
+def access_capacity_offer_for(*, actor: Actor, pk: int) -> CapacityOffer:
     """One own offer; another provider's offer is 404, exactly like a missing one."""
     return get_object_or_404_for(capacity_offer_list_for(actor=actor), pk=pk)

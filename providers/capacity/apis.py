@@ -29,7 +29,7 @@ from providers.capacity.services import (
     capacity_offer_create,
     location_accepted_urgency_classes_set,
 )
-from providers.permissions import capacity_offer_list_for, location_for_reporting
+from providers.permissions import access_location_for_reporting, capacity_offer_list_for
 
 
 @extend_schema_view(
@@ -75,13 +75,13 @@ class LocationStatusApi(APIView):
 
     @extend_schema(responses=LocationStatusOutputSerializer)
     def get(self, request: Request, code: str) -> Response:
-        location = location_for_reporting(actor=actor_from_request(request), code=code)
+        location = access_location_for_reporting(actor=actor_from_request(request), code=code)
         return Response(LocationStatusOutputSerializer(location).data)
 
     @extend_schema(request=LocationStatusInputSerializer, responses=LocationStatusOutputSerializer)
     def put(self, request: Request, code: str) -> Response:
         actor = actor_from_request(request)
-        location = location_for_reporting(actor=actor, code=code)
+        location = access_location_for_reporting(actor=actor, code=code)
         serializer = LocationStatusInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         location = location_accepted_urgency_classes_set(

@@ -1,6 +1,6 @@
 """Reads of capacity offers: a provider's planners see their own provider's offers only (the
 scoped list and lookup are ``providers.permissions.capacity_offer_list_for`` and
-``capacity_offer_for``).
+``access_capacity_offer_for``).
 
 A capacity offer covers one week, identified by its Monday (``week_start``). "Upcoming" means this
 week or later: an offer for the current week still has slots left for the days to come.

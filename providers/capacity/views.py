@@ -35,8 +35,8 @@ from providers.capacity.services import (
 )
 from providers.models import URGENCY_CLASSES, CapacityOffer, Location
 from providers.permissions import (
-    capacity_offer_for,
-    location_for_reporting,
+    access_capacity_offer_for,
+    access_location_for_reporting,
     location_list_for_reporting,
 )
 
@@ -81,7 +81,7 @@ def capacity_offer_list(request: HttpRequest, *, actor: Actor) -> HttpResponse:
 @view_role_required(Role.PLANNER)
 def capacity_offer_update_view(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
     today = timezone.localdate()
-    offer = capacity_offer_for(actor=actor, pk=pk)
+    offer = access_capacity_offer_for(actor=actor, pk=pk)
     editable = offer.week_start >= week_start_of(today)
     form = CapacityOfferUpdateForm(
         request.POST or None,
@@ -115,7 +115,7 @@ def capacity_offer_update_view(request: HttpRequest, pk: int, *, actor: Actor) -
 @require_POST
 @view_role_required(Role.PLANNER)
 def capacity_offer_withdraw_view(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
-    offer = capacity_offer_for(actor=actor, pk=pk)
+    offer = access_capacity_offer_for(actor=actor, pk=pk)
     label = _offer_label(offer)
     try:
         capacity_offer_withdraw(actor=actor, offer=offer, request=request)
@@ -141,7 +141,7 @@ def location_status(request: HttpRequest, *, actor: Actor) -> HttpResponse:
     """Per own location, the urgency classes it accepts now (scale-down status)."""
     bound: dict[str, LocationStatusForm] = {}
     if request.method == "POST":
-        location = location_for_reporting(actor=actor, code=request.POST.get("location", ""))
+        location = access_location_for_reporting(actor=actor, code=request.POST.get("location", ""))
         form = LocationStatusForm(request.POST, prefix=location.code)
         if form.is_valid():
             try:

@@ -6,7 +6,7 @@ from django.db.models import Count
 
 
 def count_existing_reports(apps, schema_editor):
-    """Fill the summary from the reports already stored (see providers.services.trend_counts)."""
+    """Fill the summary from the reports already stored (see providers.reports.trend_counts)."""
     report = apps.get_model("providers", "WaitingTimeReport")
     trend_count = apps.get_model("providers", "RegionTrendCount")
     counted = (

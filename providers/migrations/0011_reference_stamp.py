@@ -1,6 +1,6 @@
 """The reference data stamp (``providers.models.ReferenceStamp``) and the triggers that renew its
 token whenever the reference data that the public search keeps in memory changes
-(``providers.reference_stamp``)."""
+(``providers.reference.stamp``)."""
 
 import uuid
 

@@ -94,12 +94,8 @@ class WaitingTimeCurrentLocationSerializer(serializers.Serializer):
     provider = WaitingTimeCurrentProviderSerializer()
 
 
-# The docstring below is this component's description in the published OpenAPI schema, so it still
-# names the figure's old module; the figure is ``providers.search.selectors.CurrentWaitingTime``.
-# (Kept word for word so that moving the module left the schema byte-identical; correct it with
-# the next intended change of the schema.)
 class WaitingTimeCurrentOutputSerializer(serializers.Serializer):
-    """One current figure (``providers.selectors.current.CurrentWaitingTime``)."""
+    """One current figure of a series: the location, what it is for, the wait and its norm."""
 
     location = WaitingTimeCurrentLocationSerializer()
     specialism = serializers.CharField(source="specialism_code", help_text="Specialism code")

@@ -48,7 +48,7 @@ MAX_REPORTED_ERRORS = 500
 SPECIALISM_KINDS = frozenset({WaitingTimeKind.FIRST_VISIT.value, WaitingTimeKind.DIAGNOSTICS.value})
 KINDS = frozenset(WaitingTimeKind.values)
 
-# Messages shared with the API's input serializer, so both say the same thing.
+# Messages of the checks every way in shares (API, CSV upload, web form), so all say the same thing.
 DAYS_NEGATIVE_MESSAGE = gettext_lazy("A wait cannot be negative.")
 DAYS_NOT_PLAUSIBLE_MESSAGE = gettext_lazy(
     "A wait of more than 3 years (%(max)s days) is not plausible."

@@ -29,9 +29,9 @@ from core.errors import ApplicationError
 from core.forms import add_service_errors
 from providers.models import Norm, ReportSource, WaitingTimeSeries
 from providers.permissions import (
-    waiting_time_import_for,
+    access_waiting_time_import_for,
+    access_waiting_time_series_for,
     waiting_time_import_list_for,
-    waiting_time_series_for,
     waiting_time_series_list_for,
 )
 from providers.waiting_times.forms import (
@@ -183,7 +183,7 @@ def waiting_time_series_add(request: HttpRequest, *, actor: Actor) -> HttpRespon
 @view_role_required(Role.PLANNER)
 def waiting_time_series_detail(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
     """The history of one series (corrections included) with a trend chart."""
-    series = waiting_time_series_for(actor=actor, pk=pk)
+    series = access_waiting_time_series_for(actor=actor, pk=pk)
     reports = list(waiting_time_report_history(series=series))
     today = timezone.localdate()
     norm = Norm.objects.filter(
@@ -292,7 +292,7 @@ def waiting_time_upload(request: HttpRequest, *, actor: Actor) -> HttpResponse:
 def waiting_time_import_detail(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
     """One upload: a progress bar while it runs (htmx polls the status fragment), then the
     result or the row errors. The status fragment alone is answered to htmx's polls."""
-    job = waiting_time_import_for(actor=actor, pk=pk)
+    job = access_waiting_time_import_for(actor=actor, pk=pk)
     template = (
         "providers/waiting_times_import_status.html"
         if getattr(request, "htmx", False)
