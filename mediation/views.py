@@ -62,6 +62,12 @@ from mediation.models import (
     OfferStatus,
     mediation_settings_for,
 )
+from mediation.permissions import (
+    access_case_for,
+    access_incoming_offer_for,
+    access_patient_case_for,
+    access_patient_offer_for,
+)
 from mediation.selectors.cases import (
     BENCHMARK_DAYS_GAINED_HIGH,
     BENCHMARK_DAYS_GAINED_LOW,
@@ -70,13 +76,9 @@ from mediation.selectors.cases import (
     INCOMING_ROLES,
     OUTCOME_ROLES,
     OutcomesDashboard,
-    case_for,
-    case_for_access_token,
     case_offer_list,
-    case_patient_offer_for,
     case_queue_for,
     case_timeline,
-    incoming_offer_for,
     incoming_offer_list_for,
     outcomes_dashboard,
 )
@@ -225,7 +227,7 @@ def request_confirmation(request: HttpRequest) -> HttpResponse:
     that the secret never appears in this page's address)."""
     stored = request.session.get(CONFIRMATION_SESSION_KEY) or {}
     try:
-        case = case_for_access_token(
+        case = access_patient_case_for(
             reference=stored.get("reference", ""), token=stored.get("token", "")
         )
     except Http404:  # no (or no longer a valid) request in this session
@@ -283,7 +285,7 @@ def _status_page(
 @never_cache
 def request_status(request: HttpRequest, reference: str, token: str) -> HttpResponse:
     """The patient's status page (the link with the secret token; wrong or unknown: 404)."""
-    case = case_for_access_token(reference=reference, token=token)
+    case = access_patient_case_for(reference=reference, token=token)
     return _status_page(request, case, token)
 
 
@@ -294,8 +296,8 @@ def _back_to_status(case: Case, token: str) -> HttpResponse:
 @never_cache
 @require_POST
 def offer_accept_view(request: HttpRequest, reference: str, token: str, pk: int) -> HttpResponse:
-    case = case_for_access_token(reference=reference, token=token)
-    offer = case_patient_offer_for(case=case, pk=pk)
+    case = access_patient_case_for(reference=reference, token=token)
+    offer = access_patient_offer_for(case=case, pk=pk)
     try:
         offer_accept(case=case, offer=offer)
     except ApplicationError as exc:
@@ -315,8 +317,8 @@ def offer_accept_view(request: HttpRequest, reference: str, token: str, pk: int)
 @never_cache
 @require_POST
 def offer_decline_view(request: HttpRequest, reference: str, token: str, pk: int) -> HttpResponse:
-    case = case_for_access_token(reference=reference, token=token)
-    offer = case_patient_offer_for(case=case, pk=pk)
+    case = access_patient_case_for(reference=reference, token=token)
+    offer = access_patient_offer_for(case=case, pk=pk)
     form = OfferDeclineForm(request.POST, prefix=f"offer-{offer.pk}")
     if form.is_valid():
         try:
@@ -337,7 +339,7 @@ def offer_decline_view(request: HttpRequest, reference: str, token: str, pk: int
 @never_cache
 @require_POST
 def request_withdraw_view(request: HttpRequest, reference: str, token: str) -> HttpResponse:
-    case = case_for_access_token(reference=reference, token=token)
+    case = access_patient_case_for(reference=reference, token=token)
     form = WithdrawForm(request.POST)
     if form.is_valid():
         try:
@@ -416,7 +418,7 @@ def _next_or(request: HttpRequest, fallback: str) -> str:
 @view_role_required(*CASE_ROLES)
 def case_assign_view(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
     """Assign the case to myself."""
-    case = case_for(actor=actor, reference=reference)
+    case = access_case_for(actor=actor, reference=reference)
     if actor.user is None:
         raise PermissionDenied
     try:
@@ -457,7 +459,7 @@ def _match_rows(case: Case, today: date) -> list[MatchRow]:
 @view_role_required(*CASE_ROLES)
 def case_detail(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
     today = timezone.localdate()
-    case = case_for(actor=actor, reference=reference)
+    case = access_case_for(actor=actor, reference=reference)
     audit_record(
         actor=actor,
         action=AuditAction.VIEW,
@@ -497,7 +499,7 @@ def _back_to_case(case: Case, anchor: str = "") -> HttpResponse:
 @view_role_required(*CASE_ROLES)
 def case_start_view(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
     """Record the first contact with the patient (submitted → in progress)."""
-    case = case_for(actor=actor, reference=reference)
+    case = access_case_for(actor=actor, reference=reference)
     try:
         case_start(case=case, actor=actor, note=request.POST.get("note", ""), request=request)
     except (ValidationError, ApplicationError) as exc:
@@ -513,7 +515,7 @@ def case_start_view(request: HttpRequest, reference: str, *, actor: Actor) -> Ht
 def case_offer_view(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
     """Make an offer: at a matched location (its expected wait or a slot of its capacity offer)
     or at another location (``prefix`` ``other``)."""
-    case = case_for(actor=actor, reference=reference)
+    case = access_case_for(actor=actor, reference=reference)
     prefix = request.POST.get("form_prefix", "")
     form: OfferMakeForm | OtherLocationOfferForm
     if prefix == "other":
@@ -551,7 +553,7 @@ def case_offer_view(request: HttpRequest, reference: str, *, actor: Actor) -> Ht
 @require_POST
 @view_role_required(*CASE_ROLES)
 def case_note_view(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
-    case = case_for(actor=actor, reference=reference)
+    case = access_case_for(actor=actor, reference=reference)
     form = CaseNoteForm(request.POST)
     if form.is_valid():
         try:
@@ -569,7 +571,7 @@ def case_note_view(request: HttpRequest, reference: str, *, actor: Actor) -> Htt
 @require_POST
 @view_role_required(*CASE_ROLES)
 def case_close_view(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
-    case = case_for(actor=actor, reference=reference)
+    case = access_case_for(actor=actor, reference=reference)
     form = CaseCloseForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose the outcome to close the case with."))
@@ -705,7 +707,7 @@ def incoming_list(request: HttpRequest, *, actor: Actor) -> HttpResponse:
 @require_POST
 @view_role_required(*INCOMING_ROLES)
 def incoming_confirm(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
-    offer: Offer = incoming_offer_for(actor=actor, pk=pk)
+    offer: Offer = access_incoming_offer_for(actor=actor, pk=pk)
     form = AppointmentConfirmForm(request.POST, prefix=f"offer-{offer.pk}")
     if form.is_valid():
         try:

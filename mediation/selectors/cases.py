@@ -3,13 +3,12 @@ provider's incoming patients, and the outcomes dashboard.
 
 Access (DESIGN §5): a case is seen only by the mediators of its insurer (an insurer's API key acts
 as mediator); a receiving provider's planners see only the scheduling data of patients who
-accepted an offer at one of their locations. Anything else is an empty queryset, and a lookup of a
-case that is not yours is a 404 exactly like a missing one.
+accepted an offer at one of their locations. Anything else is an empty queryset. Looking up one
+object (404 when it is not yours, exactly like a missing one) is ``mediation.permissions``.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,12 +18,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Avg, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models import Case as Switch
 from django.db.models.functions import Coalesce, TruncMonth
-from django.http import Http404
 from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import Role
-from accounts.permissions import INSURER_ROLES, get_object_or_404_for, scope_to_organisation
+from accounts.permissions import INSURER_ROLES, scope_to_organisation
 from core.months import month_add, month_of
 from mediation.models import (
     Case,
@@ -72,11 +70,6 @@ def case_list_for(*, actor: Actor) -> QuerySet[Case]:
     )
 
 
-def case_for(*, actor: Actor, reference: str) -> Case:
-    """One of the actor's cases by reference; 404 when missing or not the actor's."""
-    return get_object_or_404_for(case_list_for(actor=actor), reference=(reference or "").upper())
-
-
 def case_queue_for(
     *,
     actor: Actor,
@@ -118,31 +111,6 @@ def case_offer_list(*, case: Case) -> QuerySet[Offer]:
     ).order_by("-made_at", "-id")
 
 
-# --- Patients -----------------------------------------------------------------------------------
-def case_for_access_token(*, reference: str, token: str) -> Case:
-    """The patient's own case: ``reference`` with its secret ``token`` (DESIGN §8
-    ``X-Access-Token``, or the status-page link). A wrong token, an unknown reference and an
-    anonymised case are all 404, alike."""
-    from mediation.services.cases import access_token_digest
-
-    if not reference or not token or len(token) > 200 or len(reference) > 20:
-        raise Http404
-    case = (
-        Case.objects.select_related("specialism", "treatment", "current_location", "insurer")
-        .filter(reference=reference.strip().upper(), anonymised_at__isnull=True)
-        .first()
-    )
-    # Compared in constant time; the digest is computed also when the case is missing.
-    digest = access_token_digest(token)
-    if case is None or not hmac.compare_digest(case.access_token_hash, digest):
-        raise Http404
-    return case
-
-
-def case_patient_offer_for(*, case: Case, pk: int) -> Offer:
-    return get_object_or_404_for(case.offers.select_related("location"), pk=pk)
-
-
 # --- Receiving provider --------------------------------------------------------------------------
 def incoming_offer_list_for(*, actor: Actor, today: date) -> QuerySet[Offer]:
     """Accepted offers at the planner's own locations: those awaiting an appointment date first
@@ -169,12 +137,6 @@ def incoming_offer_list_for(*, actor: Actor, today: date) -> QuerySet[Offer]:
             )
         )
         .order_by("awaiting", "expected_date", "id")
-    )
-
-
-def incoming_offer_for(*, actor: Actor, pk: int) -> Offer:
-    return get_object_or_404_for(
-        incoming_offer_list_for(actor=actor, today=timezone.localdate()), pk=pk
     )
 
 
