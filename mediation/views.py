@@ -69,20 +69,22 @@ from mediation.permissions import (
     access_patient_offer_for,
 )
 from mediation.selectors.cases import (
-    BENCHMARK_DAYS_GAINED_HIGH,
-    BENCHMARK_DAYS_GAINED_LOW,
-    BENCHMARK_HELPED_PERCENTAGE,
     CASE_ROLES,
     INCOMING_ROLES,
-    OUTCOME_ROLES,
-    OutcomesDashboard,
     case_offer_list,
     case_queue_for,
     case_timeline,
     incoming_offer_list_for,
-    outcomes_dashboard,
 )
 from mediation.selectors.matching import case_matches, case_remaining_wait_days
+from mediation.selectors.outcomes import (
+    BENCHMARK_DAYS_GAINED_HIGH,
+    BENCHMARK_DAYS_GAINED_LOW,
+    BENCHMARK_HELPED_PERCENTAGE,
+    OUTCOME_ROLES,
+    outcomes_chart,
+    outcomes_dashboard,
+)
 from mediation.services.cases import (
     case_assign,
     case_close,
@@ -739,115 +741,6 @@ def incoming_confirm(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResp
 
 
 # --- Outcomes dashboard ---------------------------------------------------------------------------
-def _outcome_chart(dashboard: OutcomesDashboard) -> dict[str, Any]:
-    """A Chart.js configuration (drawn by static/js/app.js from json_script): per month, the
-    share of finished cases placed and helped (left axis, %) and the average days gained (right
-    axis), with the published Dutch figures as dashed reference lines."""
-    labels = [
-        date_format(date(int(row.key[:4]), int(row.key[5:7]), 1), "M Y") for row in dashboard.months
-    ]
-
-    def values(attribute: str) -> list[float | None]:
-        result: list[float | None] = []
-        for row in dashboard.months:
-            value = getattr(row, attribute)
-            result.append(float(value) if value is not None else None)
-        return result
-
-    return {
-        "type": "bar",
-        "data": {
-            "labels": labels,
-            "datasets": [
-                {
-                    "type": "line",
-                    "label": str(_("Helped (%)")),
-                    "data": values("helped_percentage"),
-                    "borderColor": "#0b5394",
-                    "backgroundColor": "#0b5394",
-                    "pointStyle": "circle",
-                    "yAxisID": "share",
-                    "spanGaps": True,
-                },
-                {
-                    "type": "line",
-                    "label": str(_("Placed elsewhere (%)")),
-                    "data": values("placed_percentage"),
-                    "borderColor": "#38761d",
-                    "backgroundColor": "#38761d",
-                    "borderDash": [2, 3],
-                    "pointStyle": "triangle",
-                    "yAxisID": "share",
-                    "spanGaps": True,
-                },
-                {
-                    "type": "line",
-                    "label": str(_("Dutch insurers: about 80 % helped")),
-                    "data": [BENCHMARK_HELPED_PERCENTAGE] * len(labels),
-                    "borderColor": "#6b6b6b",
-                    "borderDash": [8, 4],
-                    "pointRadius": 0,
-                    "yAxisID": "share",
-                },
-                {
-                    "type": "line",
-                    "label": str(_("Dutch insurers: at least %(days)s days gained"))
-                    % {"days": BENCHMARK_DAYS_GAINED_LOW},
-                    "data": [BENCHMARK_DAYS_GAINED_LOW] * len(labels),
-                    "borderColor": "#b45f06",
-                    "borderDash": [4, 4],
-                    "pointRadius": 0,
-                    "yAxisID": "days",
-                },
-                {
-                    "type": "line",
-                    "label": str(_("Dutch insurers: up to %(days)s days gained"))
-                    % {"days": BENCHMARK_DAYS_GAINED_HIGH},
-                    "data": [BENCHMARK_DAYS_GAINED_HIGH] * len(labels),
-                    "borderColor": "#b45f06",
-                    "borderDash": [4, 4],
-                    "backgroundColor": "rgba(180, 95, 6, 0.08)",
-                    "fill": "-1",
-                    "pointRadius": 0,
-                    "yAxisID": "days",
-                },
-                {
-                    "type": "bar",
-                    "label": str(_("Average days gained")),
-                    "data": values("average_days_gained"),
-                    "backgroundColor": "rgba(180, 95, 6, 0.55)",
-                    "borderColor": "#b45f06",
-                    "borderWidth": 1,
-                    "yAxisID": "days",
-                },
-            ],
-        },
-        "options": {
-            "responsive": True,
-            "animation": False,
-            "interaction": {"mode": "index", "intersect": False},
-            "plugins": {"legend": {"position": "bottom", "labels": {"usePointStyle": True}}},
-            "scales": {
-                "share": {
-                    "type": "linear",
-                    "position": "left",
-                    "min": 0,
-                    "max": 100,
-                    "title": {"display": True, "text": str(_("Share of finished cases (%)"))},
-                },
-                "days": {
-                    "type": "linear",
-                    "position": "right",
-                    "beginAtZero": True,
-                    "suggestedMax": BENCHMARK_DAYS_GAINED_HIGH + 10,
-                    "grid": {"drawOnChartArea": False},
-                    "title": {"display": True, "text": str(_("Average days gained"))},
-                },
-            },
-        },
-    }
-
-
 @view_role_required(*OUTCOME_ROLES)
 def outcomes(request: HttpRequest, *, actor: Actor) -> HttpResponse:
     """Mediation outcomes of the own insurer (aggregates only, no patient data)."""
@@ -857,7 +750,7 @@ def outcomes(request: HttpRequest, *, actor: Actor) -> HttpResponse:
         "mediation/outcomes.html",
         {
             "dashboard": dashboard,
-            "chart": _outcome_chart(dashboard),
+            "chart": outcomes_chart(dashboard=dashboard),
             "benchmark_helped": BENCHMARK_HELPED_PERCENTAGE,
             "benchmark_low": BENCHMARK_DAYS_GAINED_LOW,
             "benchmark_high": BENCHMARK_DAYS_GAINED_HIGH,
