@@ -475,9 +475,7 @@ def case_detail(request: HttpRequest, reference: str, *, actor: Actor) -> HttpRe
     context = {
         "case": case,
         "today": today,
-        "is_overdue": case.is_open
-        and case.first_contact_at is None
-        and case.first_contact_due < today,
+        "is_overdue": case.is_overdue_on(today),
         "remaining_days": case_remaining_wait_days(case=case, today=today)
         if case.is_open
         else None,
