@@ -29,13 +29,12 @@ from accounts.models import AuditAction
 from accounts.permissions import role_required
 from accounts.services import audit_record
 from mediation.models import Case, CaseStatus, Channel
-from mediation.selectors.cases import (
-    CASE_ROLES,
-    case_for,
-    case_for_access_token,
-    case_patient_offer_for,
-    case_queue_for,
+from mediation.permissions import (
+    access_case_for,
+    access_patient_case_for,
+    access_patient_offer_for,
 )
+from mediation.selectors.cases import CASE_ROLES, case_queue_for
 from mediation.selectors.matching import case_matches
 from mediation.serializers import (
     CaseCloseInputSerializer,
@@ -73,7 +72,7 @@ CASE_OBJECT_TYPE = "mediation.case"
 
 
 def _patient_case(request: Request, reference: str) -> Case:
-    return case_for_access_token(
+    return access_patient_case_for(
         reference=reference, token=request.headers.get(ACCESS_TOKEN_HEADER, "")
     )
 
@@ -141,7 +140,7 @@ class OfferAcceptApi(_PatientApi):
     )
     def post(self, request: Request, reference: str, pk: int) -> Response:
         case = _patient_case(request, reference)
-        offer = offer_accept(case=case, offer=case_patient_offer_for(case=case, pk=pk))
+        offer = offer_accept(case=case, offer=access_patient_offer_for(case=case, pk=pk))
         return Response(PatientOfferOutputSerializer(offer).data)
 
 
@@ -156,7 +155,7 @@ class OfferDeclineApi(_PatientApi):
     )
     def post(self, request: Request, reference: str, pk: int) -> Response:
         case = _patient_case(request, reference)
-        offer = case_patient_offer_for(case=case, pk=pk)
+        offer = access_patient_offer_for(case=case, pk=pk)
         serializer = OfferDeclineInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         offer = offer_decline(case=case, offer=offer, reason=serializer.validated_data["reason"])
@@ -242,7 +241,7 @@ class _CaseApi(APIView):
 
     def case(self, request: Request, reference: str, *, page: str) -> Case:
         actor = actor_from_request(request)
-        case = case_for(actor=actor, reference=reference)
+        case = access_case_for(actor=actor, reference=reference)
         audit_record(
             actor=actor,
             action=AuditAction.VIEW,
@@ -304,7 +303,7 @@ class CaseOfferCreateApi(_CaseApi):
     )
     def post(self, request: Request, reference: str) -> Response:
         actor = actor_from_request(request)
-        case = case_for(actor=actor, reference=reference)
+        case = access_case_for(actor=actor, reference=reference)
         serializer = CaseOfferInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         offer = offer_make(case=case, actor=actor, request=request, **serializer.validated_data)
@@ -321,7 +320,7 @@ class CaseCloseApi(_CaseApi):
     )
     def post(self, request: Request, reference: str) -> Response:
         actor = actor_from_request(request)
-        case = case_for(actor=actor, reference=reference)
+        case = access_case_for(actor=actor, reference=reference)
         serializer = CaseCloseInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         case_close(case=case, actor=actor, request=request, **serializer.validated_data)

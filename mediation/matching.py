@@ -25,8 +25,8 @@ specialism/treatment and kind) becomes a candidate only when every rule holds:
 5. **clinical constraint** — ``hospital_setting_required`` excludes ZBCs (independent treatment
    centres); UMCs and hospitals remain;
 6. **distance** — the great-circle distance from the patient's PC4 point is at most
-   ``max_distance_km`` (exact, before rounding; the formula and Earth radius of
-   ``providers.geography.points.distance_km``);
+   ``max_distance_km`` (exact, before rounding; ``providers.geography.greatcircle.distance_km``,
+   the function the waiting-time search measures with, pure Python like this module);
 7. **meaningful gain** — the *expected wait* is shorter than the remaining wait by at least the
    margin (insurer setting, default 14 days), and by at least one day whatever the setting:
    ``days_gained = remaining wait − expected wait ≥ max(margin, 1)``.
@@ -66,9 +66,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from providers.geography.greatcircle import distance_km
 
-# The mean Earth radius (IUGG) of ``providers.geography.points``: that module imports Django
-# models, so the haversine formula is repeated here; tests/mediation/test_matching.py checks both
-# agree.
 ZBC = "zbc"
 _ONE_DECIMAL = Decimal("0.1")
 

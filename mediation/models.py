@@ -73,7 +73,7 @@ class CaseQuerySet(models.QuerySet["Case"]):
         return self.filter(status__in=OPEN_STATUSES)
 
     def overdue(self, *, today: date) -> CaseQuerySet:
-        """Open cases without first contact whose first-contact date has passed (DESIGN §3.3)."""
+        """The overdue cases (:func:`overdue_condition`)."""
         return self.filter(overdue_condition(today=today))
 
     def with_overdue(self, *, today: date) -> CaseQuerySet:
@@ -86,6 +86,11 @@ class CaseQuerySet(models.QuerySet["Case"]):
 
 
 def overdue_condition(*, today: date) -> Q:
+    """The overdue rule (DESIGN §3.3): a case is overdue on ``today`` when it is open, has had no
+    first contact yet and its first-contact due date lies before ``today``.
+
+    This is the rule as a query condition; :meth:`Case.is_overdue_on` is the same rule for one
+    case in memory (tests/mediation/test_models.py holds the two to each other)."""
     return Q(
         status__in=OPEN_STATUSES,
         first_contact_at__isnull=True,
@@ -214,6 +219,11 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    def is_overdue_on(self, today: date) -> bool:
+        """The overdue rule of :func:`overdue_condition`, for this case: open, no first contact
+        yet, and the first-contact due date before ``today``."""
+        return self.is_open and self.first_contact_at is None and self.first_contact_due < today
 
     @property
     def pc4(self) -> str:

@@ -2,42 +2,42 @@
 
 from django.urls import path
 
-from mediation import views
+from mediation.views import mediator, outcomes, patient, receiving
 
 app_name = "mediation"
 
 urlpatterns: list = [
     # Patients (public; the status pages need the secret token of the case).
-    path("aanvragen/", views.request_create, name="request-create"),
-    path("aanvragen/ontvangen/", views.request_confirmation, name="request-confirmation"),
-    path("status/<str:reference>/<str:token>/", views.request_status, name="request-status"),
+    path("aanvragen/", patient.request_create, name="request-create"),
+    path("aanvragen/ontvangen/", patient.request_confirmation, name="request-confirmation"),
+    path("status/<str:reference>/<str:token>/", patient.request_status, name="request-status"),
     path(
         "status/<str:reference>/<str:token>/aanbod/<int:pk>/accepteren/",
-        views.offer_accept_view,
+        patient.offer_accept_view,
         name="offer-accept",
     ),
     path(
         "status/<str:reference>/<str:token>/aanbod/<int:pk>/afwijzen/",
-        views.offer_decline_view,
+        patient.offer_decline_view,
         name="offer-decline",
     ),
     path(
         "status/<str:reference>/<str:token>/intrekken/",
-        views.request_withdraw_view,
+        patient.request_withdraw_view,
         name="request-withdraw",
     ),
     # Mediators.
-    path("zaken/", views.case_list, name="case-list"),
-    path("zaken/telefonisch/", views.case_create_phone, name="case-create-phone"),
-    path("zaken/<str:reference>/", views.case_detail, name="case-detail"),
-    path("zaken/<str:reference>/toewijzen/", views.case_assign_view, name="case-assign"),
-    path("zaken/<str:reference>/contact/", views.case_start_view, name="case-start"),
-    path("zaken/<str:reference>/aanbod/", views.case_offer_view, name="case-offer"),
-    path("zaken/<str:reference>/notitie/", views.case_note_view, name="case-note"),
-    path("zaken/<str:reference>/sluiten/", views.case_close_view, name="case-close"),
-    path("resultaten/", views.outcomes, name="outcomes"),
-    path("instellingen/", views.settings_view, name="settings"),
+    path("zaken/", mediator.case_list, name="case-list"),
+    path("zaken/telefonisch/", mediator.case_create_phone, name="case-create-phone"),
+    path("zaken/<str:reference>/", mediator.case_detail, name="case-detail"),
+    path("zaken/<str:reference>/toewijzen/", mediator.case_assign_view, name="case-assign"),
+    path("zaken/<str:reference>/contact/", mediator.case_start_view, name="case-start"),
+    path("zaken/<str:reference>/aanbod/", mediator.case_offer_view, name="case-offer"),
+    path("zaken/<str:reference>/notitie/", mediator.case_note_view, name="case-note"),
+    path("zaken/<str:reference>/sluiten/", mediator.case_close_view, name="case-close"),
+    path("resultaten/", outcomes.outcomes, name="outcomes"),
+    path("instellingen/", mediator.settings_view, name="settings"),
     # Receiving providers.
-    path("binnenkomend/", views.incoming_list, name="incoming-list"),
-    path("binnenkomend/<int:pk>/bevestigen/", views.incoming_confirm, name="incoming-confirm"),
+    path("binnenkomend/", receiving.incoming_list, name="incoming-list"),
+    path("binnenkomend/<int:pk>/bevestigen/", receiving.incoming_confirm, name="incoming-confirm"),
 ]

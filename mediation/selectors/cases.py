@@ -1,56 +1,33 @@
-"""Reads of mediation cases for staff: the mediators' work queue and case lookups, the receiving
-provider's incoming patients, and the outcomes dashboard.
+"""Reads of mediation cases for staff: the mediators' work queue, a case's offers and timeline,
+and the receiving provider's incoming patients. (The outcomes dashboard is
+``mediation.selectors.outcomes``.)
 
 Access (DESIGN §5): a case is seen only by the mediators of its insurer (an insurer's API key acts
 as mediator); a receiving provider's planners see only the scheduling data of patients who
-accepted an offer at one of their locations. Anything else is an empty queryset, and a lookup of a
-case that is not yours is a 404 exactly like a missing one.
+accepted an offer at one of their locations. Anything else is an empty queryset. Looking up one
+object (404 when it is not yours, exactly like a missing one) is ``mediation.permissions``.
 """
 
 from __future__ import annotations
 
-import hmac
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date, timedelta
 
-from django.db.models import Avg, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models import Case as Switch
-from django.db.models.functions import Coalesce, TruncMonth
-from django.http import Http404
+from django.db.models import F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import Role
-from accounts.permissions import INSURER_ROLES, get_object_or_404_for, scope_to_organisation
-from core.months import month_add, month_of
-from mediation.models import (
-    Case,
-    CaseOutcome,
-    CaseStatus,
-    Offer,
-    OfferStatus,
-)
-from providers.models import Specialism
+from accounts.permissions import scope_to_organisation
+from mediation.models import Case, CaseStatus, Offer, OfferStatus
 
 # Who works the cases (an insurer's API key holds the mediator role too).
 CASE_ROLES = (Role.MEDIATOR,)
-# Who reads the outcomes dashboard: aggregate figures of the own insurer, no patient data.
-OUTCOME_ROLES = INSURER_ROLES
 # Who receives placed patients.
 INCOMING_ROLES = (Role.PLANNER,)
 # Confirmed appointments stay on the incoming list this long, for the planner's reference.
 INCOMING_CONFIRMED_DAYS = 30
-
-# Published Dutch figures the outcomes are compared with (DESIGN §3.3): insurers help about 80 %
-# of mediation requests, and mediated patients are helped 32 to 78 days sooner.
-BENCHMARK_HELPED_PERCENTAGE = 80
-BENCHMARK_DAYS_GAINED_LOW = 32
-BENCHMARK_DAYS_GAINED_HIGH = 78
-# "Helped": placed elsewhere, or helped sooner at the current provider after the insurer stepped in.
-HELPED_OUTCOMES = (CaseOutcome.PLACED, CaseOutcome.RESOLVED_AT_CURRENT_PROVIDER)
 
 
 # --- Cases ---------------------------------------------------------------------------------------
@@ -70,11 +47,6 @@ def case_list_for(*, actor: Actor) -> QuerySet[Case]:
         actor=actor,
         insurer_field="insurer",
     )
-
-
-def case_for(*, actor: Actor, reference: str) -> Case:
-    """One of the actor's cases by reference; 404 when missing or not the actor's."""
-    return get_object_or_404_for(case_list_for(actor=actor), reference=(reference or "").upper())
 
 
 def case_queue_for(
@@ -118,31 +90,6 @@ def case_offer_list(*, case: Case) -> QuerySet[Offer]:
     ).order_by("-made_at", "-id")
 
 
-# --- Patients -----------------------------------------------------------------------------------
-def case_for_access_token(*, reference: str, token: str) -> Case:
-    """The patient's own case: ``reference`` with its secret ``token`` (DESIGN §8
-    ``X-Access-Token``, or the status-page link). A wrong token, an unknown reference and an
-    anonymised case are all 404, alike."""
-    from mediation.services.cases import access_token_digest
-
-    if not reference or not token or len(token) > 200 or len(reference) > 20:
-        raise Http404
-    case = (
-        Case.objects.select_related("specialism", "treatment", "current_location", "insurer")
-        .filter(reference=reference.strip().upper(), anonymised_at__isnull=True)
-        .first()
-    )
-    # Compared in constant time; the digest is computed also when the case is missing.
-    digest = access_token_digest(token)
-    if case is None or not hmac.compare_digest(case.access_token_hash, digest):
-        raise Http404
-    return case
-
-
-def case_patient_offer_for(*, case: Case, pk: int) -> Offer:
-    return get_object_or_404_for(case.offers.select_related("location"), pk=pk)
-
-
 # --- Receiving provider --------------------------------------------------------------------------
 def incoming_offer_list_for(*, actor: Actor, today: date) -> QuerySet[Offer]:
     """Accepted offers at the planner's own locations: those awaiting an appointment date first
@@ -169,167 +116,4 @@ def incoming_offer_list_for(*, actor: Actor, today: date) -> QuerySet[Offer]:
             )
         )
         .order_by("awaiting", "expected_date", "id")
-    )
-
-
-def incoming_offer_for(*, actor: Actor, pk: int) -> Offer:
-    return get_object_or_404_for(
-        incoming_offer_list_for(actor=actor, today=timezone.localdate()), pk=pk
-    )
-
-
-# --- Outcomes dashboard --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class OutcomeRow:
-    """Finished cases of one month (or one specialism): how many, how many placed or helped,
-    and the average days gained of the placed ones."""
-
-    label: str
-    key: str
-    finished: int
-    placed: int
-    helped: int
-    average_days_gained: Decimal | None
-
-    @property
-    def placed_percentage(self) -> Decimal | None:
-        return _percentage(self.placed, self.finished)
-
-    @property
-    def helped_percentage(self) -> Decimal | None:
-        return _percentage(self.helped, self.finished)
-
-
-@dataclass(frozen=True)
-class OutcomesDashboard:
-    today: date
-    period_start: date
-    open_cases: int
-    overdue_cases: int
-    status_counts: dict[str, int]
-    offers_made: int
-    offers_accepted: int
-    offers_declined: int
-    offers_expired: int
-    offers_open: int
-    months: list[OutcomeRow]
-    specialisms: list[OutcomeRow]
-    total: OutcomeRow
-    outcome_counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def offer_acceptance_percentage(self) -> Decimal | None:
-        answered = self.offers_accepted + self.offers_declined + self.offers_expired
-        return _percentage(self.offers_accepted, answered)
-
-
-def _percentage(part: int, whole: int) -> Decimal | None:
-    if not whole:
-        return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
-
-
-def _average(value: float | Decimal | None) -> Decimal | None:
-    if value is None:
-        return None
-    return Decimal(str(value)).quantize(Decimal("0.1"), ROUND_HALF_UP)
-
-
-def outcomes_dashboard(*, actor: Actor, today: date, months: int = 12) -> OutcomesDashboard:
-    """The own insurer's mediation outcomes over the last ``months`` calendar months (this month
-    included): open and overdue cases now; offers made in the period and what became of them;
-    per month of finishing and per specialism, the finished cases, the share placed and helped,
-    and the average days gained by placed patients."""
-    if not actor.has_role(*OUTCOME_ROLES) or actor.organisation is None:
-        cases = Case.objects.none()
-    else:
-        cases = Case.objects.filter(insurer=actor.organisation)
-    period_start = month_add(month_of(today), -(months - 1))
-    start_moment = timezone.make_aware(datetime.combine(period_start, time.min))
-
-    status_counts = {
-        row["status"]: row["n"] for row in cases.values("status").annotate(n=Count("id"))
-    }
-    open_cases = cases.open().count()  # type: ignore[attr-defined]
-    overdue_cases = cases.overdue(today=today).count()  # type: ignore[attr-defined]
-
-    offers = Offer.objects.filter(case__in=cases, made_at__gte=start_moment)
-    offer_counts = {
-        row["status"]: row["n"] for row in offers.values("status").annotate(n=Count("id"))
-    }
-
-    finished = cases.filter(status__in=(CaseStatus.COMPLETED, CaseStatus.CLOSED)).annotate(
-        finished_at=Coalesce("completed_at", "closed_at")
-    )
-    finished = finished.filter(finished_at__gte=start_moment)
-    aggregates = {
-        "finished": Count("id"),
-        "placed": Count("id", filter=Q(outcome=CaseOutcome.PLACED)),
-        "helped": Count("id", filter=Q(outcome__in=HELPED_OUTCOMES)),
-        "average": Avg("days_gained", filter=Q(outcome=CaseOutcome.PLACED)),
-    }
-
-    by_month: dict[date, dict] = {}
-    for row in (
-        finished.annotate(month=TruncMonth("finished_at")).values("month").annotate(**aggregates)
-    ):
-        month = row["month"]
-        month = month.date() if hasattr(month, "date") else month
-        by_month[month] = row
-    month_rows = []
-    month = period_start
-    while month <= today:
-        row = by_month.get(month, {})
-        month_rows.append(
-            OutcomeRow(
-                label=month.strftime("%Y-%m"),
-                key=month.strftime("%Y-%m"),
-                finished=row.get("finished", 0),
-                placed=row.get("placed", 0),
-                helped=row.get("helped", 0),
-                average_days_gained=_average(row.get("average")),
-            )
-        )
-        month = month_add(month, 1)
-
-    names = dict(Specialism.objects.values_list("code", "name"))
-    specialism_rows = [
-        OutcomeRow(
-            label=names.get(row["specialism__code"], row["specialism__code"]),
-            key=row["specialism__code"],
-            finished=row["finished"],
-            placed=row["placed"],
-            helped=row["helped"],
-            average_days_gained=_average(row["average"]),
-        )
-        for row in finished.values("specialism__code").annotate(**aggregates)
-    ]
-    specialism_rows.sort(key=lambda r: (-r.finished, r.key))
-
-    total = finished.aggregate(**aggregates)
-    outcome_counts: dict[str, int] = defaultdict(int)
-    for row in finished.values("outcome").annotate(n=Count("id")):
-        outcome_counts[row["outcome"]] = row["n"]
-    return OutcomesDashboard(
-        today=today,
-        period_start=period_start,
-        open_cases=open_cases,
-        overdue_cases=overdue_cases,
-        status_counts=status_counts,
-        offers_made=sum(offer_counts.values()),
-        offers_accepted=offer_counts.get(OfferStatus.ACCEPTED, 0),
-        offers_declined=offer_counts.get(OfferStatus.DECLINED, 0),
-        offers_expired=offer_counts.get(OfferStatus.EXPIRED, 0),
-        offers_open=offer_counts.get(OfferStatus.OPEN, 0),
-        months=month_rows,
-        specialisms=specialism_rows,
-        total=OutcomeRow(
-            label="",
-            key="total",
-            finished=total["finished"],
-            placed=total["placed"],
-            helped=total["helped"],
-            average_days_gained=_average(total["average"]),
-        ),
-        outcome_counts=dict(outcome_counts),
     )

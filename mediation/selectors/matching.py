@@ -13,8 +13,9 @@ in four indexed queries whatever the size of the country:
 3. the capacity offers in the same box for the subject with slots left, for this week or later;
 4. the insurer's mediation settings (the margin).
 
-The box (``providers.search.selectors._box``, the one the public search uses) holds every point
-within the patient's distance; the exact great-circle distance is then the pure module's rule.
+The box (``providers.geography.greatcircle.bounding_box``, the one the public search uses) holds
+every point within the patient's distance; the exact great-circle distance is then the pure
+module's rule.
 Benchmark: ``benchmarks/bench_matching.py``.
 """
 
@@ -155,7 +156,8 @@ def _supply(case: Case, *, today: date, point: tuple[float, float]) -> list[Supp
         WaitingTimeSeries.objects.filter(_subject_filter(case))
         .filter(nearby | Q(location_id=case.current_location_id))
         .annotate(
-            # Floats straight from the database, as providers.search.selectors does.
+            # Floats straight from the database, as the search's reference data
+            # (providers.search.snapshot) reads them: the same distances to the bit.
             lat=Cast("location__latitude", FloatField()),
             lon=Cast("location__longitude", FloatField()),
             classes=Cast("location__accepted_urgency_classes", TextField()),

@@ -1,1 +1,2 @@
-"""Writes of the mediation app: cases, offers, SLA, retention (one service per transition)."""
+"""Writes of the mediation app: cases (with the first-contact due date), offers, the transition
+map, retention (one service per transition). Dutch working days come from ``core.working_days``."""

@@ -34,9 +34,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.actors import Actor
+from accounts.actors import Actor, actor_for_user
 from accounts.models import AuditAction, Membership, Organisation, OrganisationKind, Role, User
-from core.errors import ApplicationError
+from core.errors import ApplicationError, raise_if
 from core.working_days import add_working_days
 from mediation.models import (
     CLOSE_OUTCOMES,
@@ -51,6 +51,7 @@ from mediation.models import (
     NotificationRecipient,
     mediation_settings_for,
 )
+from mediation.services.offers import offers_withdraw
 from mediation.services.transitions import (
     PATIENT_LABEL,
     actor_label,
@@ -301,8 +302,7 @@ def case_create(
             ),
         )
 
-    if errors:
-        raise ValidationError(errors)
+    raise_if(errors)
     assert insurer_obj is not None and specialism_obj is not None and location_obj is not None
     assert waiting_since is not None and isinstance(max_distance_km, int)
     assert isinstance(urgency_class, int)
@@ -423,8 +423,6 @@ def case_assign(
     """Assign an open case to a mediator of its insurer (``user``), or unassign it (``None``).
 
     ``actor`` is who does it; without one the user assigns the case to themselves."""
-    from accounts.actors import actor_for_user
-
     now = now or timezone.now()
     if actor is None:
         if user is None:
@@ -487,8 +485,6 @@ def case_note_add(
 
 def _offers_release(*, case: Case, now: datetime) -> None:
     """Withdraw the case's open and accepted offers and give their slots back."""
-    from mediation.services.offers import offers_withdraw
-
     offers_withdraw(case=case, now=now)
 
 

@@ -37,6 +37,7 @@ from accounts.actors import Actor
 from accounts.models import Role
 from core.errors import ApplicationError
 from core.working_days import add_working_days_to_moment
+from finance.services import volume_transfer_record
 from mediation.matching import distance_km, rounded_km
 from mediation.models import (
     Case,
@@ -517,8 +518,6 @@ def appointment_confirm(
     """The receiving provider's planner confirms the appointment of an accepted offer
     (``accepted → completed``, outcome ``placed``), recording the days gained and the volume
     transfer between the providers. The patient is told."""
-    from finance.services.transfers import volume_transfer_record
-
     now = now or timezone.now()
     today = timezone.localdate(now)
     offer = Offer.objects.select_related("location__provider").get(pk=offer.pk)

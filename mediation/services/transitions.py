@@ -185,6 +185,7 @@ def notification_queue(
     )
 
     def enqueue() -> None:
+        # Imported here: mediation.tasks imports the services, this module among them.
         from mediation.tasks import send_case_mail
 
         try:

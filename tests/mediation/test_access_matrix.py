@@ -17,6 +17,12 @@ from accounts.models import AuditAction, AuditEvent, Role
 from accounts.permissions import get_object_or_404_for
 from accounts.services import api_key_create
 from mediation.models import CaseStatus, OfferStatus
+from mediation.permissions import (
+    access_case_for,
+    access_incoming_offer_for,
+    access_patient_case_for,
+    access_patient_offer_for,
+)
 from mediation.selectors.cases import case_list_for, incoming_offer_list_for
 from tests.accounts.factories import (
     InsurerFactory,
@@ -144,6 +150,64 @@ def test_incoming_selector(world: World, spec) -> None:
     assert set(queryset.values_list("pk", flat=True)) == {
         world.offers[name].pk for name in expected
     }
+
+
+# --- Access helpers (mediation.permissions) ------------------------------------------------------
+@pytest.mark.parametrize("spec", ACTORS, ids=_ids)
+def test_access_case_for(world: World, spec) -> None:
+    actor = _actor(world, spec)
+    expected = CASE_ACCESS.get(spec, set())
+
+    for name, case in world.cases.items():
+        if name in expected:
+            assert access_case_for(actor=actor, reference=case.reference.lower()) == case
+        else:
+            with pytest.raises(Http404):
+                access_case_for(actor=actor, reference=case.reference)
+    with pytest.raises(Http404):
+        access_case_for(actor=actor, reference="ZB-2026-999999")
+
+
+@pytest.mark.parametrize("spec", ACTORS, ids=_ids)
+def test_access_incoming_offer_for(world: World, spec) -> None:
+    actor = _actor(world, spec)
+    expected = INCOMING_ACCESS.get(spec, set())
+
+    for name, offer in world.offers.items():
+        if name in expected:
+            assert access_incoming_offer_for(actor=actor, pk=offer.pk) == offer
+        else:
+            with pytest.raises(Http404):
+                access_incoming_offer_for(actor=actor, pk=offer.pk)
+    with pytest.raises(Http404):
+        access_incoming_offer_for(actor=actor, pk=max(o.pk for o in world.offers.values()) + 1)
+
+
+@pytest.mark.parametrize("owner", ["A", "B"])
+@pytest.mark.parametrize("token_of", ["A", "B"])
+def test_access_patient_case_and_offer_for(world: World, owner, token_of) -> None:
+    case = world.cases[owner]
+
+    if owner == token_of:
+        assert access_patient_case_for(reference=case.reference, token=f"token-{token_of}") == case
+    else:
+        with pytest.raises(Http404):
+            access_patient_case_for(reference=case.reference, token=f"token-{token_of}")
+    for name, offer in world.offers.items():
+        if name == owner:
+            assert access_patient_offer_for(case=case, pk=offer.pk) == offer
+        else:  # another patient's offer, through this patient's case
+            with pytest.raises(Http404):
+                access_patient_offer_for(case=case, pk=offer.pk)
+
+
+def test_access_patient_case_for_refuses_an_anonymised_case(world: World) -> None:
+    case = world.cases["A"]
+    case.anonymised_at = timezone.now()
+    case.save(update_fields=["anonymised_at"])
+
+    with pytest.raises(Http404):
+        access_patient_case_for(reference=case.reference, token="token-A")
 
 
 # --- The API --------------------------------------------------------------------------------------

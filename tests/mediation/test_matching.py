@@ -8,6 +8,7 @@ Amsterdam (1012) 35.1 km, Den Haag (2511) 54.7 km, Nijmegen (6511) 57.7 km.
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -224,7 +225,7 @@ class TestEligibility:
         assert len(match(make_need(hospital_setting_required=False), [row])) == 1
 
     def test_within_the_patients_distance_exactly(self):
-        exact = distance_km(*UTRECHT, *AMERSFOORT)  # 19.88… km, shown as 19.9
+        exact = distance_km(*UTRECHT, *AMERSFOORT)  # 19.93… km, shown as 19.9
         assert match(make_need(max_distance_km=19.0), [make_supply()]) == []
         assert match(make_need(max_distance_km=exact - 1e-9), [make_supply()]) == []
         assert len(match(make_need(max_distance_km=exact), [make_supply()])) == 1
@@ -418,11 +419,34 @@ class TestRanking:
 
 # --- Distance ------------------------------------------------------------------------------------
 class TestDistance:
-    @pytest.mark.parametrize("point", [AMERSFOORT, AMSTERDAM, DEN_HAAG, NIJMEGEN, UTRECHT])
-    def test_the_same_great_circle_distance_as_providers_geo(self, point):
-        from providers.geography.points import distance_km as providers_distance_km
+    # Worked out apart from the module: the chord between the two points as unit vectors in
+    # three dimensions, turned into the arc on the mean Earth radius, 6371.0088 km (to the mm).
+    @pytest.mark.parametrize(
+        ("point", "km"),
+        [
+            (UTRECHT, 0.0),
+            (AMERSFOORT, 19.930386),
+            (AMSTERDAM, 35.111189),
+            (DEN_HAAG, 54.670448),
+            (NIJMEGEN, 57.730469),
+            (MAASTRICHT, 143.255678),
+        ],
+    )
+    def test_great_circle_distances_from_utrecht(self, point, km):
+        assert distance_km(*UTRECHT, *point) == pytest.approx(km, abs=1e-6)
+        assert distance_km(*point, *UTRECHT) == pytest.approx(km, abs=1e-6)
 
-        assert distance_km(*UTRECHT, *point) == providers_distance_km(*UTRECHT, *point)
+    def test_one_degree_of_latitude_is_the_radius_times_one_degree_in_radians(self):
+        assert distance_km(52.0, 5.0, 53.0, 5.0) == pytest.approx(
+            6371.0088 * math.pi / 180, abs=1e-9
+        )
+
+    def test_matching_measures_with_the_searchs_function(self):
+        """One function for every distance in the product, so the search and matching agree to
+        the last bit (providers/geography/greatcircle.py)."""
+        from providers.geography.greatcircle import distance_km as search_distance_km
+
+        assert distance_km is search_distance_km
 
     def test_shown_to_a_tenth_of_a_kilometre_halves_up(self):
         assert rounded_km(12.25) == Decimal("12.3")

@@ -345,6 +345,18 @@ def test_case_page_shows_patient_timeline_and_matches_with_reasons(english, medi
     assert event.actor == mediator and event.detail == {"page": "case_detail"}
 
 
+@pytest.mark.parametrize(("days_late", "badge"), [(1, True), (0, False)])
+def test_case_page_marks_an_overdue_first_contact(english, mediator, insurer, days_late, badge):
+    today = timezone.localdate()
+    case = CaseFactory(insurer=insurer, first_contact_due=today - timedelta(days=days_late))
+    english.force_login(mediator)
+
+    response = english.get(reverse("mediation:case-detail", args=[case.reference]))
+
+    assert response.context["is_overdue"] is badge
+    assert ("First contact overdue" in response.content.decode()) is badge
+
+
 def test_foreign_case_page_is_404_and_not_audited(client, mediator, other_insurer):
     foreign = CaseFactory(insurer=other_insurer)
     client.force_login(mediator)

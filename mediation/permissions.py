@@ -1,0 +1,66 @@
+"""Access to one mediation object (DESIGN §5): one ``access_<thing>_for`` helper per object type,
+used by the API and the web pages alike.
+
+Each returns the object or raises ``Http404``; an object that is not the caller's is answered
+exactly like a missing one, so the existence of another insurer's case or another provider's
+patient is never revealed.
+
+* a case, for staff: only the mediators of its insurer (an insurer's API key acts as mediator);
+* a case, for the patient: its reference with its secret access token, never while anonymised;
+* an offer, for the patient: only an offer of the patient's own case;
+* an offer, for the receiving provider: only an accepted offer at one of the planner's own
+  locations that is still on the incoming list.
+
+Which roles may work cases or receive patients at all (403 otherwise) is the role constants of
+``mediation.selectors.cases``; the lists these helpers look in are its scoped selectors.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.actors import Actor
+from accounts.permissions import get_object_or_404_for
+from mediation.models import Case, Offer
+from mediation.selectors.cases import case_list_for, incoming_offer_list_for
+from mediation.services.cases import access_token_digest
+
+
+def access_case_for(*, actor: Actor, reference: str) -> Case:
+    """One of the actor's cases by reference; 404 when missing or not the actor's."""
+    return get_object_or_404_for(case_list_for(actor=actor), reference=(reference or "").upper())
+
+
+def access_patient_case_for(*, reference: str, token: str) -> Case:
+    """The patient's own case: ``reference`` with its secret ``token`` (DESIGN §8
+    ``X-Access-Token``, or the status-page link). A wrong token, an unknown reference and an
+    anonymised case are all 404, alike."""
+    if not reference or not token or len(token) > 200 or len(reference) > 20:
+        raise Http404
+    case = (
+        Case.objects.select_related("specialism", "treatment", "current_location", "insurer")
+        .filter(reference=reference.strip().upper(), anonymised_at__isnull=True)
+        .first()
+    )
+    # Compared in constant time; the digest is computed also when the case is missing.
+    digest = access_token_digest(token)
+    if case is None or not hmac.compare_digest(case.access_token_hash, digest):
+        raise Http404
+    return case
+
+
+def access_patient_offer_for(*, case: Case, pk: int) -> Offer:
+    """An offer of the patient's own ``case`` (from :func:`access_patient_case_for`); 404 for an
+    offer of any other case."""
+    return get_object_or_404_for(case.offers.select_related("location"), pk=pk)
+
+
+def access_incoming_offer_for(*, actor: Actor, pk: int) -> Offer:
+    """An offer on the planner's incoming list (accepted, at one of the provider's own
+    locations); 404 for any other."""
+    return get_object_or_404_for(
+        incoming_offer_list_for(actor=actor, today=timezone.localdate()), pk=pk
+    )

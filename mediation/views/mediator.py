@@ -1,0 +1,350 @@
+"""The pages of the insurer's staff: the mediators' work queue, the case page with its matches and
+the changes made from it (assign, first contact, offer, note, close), the phone intake, and the
+insurer admin's mediation settings.
+
+Only the mediators of the case's insurer reach a case (``mediation.permissions.access_case_for``:
+404 otherwise); every case shown is audited here, every change by the services.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from accounts.actors import Actor
+from accounts.models import AuditAction, Role
+from accounts.permissions import view_role_required
+from accounts.services import audit_record
+from core.errors import ApplicationError
+from core.forms import add_service_errors, service_error_messages
+from mediation.forms import (
+    CaseCloseForm,
+    CaseNoteForm,
+    CaseQueueFilterForm,
+    MediationSettingsForm,
+    OfferMakeForm,
+    OtherLocationOfferForm,
+    PhoneIntakeForm,
+)
+from mediation.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseStatus,
+    Channel,
+    MediationSettings,
+    mediation_settings_for,
+)
+from mediation.permissions import access_case_for
+from mediation.selectors.cases import CASE_ROLES, case_offer_list, case_queue_for, case_timeline
+from mediation.selectors.matching import case_matches, case_remaining_wait_days
+from mediation.services.cases import case_assign, case_close, case_create, case_note_add, case_start
+from mediation.services.offers import offer_make
+from mediation.views.audit import audit_list
+from mediation.views.reasons import MatchRow, reason_text
+
+CASES_PER_PAGE = 25
+# Statuses in which matching is shown and offers can be made.
+OFFERABLE_STATUSES = (CaseStatus.SUBMITTED, CaseStatus.IN_PROGRESS, CaseStatus.OFFERED)
+CASE_OBJECT_TYPE = "mediation.case"
+
+
+# --- Work queue -----------------------------------------------------------------------------------
+def _page_query(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@vary_on_headers("HX-Request")
+@view_role_required(*CASE_ROLES)
+def case_list(request: HttpRequest, *, actor: Actor) -> HttpResponse:
+    """The work queue: own insurer's cases, filtered, overdue first."""
+    today = timezone.localdate()
+    form = CaseQueueFilterForm(request.GET or None)
+    arguments: dict[str, Any] = {"statuses": list(OPEN_STATUSES)}
+    if form.is_bound and form.is_valid():
+        arguments = form.selector_arguments(user_id=actor.user.pk if actor.user else None)
+    cases = case_queue_for(actor=actor, today=today, **arguments)
+    page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    audit_list(
+        request,
+        actor,
+        object_type=CASE_OBJECT_TYPE,
+        references=[case.reference for case in page.object_list],
+        page="work_queue",
+    )
+    htmx = getattr(request, "htmx", None)
+    is_partial = bool(htmx and not htmx.history_restore_request)
+    context = {
+        "form": form,
+        "page": page,
+        "page_query": _page_query(request),
+        "today": today,
+        "overdue_count": case_queue_for(actor=actor, today=today, overdue=True).count(),
+    }
+    template = "mediation/case_list_results.html" if is_partial else "mediation/case_list.html"
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+def _next_or(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+@require_POST
+@view_role_required(*CASE_ROLES)
+def case_assign_view(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
+    """Assign the case to myself."""
+    case = access_case_for(actor=actor, reference=reference)
+    if actor.user is None:
+        raise PermissionDenied
+    try:
+        case_assign(case=case, user=actor.user, actor=actor, request=request)
+    except (ValidationError, ApplicationError) as exc:
+        for message in service_error_messages(exc):
+            messages.error(request, message)
+    else:
+        messages.success(
+            request, _("Case %(reference)s is assigned to you.") % {"reference": case.reference}
+        )
+    return redirect(_next_or(request, reverse("mediation:case-detail", args=[case.reference])))
+
+
+# --- The case page --------------------------------------------------------------------------------
+def _match_rows(case: Case, today: date) -> list[MatchRow]:
+    rows = []
+    for candidate in case_matches(case=case, today=today):
+        form = OfferMakeForm(
+            prefix=f"match-{candidate.location_code}",
+            initial={
+                "location": candidate.location_code,
+                "expected_days": candidate.expected_days,
+                "capacity_offer": candidate.capacity_offer_id,
+                "reserve_slot": candidate.capacity_offer_id is not None,
+            },
+        )
+        rows.append(
+            MatchRow(
+                candidate=candidate,
+                reasons=[reason_text(reason) for reason in candidate.reasons],
+                form=form,
+            )
+        )
+    return rows
+
+
+@view_role_required(*CASE_ROLES)
+def case_detail(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
+    today = timezone.localdate()
+    case = access_case_for(actor=actor, reference=reference)
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        obj=case,
+        case_reference=case.reference,
+        request=request,
+        detail={"page": "case_detail"},
+    )
+    offerable = case.status in OFFERABLE_STATUSES and case.anonymised_at is None
+    matches = _match_rows(case, today) if offerable else []
+    context = {
+        "case": case,
+        "today": today,
+        "is_overdue": case.is_overdue_on(today),
+        "remaining_days": case_remaining_wait_days(case=case, today=today)
+        if case.is_open
+        else None,
+        "offers": list(case_offer_list(case=case)),
+        "timeline": list(case_timeline(case=case)),
+        "matches": matches,
+        "offerable": offerable,
+        "other_offer_form": OtherLocationOfferForm(prefix="other"),
+        "note_form": CaseNoteForm(),
+        "close_form": CaseCloseForm(),
+        "settings": mediation_settings_for(case.insurer),
+    }
+    return render(request, "mediation/case_detail.html", context)
+
+
+def _back_to_case(case: Case, anchor: str = "") -> HttpResponse:
+    return redirect(reverse("mediation:case-detail", args=[case.reference]) + anchor)
+
+
+@require_POST
+@view_role_required(*CASE_ROLES)
+def case_start_view(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
+    """Record the first contact with the patient (submitted → in progress)."""
+    case = access_case_for(actor=actor, reference=reference)
+    try:
+        case_start(case=case, actor=actor, note=request.POST.get("note", ""), request=request)
+    except (ValidationError, ApplicationError) as exc:
+        for message in service_error_messages(exc):
+            messages.error(request, message)
+    else:
+        messages.success(request, _("First contact recorded; the case is in progress."))
+    return _back_to_case(case)
+
+
+@require_POST
+@view_role_required(*CASE_ROLES)
+def case_offer_view(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
+    """Make an offer: at a matched location (its expected wait or a slot of its capacity offer)
+    or at another location (``prefix`` ``other``)."""
+    case = access_case_for(actor=actor, reference=reference)
+    prefix = request.POST.get("form_prefix", "")
+    form: OfferMakeForm | OtherLocationOfferForm
+    if prefix == "other":
+        form = OtherLocationOfferForm(request.POST, prefix="other")
+    else:
+        form = OfferMakeForm(request.POST, prefix=prefix or None)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, str(message))
+        return _back_to_case(case, "#matches")
+    data = form.cleaned_data
+    try:
+        offer = offer_make(
+            case=case,
+            actor=actor,
+            location=data["location"],
+            expected_days=data.get("expected_days"),
+            capacity_offer=data.get("capacity_offer"),
+            note=data.get("note", ""),
+            request=request,
+        )
+    except (ValidationError, ApplicationError) as exc:
+        for message in service_error_messages(exc):
+            messages.error(request, message)
+        return _back_to_case(case, "#matches")
+    messages.success(
+        request,
+        _("Offer made: %(location)s, expected %(date)s. The patient has been told.")
+        % {"location": offer.location.name, "date": date_format(offer.expected_date, "j F Y")},
+    )
+    return _back_to_case(case, "#offers")
+
+
+@require_POST
+@view_role_required(*CASE_ROLES)
+def case_note_view(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
+    case = access_case_for(actor=actor, reference=reference)
+    form = CaseNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            case_note_add(case=case, actor=actor, note=form.cleaned_data["note"], request=request)
+        except (ValidationError, ApplicationError) as exc:
+            for message in service_error_messages(exc):
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Note added."))
+    else:
+        messages.error(request, _("Write a note."))
+    return _back_to_case(case, "#timeline")
+
+
+@require_POST
+@view_role_required(*CASE_ROLES)
+def case_close_view(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
+    case = access_case_for(actor=actor, reference=reference)
+    form = CaseCloseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the outcome to close the case with."))
+        return _back_to_case(case, "#close")
+    try:
+        case_close(
+            case=case,
+            actor=actor,
+            outcome=form.cleaned_data["outcome"],
+            note=form.cleaned_data["note"],
+            request=request,
+        )
+    except (ValidationError, ApplicationError) as exc:
+        for message in service_error_messages(exc):
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The case has been closed."))
+    return _back_to_case(case)
+
+
+# --- Phone intake ---------------------------------------------------------------------------------
+@view_role_required(*CASE_ROLES)
+def case_create_phone(request: HttpRequest, *, actor: Actor) -> HttpResponse:
+    """A request taken by phone (channel ``phone``) for a patient of the mediator's insurer."""
+    form = PhoneIntakeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        note = data.pop("note", "")
+        try:
+            case, _token = case_create(
+                channel=Channel.PHONE,
+                insurer=actor.organisation,
+                actor=actor,
+                request=request,
+                **data,
+            )
+            if note:
+                case_note_add(case=case, actor=actor, note=note, request=request)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Request %(reference)s has been entered.") % {"reference": case.reference},
+            )
+            return _back_to_case(case)
+    return render(
+        request,
+        "mediation/case_create_phone.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- Insurer settings -----------------------------------------------------------------------------
+@view_role_required(Role.INSURER_ADMIN)
+def settings_view(request: HttpRequest, *, actor: Actor) -> HttpResponse:
+    """The insurer's mediation settings (SLA, match margin, offer expiry, retention).
+
+    WORKAROUND (web+api): mediation has no ``mediation_settings_update`` service yet; this view
+    saves the validated model form itself and audits the change. Replace with the service when it
+    exists."""
+    assert actor.organisation is not None
+    instance: MediationSettings = mediation_settings_for(actor.organisation)
+    form = MediationSettingsForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        before = {name: getattr(instance, name) for name in form.fields} if instance.pk else {}
+        saved = form.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE if before else AuditAction.CREATE,
+            obj=saved,
+            request=request,
+            detail={
+                "before": before,
+                "after": {name: form.cleaned_data[name] for name in form.fields},
+            },
+        )
+        messages.success(request, _("The mediation settings have been saved."))
+        return redirect("mediation:settings")
+    return render(
+        request, "mediation/settings.html", {"form": form}, status=400 if form.errors else 200
+    )

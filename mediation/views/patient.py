@@ -1,0 +1,220 @@
+"""The patient's pages (public, no account): the request form (channel ``web``), its
+confirmation, and the status page reached with the case's secret link, where the patient accepts
+or declines an offer or withdraws the request.
+
+The secret link is the only key: a wrong token and an unknown reference are both 404
+(``mediation.permissions.access_patient_case_for``); the pages that show it are never cached
+or indexed.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from rest_framework.throttling import ScopedRateThrottle
+
+from core.errors import ApplicationError
+from core.forms import add_service_errors
+from mediation.forms import PREFILL_FIELDS, MediationRequestForm, OfferDeclineForm, WithdrawForm
+from mediation.models import Case, Channel, OfferStatus
+from mediation.permissions import access_patient_case_for, access_patient_offer_for
+from mediation.selectors.cases import case_offer_list
+from mediation.services.cases import case_create, case_withdraw
+from mediation.services.offers import offer_accept, offer_decline
+
+# The patient's reference and token after a request, for the confirmation page (never in a URL
+# that is not the status page's own).
+CONFIRMATION_SESSION_KEY = "mediation_request_confirmation"
+
+
+def _public_write_throttled(request: HttpRequest) -> bool:
+    """The public form shares the API's ``public_write`` budget (DESIGN §7: throttled public
+    endpoints), so a web form cannot be used to get around the API's limit."""
+    scope: Any = SimpleNamespace(throttle_scope="public_write")  # what the throttle reads
+    return not ScopedRateThrottle().allow_request(request, scope)  # type: ignore[arg-type]
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """A page reached with the patient's secret link: never indexed. (The site's referrer policy,
+    ``same-origin``, already keeps the link from other sites; ``no-referrer`` would make browsers
+    send ``Origin: null`` with the page's forms, which CSRF protection rightly refuses.)"""
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+# --- The request ----------------------------------------------------------------------------------
+def request_create(request: HttpRequest) -> HttpResponse:
+    """The public request form (channel ``web``). A link from the waiting-time search fills in
+    what the patient searched for."""
+    initial = {
+        name: request.GET[name] for name in PREFILL_FIELDS if request.GET.get(name, "").strip()
+    }
+    form = MediationRequestForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            if _public_write_throttled(request):
+                form.add_error(
+                    None,
+                    _(
+                        "We received too many requests from your connection. Please try again "
+                        "in an hour, or call your health insurer."
+                    ),
+                )
+                status = 429
+            else:
+                try:
+                    case, token = case_create(channel=Channel.WEB, **form.cleaned_data)
+                except ValidationError as exc:
+                    add_service_errors(form, exc)
+                else:
+                    request.session[CONFIRMATION_SESSION_KEY] = {
+                        "reference": case.reference,
+                        "token": token,
+                    }
+                    return redirect("mediation:request-confirmation")
+        if status == 200:
+            status = 400
+    return render(request, "mediation/request_form.html", {"form": form}, status=status)
+
+
+@never_cache
+def request_confirmation(request: HttpRequest) -> HttpResponse:
+    """After a request: its reference and the link to the status page (kept in the session, so
+    that the secret never appears in this page's address)."""
+    stored = request.session.get(CONFIRMATION_SESSION_KEY) or {}
+    try:
+        case = access_patient_case_for(
+            reference=stored.get("reference", ""), token=stored.get("token", "")
+        )
+    except Http404:  # no (or no longer a valid) request in this session
+        return redirect("mediation:request-create")
+    status_url = reverse(
+        "mediation:request-status", kwargs={"reference": case.reference, "token": stored["token"]}
+    )
+    return _private(
+        render(
+            request,
+            "mediation/request_confirmation.html",
+            {
+                "reference": case.reference,
+                "first_contact_due": case.first_contact_due,
+                "status_url": status_url,
+                "status_absolute_url": request.build_absolute_uri(status_url),
+            },
+        )
+    )
+
+
+# --- The status page (the secret link) ------------------------------------------------------------
+def _status_page(
+    request: HttpRequest,
+    case: Case,
+    token: str,
+    *,
+    decline_forms: dict[int, OfferDeclineForm] | None = None,
+    withdraw_form: WithdrawForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    offers = list(case_offer_list(case=case))
+    decline_forms = decline_forms or {}
+    rows = [
+        (offer, decline_forms.get(offer.pk) or OfferDeclineForm(prefix=f"offer-{offer.pk}"))
+        for offer in offers
+    ]
+    accepted = next((o for o in offers if o.status == OfferStatus.ACCEPTED), None)
+    response = render(
+        request,
+        "mediation/request_status.html",
+        {
+            "case": case,
+            "token": token,
+            "rows": rows,
+            "open_offers": [o for o in offers if o.status == OfferStatus.OPEN],
+            "accepted_offer": accepted,
+            "withdraw_form": withdraw_form or WithdrawForm(),
+            "now": timezone.now(),
+        },
+        status=status,
+    )
+    return _private(response)
+
+
+@never_cache
+def request_status(request: HttpRequest, reference: str, token: str) -> HttpResponse:
+    """The patient's status page (the link with the secret token; wrong or unknown: 404)."""
+    case = access_patient_case_for(reference=reference, token=token)
+    return _status_page(request, case, token)
+
+
+def _back_to_status(case: Case, token: str) -> HttpResponse:
+    return redirect("mediation:request-status", reference=case.reference, token=token)
+
+
+@never_cache
+@require_POST
+def offer_accept_view(request: HttpRequest, reference: str, token: str, pk: int) -> HttpResponse:
+    case = access_patient_case_for(reference=reference, token=token)
+    offer = access_patient_offer_for(case=case, pk=pk)
+    try:
+        offer_accept(case=case, offer=offer)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _(
+                "You accepted the offer of %(location)s. The hospital or clinic will contact you "
+                "to plan your appointment."
+            )
+            % {"location": offer.location.name},
+        )
+    return _back_to_status(case, token)
+
+
+@never_cache
+@require_POST
+def offer_decline_view(request: HttpRequest, reference: str, token: str, pk: int) -> HttpResponse:
+    case = access_patient_case_for(reference=reference, token=token)
+    offer = access_patient_offer_for(case=case, pk=pk)
+    form = OfferDeclineForm(request.POST, prefix=f"offer-{offer.pk}")
+    if form.is_valid():
+        try:
+            offer_decline(case=case, offer=offer, reason=form.cleaned_data["reason"])
+        except (ValidationError, ApplicationError) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("You declined the offer of %(location)s. Your mediator will look further.")
+                % {"location": offer.location.name},
+            )
+            return _back_to_status(case, token)
+    case.refresh_from_db()
+    return _status_page(request, case, token, decline_forms={offer.pk: form}, status=400)
+
+
+@never_cache
+@require_POST
+def request_withdraw_view(request: HttpRequest, reference: str, token: str) -> HttpResponse:
+    case = access_patient_case_for(reference=reference, token=token)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            case_withdraw(case=case, reason=form.cleaned_data["reason"])
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("You withdrew your request. We will not look further."))
+        return _back_to_status(case, token)
+    return _status_page(request, case, token, withdraw_form=form, status=400)
