@@ -1,5 +1,10 @@
 """Reference data: ROAZ regions, providers and their locations, specialisms, treatments, the
-Treeknormen, and the PC4 postcode geography."""
+Treeknormen, and the PC4 postcode geography; waiting-time series and reports, capacity offers.
+
+One module of about 600 lines on purpose: the app's subjects live in sub-packages
+(``providers/waiting_times/``, ``capacity/``, ``search/`` …), but their models stay here, where
+the migrations and every other app's foreign keys (``"providers.Location"``) expect them.
+"""
 
 from __future__ import annotations
 
