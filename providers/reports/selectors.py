@@ -38,6 +38,8 @@ from django.db.models import (
     Sum,
 )
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from providers.models import (
     CapacityOffer,
@@ -455,3 +457,55 @@ def regional_report(
         providers_not_reported=_providers_not_reported(region=region, last_cycle=last_cycle),
         trend=_trend(region=region, today=today, last_cycle=last_cycle),
     )
+
+
+# One colour, line style and point shape per kind, so the lines differ without colour too.
+_KIND_STYLE: dict[str, tuple[str, list[int], str]] = {
+    WaitingTimeKind.FIRST_VISIT: ("#0b5394", [], "circle"),
+    WaitingTimeKind.DIAGNOSTICS: ("#b45f06", [6, 4], "rect"),
+    WaitingTimeKind.TREATMENT: ("#38761d", [2, 3], "triangle"),
+}
+
+
+def regional_trend_chart(
+    *, trend: list[TrendPoint], value: str, axis_title: str, y_max: int | None = None
+) -> dict[str, Any]:
+    """The regional trend of ``value`` (a :class:`TrendPoint` field) per kind, as a Chart.js line
+    chart configuration (plain JSON, drawn by static/js/app.js); a missing cycle is a gap."""
+    dates = sorted({point.reference_date for point in trend})
+    datasets = []
+    for kind in KIND_ORDER:
+        by_date = {point.reference_date: point for point in trend if point.kind == kind}
+        colour, dash, shape = _KIND_STYLE[kind]
+        datasets.append(
+            {
+                "label": str(WaitingTimeKind(kind).label),
+                "data": [getattr(by_date[day], value) if day in by_date else None for day in dates],
+                "borderColor": colour,
+                "backgroundColor": colour,
+                "borderDash": dash,
+                "pointStyle": shape,
+                "spanGaps": True,
+                "tension": 0.2,
+            }
+        )
+    y_axis: dict[str, Any] = {"beginAtZero": True, "title": {"display": True, "text": axis_title}}
+    if y_max is not None:
+        y_axis["max"] = y_max
+    return {
+        "type": "line",
+        "data": {
+            "labels": [date_format(day, "SHORT_DATE_FORMAT") for day in dates],
+            "datasets": datasets,
+        },
+        "options": {
+            "responsive": True,
+            "animation": False,
+            "interaction": {"mode": "index", "intersect": False},
+            "plugins": {"legend": {"position": "bottom", "labels": {"usePointStyle": True}}},
+            "scales": {
+                "x": {"title": {"display": True, "text": _("Peildatum")}},
+                "y": y_axis,
+            },
+        },
+    }

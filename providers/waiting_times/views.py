@@ -27,7 +27,7 @@ from accounts.models import Role
 from accounts.permissions import view_role_required
 from core.errors import ApplicationError
 from core.forms import add_service_errors
-from providers.models import Norm, ReportSource, WaitingTimeSeries
+from providers.models import ReportSource, WaitingTimeSeries
 from providers.permissions import (
     access_waiting_time_import_for,
     access_waiting_time_series_for,
@@ -41,10 +41,12 @@ from providers.waiting_times.forms import (
     series_label,
 )
 from providers.waiting_times.imports import waiting_time_import_start
-from providers.waiting_times.rules import is_stale, norm_key, nza_reference_date_on_or_before
+from providers.waiting_times.rules import is_stale, nza_reference_date_on_or_before
 from providers.waiting_times.selectors import (
     KIND_ORDER,
     waiting_time_report_history,
+    waiting_time_series_chart,
+    waiting_time_series_norm,
     waiting_time_series_stale_count,
 )
 from providers.waiting_times.series import waiting_time_series_create
@@ -186,56 +188,8 @@ def waiting_time_series_detail(request: HttpRequest, pk: int, *, actor: Actor) -
     series = access_waiting_time_series_for(actor=actor, pk=pk)
     reports = list(waiting_time_report_history(series=series))
     today = timezone.localdate()
-    norm = Norm.objects.filter(
-        **dict(
-            zip(
-                ("kind", "setting"),
-                norm_key(
-                    kind=series.kind,
-                    treatment_setting=series.treatment.setting if series.treatment else None,
-                ),
-                strict=True,
-            )
-        )
-    ).first()
-    chronological = list(reversed(reports))
-    chart = {
-        "type": "line",
-        "data": {
-            "labels": [report.reference_date.isoformat() for report in chronological],
-            "datasets": [
-                {
-                    "label": _("Wait (days)"),
-                    "data": [report.days for report in chronological],
-                    "borderColor": "#0a58ca",
-                    "backgroundColor": "#0a58ca",
-                    "spanGaps": False,
-                    "tension": 0.2,
-                },
-                *(
-                    [
-                        {
-                            "label": _("Treeknorm maximum (%(days)s days)")
-                            % {"days": norm.max_days},
-                            "data": [norm.max_days for _report in chronological],
-                            "borderColor": "#b02a37",
-                            "borderDash": [6, 4],
-                            "pointRadius": 0,
-                            "fill": False,
-                        }
-                    ]
-                    if norm
-                    else []
-                ),
-            ],
-        },
-        "options": {
-            "responsive": True,
-            "aspectRatio": 3,
-            "animation": False,
-            "scales": {"y": {"beginAtZero": True, "title": {"display": True, "text": _("days")}}},
-        },
-    }
+    norm = waiting_time_series_norm(series=series)
+    chart = waiting_time_series_chart(reports=reports, norm=norm)
     return render(
         request,
         "providers/waiting_times_series.html",
