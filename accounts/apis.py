@@ -1,9 +1,9 @@
 from rest_framework import generics
 from rest_framework.permissions import AllowAny
-from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.selectors import insurer_list
 from accounts.serializers import InsurerOutputSerializer
+from core.throttling import ScopedRateThrottle
 
 
 class InsurerListApi(generics.ListAPIView):

@@ -8,7 +8,6 @@ import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -24,6 +23,7 @@ from accounts.models import (
     Organisation,
     User,
 )
+from core.client_ip import client_ip
 
 if TYPE_CHECKING:
     from accounts.actors import Actor
@@ -153,14 +153,9 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
 
 # --- Audit trail ------------------------------------------------------------------------------
 def request_client_ip(request: Any) -> str | None:
-    if request is None:
-        return None
-    meta = getattr(request, "META", {})
-    if settings.AUDIT_TRUST_X_FORWARDED_FOR:
-        forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return meta.get("REMOTE_ADDR") or None
+    """The client's address for the audit trail (``core.client_ip``: behind the trusted proxies,
+    the one they saw, never an address the client wrote itself)."""
+    return None if request is None else client_ip(request)
 
 
 def audit_record(

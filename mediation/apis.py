@@ -21,13 +21,13 @@ from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.actors import actor_from_request
 from accounts.models import AuditAction
 from accounts.permissions import role_required
 from accounts.services import audit_record
+from core.throttling import ScopedRateThrottle
 from mediation.models import Case, CaseStatus, Channel
 from mediation.permissions import (
     access_case_for,

@@ -199,6 +199,16 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_VERBOSE = False
 
+# The real client address (core.client_ip): behind this many trusted proxies (e.g. 1 for the TLS
+# proxy of a production deployment) it is taken from X-Forwarded-For, counted from the right;
+# with 0, X-Forwarded-For is ignored. Login lockout, API throttling and the audit trail use it.
+# AUDIT_TRUST_X_FORWARDED_FOR=true is the deprecated way of saying 1.
+TRUSTED_PROXY_COUNT = env.int(
+    "TRUSTED_PROXY_COUNT",
+    default=1 if env.bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False) else 0,
+)
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
+
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
@@ -325,6 +335,3 @@ LOGGING = {
 # no STATIC_ROOT, which WhiteNoise would warn about on every start.
 WHITENOISE_USE_FINDERS = True
 warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
-
-# Take the client IP for the audit trail from X-Forwarded-For (only behind a trusted proxy).
-AUDIT_TRUST_X_FORWARDED_FOR = env.bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False)

@@ -21,10 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from rest_framework.throttling import ScopedRateThrottle
 
 from core.errors import ApplicationError
 from core.forms import add_service_errors
+from core.throttling import ScopedRateThrottle
 from mediation.forms import PREFILL_FIELDS, MediationRequestForm, OfferDeclineForm, WithdrawForm
 from mediation.models import Case, Channel, OfferStatus
 from mediation.permissions import access_patient_case_for, access_patient_offer_for

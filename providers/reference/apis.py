@@ -4,8 +4,8 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.permissions import AllowAny
-from rest_framework.throttling import ScopedRateThrottle
 
+from core.throttling import ScopedRateThrottle
 from providers.reference import selectors
 from providers.reference.filters import (
     REGION_CODE_PATTERN,

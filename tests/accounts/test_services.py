@@ -196,13 +196,16 @@ def test_audit_record_captures_nen7513_fields(mediator, insurer) -> None:
     assert timezone.now() - event.occurred_at < timedelta(minutes=1)
 
 
-def test_audit_client_ip_ignores_forwarded_for_unless_trusted(mediator, settings) -> None:
+def test_audit_client_ip_ignores_forwarded_for_unless_behind_a_trusted_proxy(
+    mediator, settings
+) -> None:
+    # The client sent "192.0.2.66" itself; the proxy (10.0.0.1) appended the address it saw.
     request = RequestFactory().get(
-        "/x", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.1"
+        "/x", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.66, 203.0.113.9"
     )
     actor = actor_for_user(mediator)
     assert audit_record(actor=actor, action="view", request=request).client_ip == "10.0.0.1"
-    settings.AUDIT_TRUST_X_FORWARDED_FOR = True
+    settings.TRUSTED_PROXY_COUNT = 1
     assert audit_record(actor=actor, action="view", request=request).client_ip == "203.0.113.9"
 
 
