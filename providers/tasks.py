@@ -8,7 +8,10 @@ from django.utils import timezone, translation
 
 from accounts.actors import actor_for_user
 from providers.models import WaitingTimeImport, WaitingTimeImportStatus
-from providers.waiting_times.imports import waiting_time_reports_import
+from providers.waiting_times.imports import (
+    waiting_time_imports_dispatch_pending,
+    waiting_time_reports_import,
+)
 from providers.waiting_times.validation import WaitingTimeReportErrors, row_errors_truncate
 
 
@@ -71,3 +74,9 @@ def waiting_time_import_run(import_id: int) -> str:
         ]
     )
     return job.status
+
+
+@shared_task(name="providers.waiting_time_imports_dispatch")
+def waiting_time_imports_dispatch() -> int:
+    """Queue the uploaded imports that the broker could not take at the time (an outage)."""
+    return waiting_time_imports_dispatch_pending()

@@ -16,10 +16,14 @@ def test_public_endpoints_are_throttled_per_client(api_client, monkeypatch) -> N
     assert other.status_code == 200
 
 
-def test_health_check(client) -> None:
+def test_health_check(client, settings) -> None:
+    settings.REDIS_URL = ""
     response = client.get("/health/")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "redis": "not configured"},
+    }
 
 
 def test_unknown_api_path_is_404_json(api_client) -> None:

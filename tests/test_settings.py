@@ -91,7 +91,7 @@ def test_database_and_redis_urls_switch_to_postgresql_and_real_workers():
     assert values["engine"] == "django.db.backends.postgresql"
     assert values["eager"] is False
     assert values["broker"] == "redis://127.0.0.1:6379/3"
-    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["cache"] == "core.cache.FailSoftRedisCache"
 
 
 @pytest.mark.parametrize(

@@ -114,9 +114,13 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis unreachable = a cache that remembers nothing, never an error (DESIGN §7).
+            "BACKEND": "core.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="zb"),
+            # On a healthy network Redis answers in well under a millisecond; a dead one must
+            # not hold a request for seconds.
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
         }
     }
 else:
@@ -134,6 +138,11 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "Europe/Amsterdam"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request that hands a task to a dead broker gives up at once (the work waits in its outbox
+# row, see the README): a short connect timeout (without one it could hang for minutes) and one
+# immediate retry (for a pooled connection that died with a Redis restart), no more.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 5}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0}
 # Periodic tasks; the database scheduler of django-celery-beat installs these entries at start.
 CELERY_BEAT_SCHEDULE = {
     # Expire mediation offers past their time (and remind patients a day before), releasing slots.
@@ -150,6 +159,11 @@ CELERY_BEAT_SCHEDULE = {
     "mediation-case-mails-flush": {
         "task": "mediation.case_mails_flush",
         "schedule": crontab(minute="*/10"),
+    },
+    # Hand the broker the waiting-time imports it could not take when they were uploaded.
+    "providers-waiting-time-imports-dispatch": {
+        "task": "providers.waiting_time_imports_dispatch",
+        "schedule": crontab(minute="*"),
     },
 }
 
@@ -183,11 +197,9 @@ SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=3
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if REDIS_URL
-    else "django.contrib.sessions.backends.db"
-)
+# In the database only: sessions must survive a Redis outage, and a session cached in Redis
+# could outlive a logout made while Redis was away.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
