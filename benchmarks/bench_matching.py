@@ -107,6 +107,27 @@ def make_cases(*, count: int, seed: int, today: date, insurer) -> list:
     return cases
 
 
+def contracts_create(*, insurer, year: int, seed: int) -> tuple[list[int], list[int]]:
+    """Purchase contracts of ``insurer`` in ``year`` with about 70 % of the benchmark providers
+    (its contracts of that year are replaced); returns the contracted and all provider ids."""
+    from finance.models import Contract
+    from providers.models import Provider
+
+    rng = random.Random(seed)
+    providers = list(
+        Provider.objects.filter(agb_code__startswith="97")
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    contracted = [pk for pk in providers if rng.random() < CONTRACTED_SHARE]
+    Contract.objects.filter(insurer=insurer, year=year).delete()
+    Contract.objects.bulk_create(
+        Contract(insurer=insurer, provider_id=pk, year=year, contract_value=Decimal("10000000.00"))
+        for pk in contracted
+    )
+    return contracted, providers
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=500)
@@ -126,10 +147,9 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import Organisation, OrganisationKind
-    from finance.models import Contract
     from mediation.matching import match
     from mediation.selectors.matching import case_matches, match_need_for, match_supply_for
-    from providers.models import Provider, WaitingTimeSeries
+    from providers.models import WaitingTimeSeries
 
     latest = WaitingTimeSeries.objects.aggregate(latest=Max("current_reference_date"))["latest"]
     if latest is None:
@@ -143,23 +163,7 @@ def main() -> None:
             uzovi=BENCH_INSURER_UZOVI,
             defaults={"kind": OrganisationKind.INSURER, "name": "Bench Verzekeraar"},
         )
-        rng = random.Random(args.seed)
-        providers = list(
-            Provider.objects.filter(agb_code__startswith="97")
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
-        contracted = [pk for pk in providers if rng.random() < CONTRACTED_SHARE]
-        Contract.objects.filter(insurer=insurer, year=today.year).delete()
-        Contract.objects.bulk_create(
-            Contract(
-                insurer=insurer,
-                provider_id=pk,
-                year=today.year,
-                contract_value=Decimal("10000000.00"),
-            )
-            for pk in contracted
-        )
+        contracted, providers = contracts_create(insurer=insurer, year=today.year, seed=args.seed)
         cases = make_cases(count=args.cases, seed=args.seed, today=today, insurer=insurer)
 
         for case in cases[:20]:  # warm caches and the connection

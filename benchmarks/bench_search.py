@@ -19,19 +19,18 @@ shares the two cores with the server). Throttling is lifted for the run
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import random
 import re
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
-from django_setup import PROJECT_ROOT, setup_django
+from django_setup import setup_django
+from loopback import cache_description, http_get, run_wrk, start_gunicorn, stop_gunicorn
 from results import append_result
 
 PORT = 8799
@@ -42,7 +41,7 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def _search_terms(count: int, seed: int) -> list[tuple[str, str]]:
+def search_terms(count: int, seed: int) -> list[tuple[str, str]]:
     from providers.models import PostcodeArea, WaitingTimeSeries
 
     rng = random.Random(seed)
@@ -85,13 +84,8 @@ def bench_service(terms: list[tuple[str, str]]) -> tuple[list[float], list[int]]
 
 
 def _get(path: str) -> tuple[int, float]:
-    connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-    start = time.perf_counter()
-    connection.request("GET", path)
-    response = connection.getresponse()
-    response.read()
-    connection.close()
-    return response.status, (time.perf_counter() - start) * 1000
+    status, elapsed, _body = http_get(PORT, path)
+    return status, elapsed
 
 
 WRK_SCRIPT = """
@@ -111,36 +105,7 @@ end
 """
 
 
-def _start_gunicorn(workers: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "THROTTLE_PUBLIC_RATE": "100000000/minute",
-    }
-    server = subprocess.Popen(  # noqa: S603
-        [
-            str(PROJECT_ROOT / ".venv/bin/gunicorn"),
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-    )
-    for _ in range(100):
-        try:
-            if _get("/health/")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-    return server
-
-
-def _paths(terms: list[tuple[str, str]]) -> list[str]:
+def search_api_paths(terms: list[tuple[str, str]]) -> list[str]:
     return [
         "/api/v1/waiting-times/current/?"
         + urlencode({"postcode": pc, "specialism": sp, "max_distance_km": 50})
@@ -152,8 +117,8 @@ def bench_http_wrk(
     terms: list[tuple[str, str]], *, workers: int, seconds: int, connections: int
 ) -> dict:
     """Requests/s with wrk (a C load generator) on loopback; latency from wrk's histogram."""
-    paths = _paths(terms)
-    server = _start_gunicorn(workers)
+    paths = search_api_paths(terms)
+    server = start_gunicorn(port=PORT, workers=workers)
     try:
         for path in paths[:20]:
             _get(path)
@@ -164,30 +129,21 @@ def bench_http_wrk(
                 out.write("\n".join(paths) + "\n")
             with open(script, "w") as out:
                 out.write(WRK_SCRIPT)
-            result = subprocess.run(  # noqa: S603
-                [
-                    shutil.which("wrk") or "wrk",
-                    "-t1",
-                    f"-c{connections}",
-                    f"-d{seconds}s",
-                    "-s",
-                    script,
-                    f"http://127.0.0.1:{PORT}",
-                ],
-                capture_output=True,
-                text=True,
-                env={**os.environ, "ZB_PATHS": listing},
-                check=True,
+            output = run_wrk(
+                port=PORT,
+                script=script,
+                connections=connections,
+                seconds=seconds,
+                env={"ZB_PATHS": listing},
             )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))
+        stop_gunicorn(server)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     found = re.search(
         r"ZB p50=([\d.]+) p95=([\d.]+) requests=(\d+) non2xx=(\d+) errors=(\d+)",
-        result.stdout,
+        output,
     )
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {
         "tool": f"wrk, 1 thread, {connections} connections, {seconds} s",
         "requests": int(found.group(3)),
@@ -202,8 +158,8 @@ def bench_http_wrk(
 
 def bench_http(terms: list[tuple[str, str]], *, threads: int, workers: int) -> dict:
     """The fallback without wrk: a thread pool in this process."""
-    paths = _paths(terms)
-    server = _start_gunicorn(workers)
+    paths = search_api_paths(terms)
+    server = start_gunicorn(port=PORT, workers=workers)
     try:
         for path in paths[:20]:
             _get(path)
@@ -212,8 +168,7 @@ def bench_http(terms: list[tuple[str, str]], *, threads: int, workers: int) -> d
             results = list(pool.map(_get, paths))
         elapsed = time.perf_counter() - start
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_gunicorn(server)
     latencies = [ms for _status, ms in results]
     return {
         "tool": f"{threads} threads in this process",
@@ -240,7 +195,7 @@ def main() -> None:
     args = parser.parse_args()
     setup_django()
 
-    terms = _search_terms(max(args.searches, args.requests), args.seed)
+    terms = search_terms(max(args.searches, args.requests), args.seed)
     load_before = os.getloadavg()[0]
     cpu_before = time.process_time()
     timings, sizes = bench_service(terms[: args.searches])
@@ -268,8 +223,7 @@ def main() -> None:
         f"{http['p50']:.0f} ms, p95 {http['p95']:.0f} ms; non-2xx {http['non_200']}, "
         f"socket errors {http['errors']}",
         f"- load average (1 min) before/after: {load_before:.2f} / {load:.2f}",
-        "- gunicorn's cache (throttling counters): "
-        + ("Redis (`REDIS_URL`)" if os.environ.get("REDIS_URL") else "local memory"),
+        "- gunicorn's cache (throttling counters): " + cache_description(),
     ]
     print("\n".join(lines))
     if not args.no_record:
