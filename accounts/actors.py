@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from accounts.models import API_KEY_ROLES, ApiKey, Organisation, OrganisationKind
+from accounts.models import API_KEY_ROLES, AdminRole, ApiKey, Organisation, OrganisationKind
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -21,6 +21,9 @@ class Actor:
     roles: frozenset[str]
     user: User | None = None
     api_key: ApiKey | None = None
+    # Django's staff or superuser rights (``AdminRole``) when the user acts with those rather than
+    # with a role of an organisation: recorded in the audit trail, never checked by ``has_role``.
+    admin_role: str = ""
 
     @property
     def is_authenticated(self) -> bool:
@@ -60,7 +63,7 @@ class Actor:
 
     @property
     def role_label(self) -> str:
-        return ",".join(sorted(self.roles))
+        return ",".join(sorted(self.roles)) or self.admin_role
 
 
 ANONYMOUS = Actor(organisation=None, roles=frozenset())
@@ -72,9 +75,30 @@ def actor_for_user(user: Any) -> Actor:
     membership = getattr(user, "membership", None)
     if membership is None:
         # A platform operator (e.g. a superuser for the admin) acts for no organisation.
-        return Actor(organisation=None, roles=frozenset(), user=user)
+        return Actor(organisation=None, roles=frozenset(), user=user, admin_role=_admin_role(user))
     return Actor(
         organisation=membership.organisation, roles=frozenset({membership.role}), user=user
+    )
+
+
+def _admin_role(user: Any) -> str:
+    if getattr(user, "is_superuser", False):
+        return AdminRole.SUPERUSER
+    if getattr(user, "is_staff", False):
+        return AdminRole.STAFF
+    return ""
+
+
+def actor_for_admin(user: Any) -> Actor:
+    """A user in the Django admin acts with Django's staff rights there, whatever their role in
+    an organisation: no role of one (``has_role`` grants nothing), ``superuser`` or ``staff`` as
+    the audit trail's role, and the organisation of their membership, if any, as who they are."""
+    membership = getattr(user, "membership", None)
+    return Actor(
+        organisation=membership.organisation if membership else None,
+        roles=frozenset(),
+        user=user,
+        admin_role=_admin_role(user),
     )
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.actors import Actor
 from accounts.audit_apis import AUDIT_OBJECT_TYPE, AuditEventFilter, audit_filters_used
-from accounts.models import AuditAction, AuditEvent, Role
+from accounts.models import AdminRole, AuditAction, AuditEvent, Role
 from accounts.permissions import audit_event_list_for, view_role_required
 from accounts.services import audit_record
 from core.csv_export import csv_response
@@ -53,7 +53,7 @@ def _filterset(request: HttpRequest, actor: Actor) -> AuditEventFilter:
 
 def _role_labels(role: str) -> str:
     """``"contract_manager,mediator"`` (an API key) → ``"Contract manager, Mediator"``."""
-    labels = dict(Role.choices)
+    labels = dict(Role.choices) | dict(AdminRole.choices)
     return ", ".join(str(labels.get(part, part)) for part in role.split(",") if part)
 
 

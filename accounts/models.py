@@ -50,6 +50,16 @@ class Role(models.TextChoices):
     REGULATOR = "regulator", _("Regulator")
 
 
+class AdminRole(models.TextChoices):
+    """The rights a user acts with outside the roles of organisations: Django's own staff and
+    superuser flags, which open the Django admin. Recorded in the audit trail as the role, so that
+    a read in the admin is never attributed to a role the user did not act in; never a role
+    that grants anything on the application's own pages."""
+
+    SUPERUSER = "superuser", _("Superuser (Django admin)")
+    STAFF = "staff", _("Staff (Django admin)")
+
+
 # Which roles a member of each kind of organisation may hold (DESIGN §5).
 ROLES_BY_KIND: dict[str, frozenset[str]] = {
     OrganisationKind.INSURER: frozenset({Role.MEDIATOR, Role.CONTRACT_MANAGER, Role.INSURER_ADMIN}),

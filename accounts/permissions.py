@@ -3,7 +3,8 @@
 Two questions, answered in one place each:
 
 * *May this actor do this kind of thing?* — :func:`role_required` (DRF) and
-  :func:`view_role_required` (web UI). Not authenticated → 401 / login page; wrong role → 403.
+  :func:`view_role_required` (web UI). Not authenticated → 401 / login page; wrong role → 403,
+  recorded in the audit trail as a ``denied`` attempt (NEN 7513).
 * *May this actor see this object?* — scoped selectors built on :func:`scope_to_organisation`, and
   :func:`get_object_or_404_for`. An object of another organisation is **404, exactly like a missing
   one** (DESIGN §5), so the existence of other organisations' data is never revealed.
@@ -23,6 +24,7 @@ from rest_framework.permissions import BasePermission
 
 from accounts.actors import Actor, actor_from_request
 from accounts.models import AuditEvent, Membership, OrganisationKind, Role
+from accounts.services import audit_refusal
 
 M = TypeVar("M", bound=Model)
 
@@ -39,7 +41,12 @@ def role_required(*roles: str) -> type[BasePermission]:
 
         def has_permission(self, request: Any, view: Any) -> bool:
             actor = actor_from_request(request)
-            return actor.is_authenticated and actor.has_role(*roles)
+            if not actor.is_authenticated:
+                return False
+            if actor.has_role(*roles):
+                return True
+            audit_refusal(actor=actor, request=request)
+            return False
 
     HasRole.__name__ = "HasRole_" + "_".join(roles)
     return HasRole
@@ -57,6 +64,7 @@ def view_role_required(
             if not actor.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if roles and not actor.has_role(*roles):
+                audit_refusal(actor=actor, request=request)
                 raise PermissionDenied
             return view(request, *args, actor=actor, **kwargs)
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.models import (
     ROLES_BY_KIND,
     ApiKey,
+    AuditAction,
     AuditEvent,
     AuditOutcome,
     Membership,
@@ -196,4 +197,49 @@ def audit_record(
         else "",
         outcome=outcome,
         detail=detail or {},
+    )
+
+
+def audit_action_of(request: Any) -> str:
+    """What a request attempts, when no page says more: reading (GET, HEAD, OPTIONS), deleting,
+    or else changing."""
+    method = getattr(request, "method", None) or "GET"
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return AuditAction.VIEW
+    if method == "DELETE":
+        return AuditAction.DELETE
+    return AuditAction.UPDATE
+
+
+def audit_refusal(
+    *,
+    actor: Actor,
+    request: Any,
+    action: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    case_reference: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent | None:
+    """Record that a staff actor (a user or an API key) was refused (NEN 7513: refused attempts
+    are logged too), with what was asked for as the caller gave it; ``action`` defaults to what
+    the request's method attempts.
+
+    The caller answers as it always does (a 404 for a foreign object, alike for a missing one);
+    this adds the same one insert either way, so the answer tells nothing more. Anonymous
+    callers are not recorded: they are not staff, and an unauthenticated request must not be able
+    to fill an append-only table."""
+    if not actor.is_authenticated:
+        return None
+    if request is not None:
+        detail = {"path": str(getattr(request, "path", ""))[:300], **(detail or {})}
+    return audit_record(
+        actor=actor,
+        action=action or audit_action_of(request),
+        outcome=AuditOutcome.DENIED,
+        object_type=object_type,
+        object_id=object_id[:100],
+        case_reference=case_reference[:32],
+        request=request,
+        detail=detail,
     )

@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin import AuditedModelAdmin
 from finance.models import (
     Arrangement,
     Contract,
@@ -77,7 +78,10 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(VolumeTransfer)
-class VolumeTransferAdmin(admin.ModelAdmin):
+class VolumeTransferAdmin(AuditedModelAdmin):
+    """A transfer ties a mediated patient's case to where they were treated: looking at it is
+    audited like looking at the case."""
+
     list_display = [
         "case_reference",
         "insurer",
@@ -99,3 +103,6 @@ class VolumeTransferAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def audit_case_reference(self, obj: VolumeTransfer) -> str:
+        return obj.case_reference

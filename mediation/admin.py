@@ -1,11 +1,13 @@
-"""Django admin for mediation: the insurers' settings are edited here; cases are shown read-only
-(changes go through the services, so that every one is on the timeline and in the audit trail)."""
+"""Django admin for mediation: the insurers' settings are edited here; cases and the mail outbox
+are shown read-only (changes go through the services, so that every one is on the timeline and in
+the audit trail), and every look at them is audited (``accounts.admin.AuditedModelAdmin``)."""
 
 from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
 
+from accounts.admin import AuditedModelAdmin
 from mediation.models import Case, CaseEvent, CaseNotification, MediationSettings, Offer
 
 
@@ -53,7 +55,7 @@ class CaseEventInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class CaseAdmin(ReadOnlyMixin, AuditedModelAdmin):
     list_display = [
         "reference",
         "insurer",
@@ -71,12 +73,20 @@ class CaseAdmin(ReadOnlyMixin, admin.ModelAdmin):
     exclude = ["access_token_hash"]
     inlines = [OfferInline, CaseEventInline]
 
+    def audit_case_reference(self, obj: Case) -> str:
+        return obj.reference
+
 
 @admin.register(CaseNotification)
-class CaseNotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    """The mail outbox: what was sent, skipped, or is still waiting (and why)."""
+class CaseNotificationAdmin(ReadOnlyMixin, AuditedModelAdmin):
+    """The mail outbox: what was sent, skipped, or is still waiting (and why). Its rows hold the
+    patients' addresses, so it is audited like the cases."""
 
     list_display = ["case", "kind", "recipient", "created_at", "sent_at", "skipped", "attempts"]
     list_filter = ["kind", "recipient", "skipped"]
+    list_select_related = ["case"]
     search_fields = ["case__reference"]
     exclude = ["secret"]
+
+    def audit_case_reference(self, obj: CaseNotification) -> str:
+        return obj.case.reference

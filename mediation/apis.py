@@ -241,7 +241,7 @@ class _CaseApi(APIView):
 
     def case(self, request: Request, reference: str, *, page: str) -> Case:
         actor = actor_from_request(request)
-        case = access_case_for(actor=actor, reference=reference)
+        case = access_case_for(actor=actor, reference=reference, request=request)
         audit_record(
             actor=actor,
             action=AuditAction.VIEW,
@@ -303,7 +303,7 @@ class CaseOfferCreateApi(_CaseApi):
     )
     def post(self, request: Request, reference: str) -> Response:
         actor = actor_from_request(request)
-        case = access_case_for(actor=actor, reference=reference)
+        case = access_case_for(actor=actor, reference=reference, request=request)
         serializer = CaseOfferInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         offer = offer_make(case=case, actor=actor, request=request, **serializer.validated_data)
@@ -320,7 +320,7 @@ class CaseCloseApi(_CaseApi):
     )
     def post(self, request: Request, reference: str) -> Response:
         actor = actor_from_request(request)
-        case = access_case_for(actor=actor, reference=reference)
+        case = access_case_for(actor=actor, reference=reference, request=request)
         serializer = CaseCloseInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         case_close(case=case, actor=actor, request=request, **serializer.validated_data)

@@ -13,25 +13,44 @@ patient is never revealed.
 
 Which roles may work cases or receive patients at all (403 otherwise) is the role constants of
 ``mediation.selectors.cases``; the lists these helpers look in are its scoped selectors.
+
+A staff actor's refused lookup is a ``denied`` event in the audit trail (NEN 7513), with the
+reference or id asked for exactly as given, not what it may belong to; a missing and a foreign
+object are recorded alike, so the trail's insert tells nothing either. ``request`` gives the
+event its "from where" (``None`` outside a request). A patient's wrong token is not recorded:
+it is no staff access, and an anonymous caller must not be able to fill the append-only trail.
 """
 
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.permissions import get_object_or_404_for
+from accounts.services import audit_refusal
 from mediation.models import Case, Offer
 from mediation.selectors.cases import case_list_for, incoming_offer_list_for
 from mediation.services.cases import access_token_digest
 
 
-def access_case_for(*, actor: Actor, reference: str) -> Case:
-    """One of the actor's cases by reference; 404 when missing or not the actor's."""
-    return get_object_or_404_for(case_list_for(actor=actor), reference=(reference or "").upper())
+def access_case_for(*, actor: Actor, reference: str, request: Any) -> Case:
+    """One of the actor's cases by reference; 404 (and a ``denied`` event) when missing or not
+    the actor's."""
+    reference = (reference or "").upper()
+    try:
+        return get_object_or_404_for(case_list_for(actor=actor), reference=reference)
+    except Http404:
+        audit_refusal(
+            actor=actor,
+            request=request,
+            object_type=Case._meta.label_lower,
+            case_reference=reference,
+        )
+        raise
 
 
 def access_patient_case_for(*, reference: str, token: str) -> Case:
@@ -58,9 +77,15 @@ def access_patient_offer_for(*, case: Case, pk: int) -> Offer:
     return get_object_or_404_for(case.offers.select_related("location"), pk=pk)
 
 
-def access_incoming_offer_for(*, actor: Actor, pk: int) -> Offer:
+def access_incoming_offer_for(*, actor: Actor, pk: int, request: Any) -> Offer:
     """An offer on the planner's incoming list (accepted, at one of the provider's own
-    locations); 404 for any other."""
-    return get_object_or_404_for(
-        incoming_offer_list_for(actor=actor, today=timezone.localdate()), pk=pk
-    )
+    locations); 404 (and a ``denied`` event naming only the id asked for) for any other."""
+    try:
+        return get_object_or_404_for(
+            incoming_offer_list_for(actor=actor, today=timezone.localdate()), pk=pk
+        )
+    except Http404:
+        audit_refusal(
+            actor=actor, request=request, object_type=Offer._meta.label_lower, object_id=str(pk)
+        )
+        raise

@@ -113,7 +113,7 @@ def _next_or(request: HttpRequest, fallback: str) -> str:
 @view_role_required(*CASE_ROLES)
 def case_assign_view(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
     """Assign the case to myself."""
-    case = access_case_for(actor=actor, reference=reference)
+    case = access_case_for(actor=actor, reference=reference, request=request)
     if actor.user is None:
         raise PermissionDenied
     try:
@@ -154,7 +154,7 @@ def _match_rows(case: Case, today: date) -> list[MatchRow]:
 @view_role_required(*CASE_ROLES)
 def case_detail(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
     today = timezone.localdate()
-    case = access_case_for(actor=actor, reference=reference)
+    case = access_case_for(actor=actor, reference=reference, request=request)
     audit_record(
         actor=actor,
         action=AuditAction.VIEW,
@@ -192,7 +192,7 @@ def _back_to_case(case: Case, anchor: str = "") -> HttpResponse:
 @view_role_required(*CASE_ROLES)
 def case_start_view(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
     """Record the first contact with the patient (submitted → in progress)."""
-    case = access_case_for(actor=actor, reference=reference)
+    case = access_case_for(actor=actor, reference=reference, request=request)
     try:
         case_start(case=case, actor=actor, note=request.POST.get("note", ""), request=request)
     except (ValidationError, ApplicationError) as exc:
@@ -208,7 +208,7 @@ def case_start_view(request: HttpRequest, reference: str, *, actor: Actor) -> Ht
 def case_offer_view(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
     """Make an offer: at a matched location (its expected wait or a slot of its capacity offer)
     or at another location (``prefix`` ``other``)."""
-    case = access_case_for(actor=actor, reference=reference)
+    case = access_case_for(actor=actor, reference=reference, request=request)
     prefix = request.POST.get("form_prefix", "")
     form: OfferMakeForm | OtherLocationOfferForm
     if prefix == "other":
@@ -246,7 +246,7 @@ def case_offer_view(request: HttpRequest, reference: str, *, actor: Actor) -> Ht
 @require_POST
 @view_role_required(*CASE_ROLES)
 def case_note_view(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
-    case = access_case_for(actor=actor, reference=reference)
+    case = access_case_for(actor=actor, reference=reference, request=request)
     form = CaseNoteForm(request.POST)
     if form.is_valid():
         try:
@@ -264,7 +264,7 @@ def case_note_view(request: HttpRequest, reference: str, *, actor: Actor) -> Htt
 @require_POST
 @view_role_required(*CASE_ROLES)
 def case_close_view(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
-    case = access_case_for(actor=actor, reference=reference)
+    case = access_case_for(actor=actor, reference=reference, request=request)
     form = CaseCloseForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose the outcome to close the case with."))

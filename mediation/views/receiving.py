@@ -77,7 +77,7 @@ def incoming_list(request: HttpRequest, *, actor: Actor) -> HttpResponse:
 @require_POST
 @view_role_required(*INCOMING_ROLES)
 def incoming_confirm(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
-    offer: Offer = access_incoming_offer_for(actor=actor, pk=pk)
+    offer: Offer = access_incoming_offer_for(actor=actor, pk=pk, request=request)
     form = AppointmentConfirmForm(request.POST, prefix=f"offer-{offer.pk}")
     if form.is_valid():
         try:

@@ -197,3 +197,17 @@ def test_anonymous_goes_to_login(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_django_admin_rights_are_shown_by_name(client, insurer, insurer_admin) -> None:
+    """A read in the Django admin by a member of the insurer is on the insurer's trail, with the
+    rights it was made with (not the member's role)."""
+    from accounts.actors import actor_for_admin
+
+    staff = member(Role.MEDIATOR, insurer, is_staff=True)
+    audit_record(actor=actor_for_admin(staff), action=AuditAction.VIEW)
+    client.force_login(insurer_admin)
+
+    html = client.get(LIST_URL).content.decode()
+
+    assert "Medewerker (Django-beheer)" in html

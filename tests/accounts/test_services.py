@@ -209,6 +209,22 @@ def test_audit_client_ip_ignores_forwarded_for_unless_behind_a_trusted_proxy(
     assert audit_record(actor=actor, action="view", request=request).client_ip == "203.0.113.9"
 
 
+def test_admin_rights_are_the_recorded_role_and_grant_no_role(insurer, mediator) -> None:
+    from accounts.actors import actor_for_admin
+
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    for actor in (actor_for_user(superuser), actor_for_admin(superuser)):
+        event = audit_record(actor=actor, action=AuditAction.VIEW)
+        assert (event.role, event.organisation, event.actor) == ("superuser", None, superuser)
+        assert not actor.has_role(*Role.values)
+    mediator.is_staff = True
+    admin_actor = actor_for_admin(mediator)
+    assert admin_actor.role_label == "staff" and admin_actor.organisation == insurer
+    assert not admin_actor.has_role(*Role.values)
+    # Outside the admin the member acts in their role, as before.
+    assert actor_for_user(mediator).role_label == Role.MEDIATOR
+
+
 def test_audit_events_cannot_be_changed_or_deleted(mediator) -> None:
     event = audit_record(actor=actor_for_user(mediator), action=AuditAction.VIEW)
     event.action = AuditAction.DELETE

@@ -160,12 +160,13 @@ def test_access_case_for(world: World, spec) -> None:
 
     for name, case in world.cases.items():
         if name in expected:
-            assert access_case_for(actor=actor, reference=case.reference.lower()) == case
+            found = access_case_for(actor=actor, reference=case.reference.lower(), request=None)
+            assert found == case
         else:
             with pytest.raises(Http404):
-                access_case_for(actor=actor, reference=case.reference)
+                access_case_for(actor=actor, reference=case.reference, request=None)
     with pytest.raises(Http404):
-        access_case_for(actor=actor, reference="ZB-2026-999999")
+        access_case_for(actor=actor, reference="ZB-2026-999999", request=None)
 
 
 @pytest.mark.parametrize("spec", ACTORS, ids=_ids)
@@ -175,12 +176,14 @@ def test_access_incoming_offer_for(world: World, spec) -> None:
 
     for name, offer in world.offers.items():
         if name in expected:
-            assert access_incoming_offer_for(actor=actor, pk=offer.pk) == offer
+            assert access_incoming_offer_for(actor=actor, pk=offer.pk, request=None) == offer
         else:
             with pytest.raises(Http404):
-                access_incoming_offer_for(actor=actor, pk=offer.pk)
+                access_incoming_offer_for(actor=actor, pk=offer.pk, request=None)
     with pytest.raises(Http404):
-        access_incoming_offer_for(actor=actor, pk=max(o.pk for o in world.offers.values()) + 1)
+        access_incoming_offer_for(
+            actor=actor, pk=max(o.pk for o in world.offers.values()) + 1, request=None
+        )
 
 
 @pytest.mark.parametrize("owner", ["A", "B"])

@@ -13,7 +13,7 @@ from django.core import mail
 from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle
 
-from accounts.models import AuditAction, AuditEvent, Role
+from accounts.models import AuditAction, AuditEvent, AuditOutcome, Role
 from mediation.models import Case, CaseStatus, Channel, Offer, OfferStatus
 from providers.models import CapacityOffer, Specialism
 from tests.accounts.factories import member
@@ -436,7 +436,11 @@ def test_foreign_case_is_404_everywhere(api_client, mediator, other_insurer):
     assert close.status_code == 404
     foreign.refresh_from_db()
     assert foreign.status == CaseStatus.OFFERED
-    assert not AuditEvent.objects.filter(case_reference=foreign.reference).exists()
+    # Each refusal is a denied attempt in the trail, never a read or a change.
+    outcomes = AuditEvent.objects.filter(case_reference=foreign.reference).values_list(
+        "outcome", flat=True
+    )
+    assert list(outcomes) == [AuditOutcome.DENIED] * 4
 
 
 def test_missing_case_is_404(api_client, mediator):

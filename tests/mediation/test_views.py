@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle
 
-from accounts.models import AuditAction, AuditEvent, Role
+from accounts.models import AuditAction, AuditEvent, AuditOutcome, Role
 from mediation.models import (
     Case,
     CaseOutcome,
@@ -357,7 +357,7 @@ def test_case_page_marks_an_overdue_first_contact(english, mediator, insurer, da
     assert ("First contact overdue" in response.content.decode()) is badge
 
 
-def test_foreign_case_page_is_404_and_not_audited(client, mediator, other_insurer):
+def test_foreign_case_page_is_404_and_only_a_denied_attempt(client, mediator, other_insurer):
     foreign = CaseFactory(insurer=other_insurer)
     client.force_login(mediator)
 
@@ -366,7 +366,10 @@ def test_foreign_case_page_is_404_and_not_audited(client, mediator, other_insure
     for name in ("case-assign", "case-start", "case-offer", "case-note", "case-close"):
         response = client.post(reverse(f"mediation:{name}", args=[foreign.reference]))
         assert response.status_code == 404, name
-    assert not AuditEvent.objects.filter(case_reference=foreign.reference).exists()
+    outcomes = AuditEvent.objects.filter(case_reference=foreign.reference).values_list(
+        "outcome", flat=True
+    )
+    assert list(outcomes) == [AuditOutcome.DENIED] * 6
 
 
 def test_make_offer_from_a_match(english, mediator, insurer):
