@@ -33,6 +33,7 @@ from accounts.actors import Actor, actor_from_request
 from accounts.models import AuditAction, AuditEvent, AuditOutcome, Role
 from accounts.permissions import audit_event_list_for, role_required
 from accounts.services import audit_record
+from core.dates import validate_plausible_date
 
 AUDIT_TRAIL_ROLES = (Role.INSURER_ADMIN, Role.REGULATOR)
 AUDIT_OBJECT_TYPE = "accounts.auditevent"
@@ -86,17 +87,21 @@ class RegulatorAuditEventFilter(django_filters.FilterSet):
         label=_("Organisation code"),
         help_text="Organisation of the actor, by UZOVI code (insurer) or AGB code (provider)",
     )
+    # Plausible dates only (1900 up to ten years ahead): year 1 or 9999 ran off the calendar
+    # when turned into a bound (a 500).
     date_from = django_filters.DateFilter(
         method="filter_date_from",
         label=_("From"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Events on or after this date (ISO, Dutch time)",
+        validators=[validate_plausible_date],
+        help_text="Events on or after this date (ISO, Dutch time; from 1900 up to 10 years ahead)",
     )
     date_to = django_filters.DateFilter(
         method="filter_date_to",
         label=_("Up to and including"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Events on or before this date (ISO, Dutch time)",
+        validators=[validate_plausible_date],
+        help_text="Events on or before this date (ISO, Dutch time; from 1900 up to 10 years ahead)",
     )
 
     class Meta:

@@ -1,10 +1,14 @@
 from types import ModuleType
+from typing import Any
 
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib import admin
+from django.http import HttpResponseBase
 from django.urls import URLPattern, include, path
+from django.views import View
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.request import Request
 
 from accounts import urls as accounts_urls
 from portal import urls as portal_urls
@@ -15,6 +19,14 @@ def _with_portal(app_urls: ModuleType, portal_patterns: list[URLPattern]) -> tup
     """An app's URLs under its own namespace, together with the portal's pages that carry a name
     in that namespace (the app cannot include them itself: portal is the floor above it)."""
     return include((app_urls.urlpatterns + portal_patterns, app_urls.app_name))
+
+
+class SwaggerUiView(SpectacularSwaggerSplitView):
+    """Swagger UI's page. ``OPTIONS`` answers as any page does (200, ``Allow``), not with DRF's
+    endpoint description, which its HTML renderer cannot render (a 500; issue 12)."""
+
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
+        return View.options(self, request, *args, **kwargs)
 
 
 urlpatterns = [
@@ -32,9 +44,7 @@ urlpatterns = [
         "api/docs/",
         # Swagger UI's page carries one inline <style> block; allow inline styles on this page
         # only (scripts stay 'self'-only everywhere).
-        csp_update({"style-src": [UNSAFE_INLINE]})(
-            SpectacularSwaggerSplitView.as_view(url_name="api-schema")
-        ),
+        csp_update({"style-src": [UNSAFE_INLINE]})(SwaggerUiView.as_view(url_name="api-schema")),
         name="api-docs",
     ),
 ]

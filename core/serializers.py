@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.dates import PLAUSIBLE_FIRST_YEAR, plausible_last_year
 from core.months import MONTH_PATTERN, month_format, month_parse
 
 
@@ -30,3 +32,14 @@ class MonthField(serializers.Field):
 
     def to_representation(self, value: date) -> str:
         return month_format(value)
+
+
+class PlausibleYearField(serializers.IntegerField):
+    """A year from ``min_value`` (1900 unless the domain starts later) up to ten years after the
+    current one (DESIGN §7, ``core.dates``). The upper bound moves with the calendar: DRF makes the
+    field anew for every serializer it builds, so the check and the schema's ``maximum`` are
+    those of today."""
+
+    def __init__(self, *, min_value: int = PLAUSIBLE_FIRST_YEAR, **kwargs: Any) -> None:
+        kwargs["max_value"] = plausible_last_year(today=timezone.localdate())
+        super().__init__(min_value=max(min_value, PLAUSIBLE_FIRST_YEAR), **kwargs)

@@ -9,8 +9,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.dates import plausible_last_year
 from core.forms import MonthField
-from finance.models import ArrangementKind, ClaimCategory, PaymentKind
+from finance.models import FIRST_CONTRACT_YEAR, ArrangementKind, ClaimCategory, PaymentKind
 from providers.models import Provider
 
 
@@ -32,14 +33,17 @@ class ContractCreateForm(forms.Form):
         queryset=Provider.objects.order_by("name"),
         empty_label=_("Choose a provider"),
     )
-    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    # The last year moves with the calendar: the service refuses it, the browser is told here.
+    year = forms.IntegerField(label=_("Year"), min_value=FIRST_CONTRACT_YEAR)
     contract_value = _money(
         _("Contract value (€)"), help_text=_("The agreed revenue ceiling for the year.")
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["year"].initial = timezone.localdate().year
+        today = timezone.localdate()
+        self.fields["year"].initial = today.year
+        self.fields["year"].widget.attrs["max"] = plausible_last_year(today=today)
 
 
 class ContractValueForm(forms.Form):

@@ -22,6 +22,9 @@ from simple_history.models import HistoricalRecords
 from accounts.history import history_user
 
 ZERO = Decimal("0.00")
+# Purchase contracts are recorded from 2000 on; the services take years up to ten years ahead
+# (core.dates), the column keeps its older, wider bound.
+FIRST_CONTRACT_YEAR = 2000
 
 
 class Contract(models.Model):
@@ -44,7 +47,7 @@ class Contract(models.Model):
         related_name="contracts",
     )
     year = models.PositiveSmallIntegerField(
-        _("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+        _("year"), validators=[MinValueValidator(FIRST_CONTRACT_YEAR), MaxValueValidator(2100)]
     )
     contract_value = models.DecimalField(
         _("contract value (EUR)"),

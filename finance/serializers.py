@@ -10,8 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import MonthField
+from core.serializers import MonthField, PlausibleYearField
 from finance.models import (
+    FIRST_CONTRACT_YEAR,
     Arrangement,
     ArrangementKind,
     ArrangementStatus,
@@ -53,7 +54,9 @@ def provider_field(**kwargs: Any) -> CodeRelatedField:
 # --- Contracts ----------------------------------------------------------------------------
 class ContractInputSerializer(serializers.Serializer):
     provider = provider_field()
-    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    year = PlausibleYearField(
+        min_value=FIRST_CONTRACT_YEAR, help_text="From 2000 up to 10 years after this year"
+    )
     contract_value = money(
         min_value=0, help_text='The agreed revenue ceiling in euros, e.g. "1250000.00"'
     )
@@ -98,7 +101,9 @@ class ContractOutputSerializer(serializers.ModelSerializer):
 # --- Arrangements -------------------------------------------------------------------------
 class ArrangementInputSerializer(serializers.Serializer):
     provider = provider_field()
-    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    year = PlausibleYearField(
+        min_value=FIRST_CONTRACT_YEAR, help_text="From 2000 up to 10 years after this year"
+    )
     kind = choice(ArrangementKind.choices)
     coverage_percentage = serializers.DecimalField(
         max_digits=5,

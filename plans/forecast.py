@@ -17,6 +17,10 @@ Per line (one specialism × urgency class):
   first month in which the cumulative *planned* volume reaches the backlog. A plan that does not
   plan enough volume to clear its backlog within the period is extrapolated beyond its end at its
   own mean planned volume per month (and without any planned volume there is no projection).
+* **Not within the horizon**: a projection more than :data:`HORIZON_MONTHS` (100 years) after the
+  last month of the period is no projection (``None``, not on track). At such a pace the backlog is
+  not cleared in any time that matters, and a month that far out may not even exist (the calendar
+  of ``date`` ends in 9999: a million patients at one a month was a crash, not a forecast).
 * **on track** = there is a projection and it is not later than the last month of the period.
 * **behind** = the cumulative realised volume up to the last reported month is below 90 % of the
   cumulative planned volume up to that month, i.e. more than 10 % behind plan (not before the
@@ -43,6 +47,9 @@ from core.months import month_add, month_range, months_between
 BEHIND_THRESHOLD = Fraction(9, 10)
 # The pace is the mean of this many last reported months.
 PACE_MONTHS = 3
+# Projections further than this after the period's last month are "not within the horizon".
+HORIZON_MONTHS = 100 * 12
+_LAST_MONTH_INDEX = date.max.year * 12 + date.max.month - 1
 
 BASIS_PROGRESS = "progress"
 BASIS_PLAN = "plan"
@@ -102,6 +109,17 @@ def _first_month_reaching(volumes: Sequence[tuple[date, int]], target: int) -> d
     return None
 
 
+def _projection(month: date, months_ahead: int, *, period_end: date) -> date | None:
+    """``months_ahead`` months after ``month``; ``None`` when that is not within the horizon
+    (more than :data:`HORIZON_MONTHS` after ``period_end``, or past the last month of the
+    calendar). Counted in whole numbers, so no date is made that cannot exist."""
+    if months_between(period_end, month) + months_ahead > HORIZON_MONTHS:
+        return None
+    if month.year * 12 + month.month - 1 + months_ahead > _LAST_MONTH_INDEX:
+        return None
+    return month_add(month, months_ahead)
+
+
 def line_forecast(*, figures: LineFigures, period_start: date, period_end: date) -> Forecast:
     """The forecast of one line; see the module docstring for the rules."""
     backlog = figures.backlog
@@ -128,7 +146,7 @@ def line_forecast(*, figures: LineFigures, period_start: date, period_end: date)
             projected = None
         else:
             assert last is not None
-            projected = month_add(last, math.ceil(remaining / pace))
+            projected = _projection(last, math.ceil(remaining / pace), period_end=period_end)
     else:
         basis = BASIS_PLAN
         months = list(month_range(period_start, period_end))
@@ -139,7 +157,9 @@ def line_forecast(*, figures: LineFigures, period_start: date, period_end: date)
         else:
             projected = _first_month_reaching(schedule, backlog)
             if projected is None and pace:
-                projected = month_add(period_end, math.ceil((backlog - planned_total) / pace))
+                projected = _projection(
+                    period_end, math.ceil((backlog - planned_total) / pace), period_end=period_end
+                )
 
     return Forecast(
         backlog=backlog,

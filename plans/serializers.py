@@ -110,8 +110,12 @@ class PlanInputSerializer(serializers.Serializer):
         help_text="UZOVI code of the insurer the plan is addressed to",
         error_messages={"does_not_exist": _("Unknown insurer."), "invalid": _("Unknown insurer.")},
     )
-    period_start = MonthField(help_text="First month of the period (YYYY-MM)")
-    period_end = MonthField(help_text="Last month of the period (YYYY-MM)")
+    period_start = MonthField(
+        help_text="First month of the period (YYYY-MM), within 5 years of the current year"
+    )
+    period_end = MonthField(
+        help_text="Last month of the period (YYYY-MM), within 5 years of the current year"
+    )
     measures = MeasuresSerializer(required=False)
     lines = serializers.ListField(
         child=PlanLineInputSerializer(), required=False, max_length=MAX_LINES

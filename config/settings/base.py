@@ -276,6 +276,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's JSON parser with a nesting limit: deep JSON is a 400, not a RecursionError (issue 12).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "public": env.str("THROTTLE_PUBLIC_RATE", default="120/minute"),
         "public_write": env.str("THROTTLE_PUBLIC_WRITE_RATE", default="10/hour"),

@@ -14,7 +14,8 @@ Rules kept here, for the API and the web UI alike:
   of payment a settled arrangement accepts, so that money is put right without rewriting what was
   settled.
 * Payments are booked once the arrangement is agreed (nothing is paid on a draft); advances and
-  settlements are more than zero, corrections anything but zero. Payments are never edited.
+  settlements are more than zero, corrections anything but zero; the date is plausible (from
+  1900 up to ten years ahead, ``core.dates``). Payments are never edited.
 * Production belongs to the contract: one record per month of the contract year (recording a
   month again replaces its figures); amounts are not negative and the catch-up part is at most
   the month's production.
@@ -40,6 +41,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import AuditAction
 from accounts.services import audit_record
+from core.dates import plausible_date_errors
 from core.errors import ApplicationError, raise_if
 from finance import settlement
 from finance.models import (
@@ -524,6 +526,7 @@ def payment_record(
     is_correction = kind == PaymentKind.CORRECTION
     raise_if(
         {
+            "date": plausible_date_errors(date, today=timezone.localdate()),
             "amount": money_errors(amount, allow_zero=False, allow_negative=is_correction),
         }
     )

@@ -1,9 +1,9 @@
 """Writes of purchase contracts (DESIGN §3.5): an insurer's contract managers record the contract
 with a provider for a year and its value (the revenue ceiling).
 
-One contract per insurer, provider and year. The value can be changed (the history keeps every
-earlier value) until an arrangement of the contract has been settled: its settlement was computed
-from that value.
+One contract per insurer, provider and year, a year from 2000 up to ten years ahead. The value
+can be changed (the history keeps every earlier value) until an arrangement of the contract has
+been settled: its settlement was computed from that value.
 """
 
 from __future__ import annotations
@@ -13,23 +13,28 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import AuditAction
 from accounts.services import audit_record
+from core.dates import plausible_last_year, plausible_year_errors
 from core.errors import ApplicationError, raise_if
-from finance.models import ArrangementStatus, Contract
+from finance.models import FIRST_CONTRACT_YEAR, ArrangementStatus, Contract
 from finance.services.common import money_errors, require_contract_manager, stamp
 from providers.models import Provider
 
-MIN_YEAR, MAX_YEAR = 2000, 2100
-
 
 def _year_errors(year: Any) -> list[str]:
-    if isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
-        return [_("Enter a year between %(min)d and %(max)d.") % {"min": MIN_YEAR, "max": MAX_YEAR}]
-    return []
+    """A contract year from 2000 up to ten years ahead (``core.dates``)."""
+    today = timezone.localdate()
+    if isinstance(year, bool) or not isinstance(year, int):
+        return [
+            _("Enter a year between %(min)d and %(max)d.")
+            % {"min": FIRST_CONTRACT_YEAR, "max": plausible_last_year(today=today)}
+        ]
+    return plausible_year_errors(year, today=today, first=FIRST_CONTRACT_YEAR)
 
 
 @transaction.atomic

@@ -9,8 +9,9 @@ Rules kept here, for the public form, the API and the mediators' phone intake al
 * The postcode must be a Dutch postcode whose PC4 area is known (it places the patient for the
   distance rule); specialism, treatment and current location must exist, be active and fit
   (a treatment is named exactly for kind ``treatment`` and belongs to the specialism).
-* ``waiting_since`` is not in the future; an appointment the patient already has
-  (``expected_date``) is not in the past; the travel distance lies between 5 and 300 km.
+* ``waiting_since`` is not in the future, nor before the date of birth; an appointment the
+  patient already has (``expected_date``) is not in the past; both are plausible dates (from 1900,
+  at most ten years ahead: ``core.dates``); the travel distance lies between 5 and 300 km.
 * The reference ``ZB-<year>-<000001>`` is sequential per year and never handed out twice: the
   year's counter row is locked while it is raised.
 * First contact is due ``first_contact_working_days`` (insurer setting, default 2) Dutch working
@@ -36,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor, actor_for_user
 from accounts.models import AuditAction, Membership, Organisation, OrganisationKind, Role, User
+from core.dates import plausible_date_errors
 from core.errors import ApplicationError, raise_if
 from core.working_days import add_working_days
 from mediation.models import (
@@ -275,12 +277,20 @@ def case_create(
         error("waiting_since", _("Enter since when you have been waiting."))
     elif waiting_since > today:
         error("waiting_since", _("The date you started waiting cannot be in the future."))
+    elif plausible := plausible_date_errors(waiting_since, today=today):
+        error("waiting_since", plausible[0])
+    elif birth_date is not None and waiting_since < birth_date:
+        error(
+            "waiting_since", _("The date you started waiting cannot be before the date of birth.")
+        )
     if expected_date is not None:
         if expected_date < today:
             error(
                 "expected_date",
                 _("This date has passed: leave it empty if you have no appointment yet."),
             )
+        elif plausible := plausible_date_errors(expected_date, today=today):
+            error("expected_date", plausible[0])
         elif waiting_since is not None and expected_date < waiting_since:
             error("expected_date", _("The appointment cannot be before you started waiting."))
 

@@ -3,9 +3,12 @@ forms, the lines editor or an Excel upload), and deleting a draft never submitte
 
 A plan belongs to the provider of the planner (or provider API key) that creates it and is
 addressed to an existing insurer. The period is whole months, the last not before the first, at
-most :data:`MAX_PERIOD_MONTHS` months; a provider's plans for the same insurer do not overlap
-(closed plans aside). Only drafts and plans with changes requested are edited, and the insurer
-changes only while the plan is a draft. Every change is an audit event.
+most :data:`MAX_PERIOD_MONTHS` months, within :data:`PERIOD_YEARS_AROUND_TODAY` years of the
+current year (a catch-up plan is about the care postponed now: 2062 for 2026 is a typing error,
+and year 9999 is no period at all — its forecast ran off the calendar); a provider's plans for
+the same insurer do not overlap (closed plans aside). Only drafts and plans with changes requested
+are edited, and the insurer changes only while the plan is a draft. Every change is an audit
+event.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import AuditAction, Organisation, OrganisationKind
 from accounts.services import audit_record
+from core.dates import plausible_date_errors
 from core.errors import ApplicationError, raise_if
 from core.months import month_format, month_of, month_parse, months_between
 from plans.excel.reader import WorkbookError, read_plan_lines
@@ -33,9 +37,30 @@ from plans.services.progress import plan_forecast_refresh
 from providers.models import Provider, Specialism
 
 MAX_PERIOD_MONTHS = 24
+PERIOD_YEARS_AROUND_TODAY = 5
 
 
 # --- Checks -------------------------------------------------------------------------------------
+def _period_window_errors(
+    *, start: date, end: date, today: date, changed: tuple[bool, bool] = (True, True)
+) -> dict[str, list[str]]:
+    """The period's ends (those that ``changed``) within five years of ``today``'s year."""
+
+    def window_errors(month: date) -> list[str]:
+        return plausible_date_errors(
+            month,
+            today=today,
+            first_year=today.year - PERIOD_YEARS_AROUND_TODAY,
+            last_year=today.year + PERIOD_YEARS_AROUND_TODAY,
+        )
+
+    errors = {
+        "period_start": window_errors(start) if changed[0] else [],
+        "period_end": window_errors(end) if changed[1] else [],
+    }
+    return {field: messages for field, messages in errors.items() if messages}
+
+
 def _period_errors(*, start: date, end: date) -> dict[str, list[str]]:
     if end < start:
         return {"period_end": [_("The last month cannot be before the first month.")]}
@@ -142,6 +167,10 @@ def plan_create(
     cleaned_measures, errors = _measures_clean(measures or {})
     errors.update(_insurer_errors(insurer))
     errors.update(_period_errors(start=period_start, end=period_end))
+    for field, messages in _period_window_errors(
+        start=period_start, end=period_end, today=timezone.localdate()
+    ).items():
+        errors.setdefault(field, []).extend(messages)
     if not errors:
         assert insurer is not None
         errors.update(
@@ -217,6 +246,13 @@ def plan_update(
             ]
     new_insurer = insurer or plan.insurer
     errors.update(_period_errors(start=new_start, end=new_end))
+    for field, messages in _period_window_errors(
+        start=new_start,
+        end=new_end,
+        today=timezone.localdate(),
+        changed=(new_start != plan.period_start, new_end != plan.period_end),
+    ).items():
+        errors.setdefault(field, []).extend(messages)
     if not errors:
         errors.update(
             _overlap_errors(

@@ -12,9 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotAcceptable
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -266,10 +268,18 @@ class RegionalReportApi(APIView):
             )
         return Response(data)
 
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+        # The endpoint's description is JSON; the CSV renderer knows only the report's rows.
+        if isinstance(request.accepted_renderer, RegionalReportCsvRenderer):
+            raise NotAcceptable(
+                _("The description of this endpoint (OPTIONS) is available in JSON only.")
+            )
+        return super().options(request, *args, **kwargs)
+
     def finalize_response(
         self, request: Request, response: Any, *args: Any, **kwargs: Any
     ) -> Response:
-        # Errors (401, 403, 404) are answered in JSON, also when CSV was asked for.
+        # Errors (401, 403, 404, 406) are answered in JSON, also when CSV was asked for.
         if response.status_code >= 400 and isinstance(
             getattr(request, "accepted_renderer", None), RegionalReportCsvRenderer
         ):

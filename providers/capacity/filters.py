@@ -2,12 +2,16 @@
 
 import django_filters
 
+from core.dates import validate_plausible_date
 from providers.models import AGB_VALIDATOR, CapacityOffer
 
 
 class CapacityOfferFilter(django_filters.FilterSet):
     week_from = django_filters.DateFilter(
-        field_name="week_start", lookup_expr="gte", help_text="Offers of weeks from this date on"
+        field_name="week_start",
+        lookup_expr="gte",
+        validators=[validate_plausible_date],
+        help_text="Offers of weeks from this date on (from 1900 up to 10 years ahead)",
     )
     location = django_filters.CharFilter(
         field_name="location__code", validators=[AGB_VALIDATOR], help_text="Location code"

@@ -16,7 +16,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from accounts.actors import actor_from_request
 from accounts.models import Role
 from accounts.permissions import role_required
+from core.parsers import DepthLimitedJSONParser
 from providers.models import ReportSource
 from providers.waiting_times.csv_reader import RowError, WaitingTimeRow
 from providers.waiting_times.imports import waiting_time_reports_import
@@ -92,7 +93,7 @@ class WaitingTimeReportCreateApi(APIView):
     """Report waiting times: one object, or a list stored all or nothing."""
 
     permission_classes = [role_required(Role.PLANNER)]
-    parser_classes = [JSONParser]
+    parser_classes = [DepthLimitedJSONParser]
 
     @extend_schema(
         operation_id="waiting_times_create",

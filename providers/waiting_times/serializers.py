@@ -49,7 +49,7 @@ class WaitingTimeReportInputSerializer(serializers.Serializer):
         help_text="Wait in calendar days; null with insufficient_observations.",
     )
     insufficient_observations = serializers.BooleanField(required=False, default=False)
-    reference_date = serializers.DateField(help_text="Peildatum (not in the future)")
+    reference_date = serializers.DateField(help_text="Peildatum (not in the future, from 1900 on)")
 
 
 class WaitingTimeReportOutputSerializer(serializers.Serializer):

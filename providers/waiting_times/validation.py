@@ -9,7 +9,7 @@ The rules kept here:
   location × treatment, and the series' specialism is then the treatment's.
 * A wait is a whole number of calendar days from 0 up to ``MAX_PLAUSIBLE_WAIT_DAYS`` (three years),
   or no number with ``insufficient_observations`` (NZa: too few observations) — never both.
-* The peildatum is a valid date and not in the future.
+* The peildatum is a valid date, not in the future and not before 1900 (``core.dates``).
 * One key (location, kind, specialism or treatment, peildatum) at most once per submission.
 * Every row error is reported at once, in row order (:class:`WaitingTimeReportErrors`); storing
   (:mod:`providers.waiting_times.storage`) refuses a submission with any error, all or nothing.
@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.actors import Actor
+from core.dates import plausible_date_errors
 from core.errors import ApplicationError
 from providers.models import (
     MAX_PLAUSIBLE_WAIT_DAYS,
@@ -448,6 +449,9 @@ class _Resolver:
                     % {"date": value.isoformat()},
                 )
             ]
+        implausible = plausible_date_errors(value, today=self.today)
+        if implausible:
+            return None, [("reference_date", implausible[0])]
         return value, []
 
 

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from accounts.models import AuditEvent, Role
 from core.errors import ApplicationError
@@ -85,6 +86,48 @@ def test_period_rules(planner, insurer, period, field, message) -> None:
     with pytest.raises(ValidationError) as error:
         make_plan(planner, insurer, period=period, lines=[])
     assert message in error.value.message_dict[field][0]
+
+
+@pytest.mark.parametrize(
+    ("years", "fields"),
+    [
+        ((-6, -6), {"period_start", "period_end"}),
+        ((-6, -5), {"period_start"}),
+        ((5, 6), {"period_end"}),
+        (("9999", "9999"), {"period_start", "period_end"}),  # its forecast ran off the calendar
+    ],
+)
+def test_the_period_lies_within_five_years_of_today(planner, insurer, years, fields) -> None:
+    this_year = timezone.localdate().year
+    first, last = (int(y) if isinstance(y, str) else this_year + y for y in years)
+    start, end = date(first, 1, 1), date(last, 12, 1)
+    with pytest.raises(ValidationError) as error:
+        make_plan(planner, insurer, period=(start, end), lines=[])
+    assert set(error.value.message_dict) == fields
+    message = error.value.message_dict[sorted(fields)[0]][0]
+    assert f"between {this_year - 5} and {this_year + 5}" in message
+
+
+def test_five_years_either_way_is_a_plausible_period(planner, insurer) -> None:
+    this_year = timezone.localdate().year
+    for year in (this_year - 5, this_year + 5):
+        make_plan(planner, insurer, period=(date(year, 1, 1), date(year, 12, 1)), lines=[])
+    assert Plan.objects.count() == 2
+
+
+def test_an_old_period_that_is_not_changed_is_not_checked_again(planner, insurer) -> None:
+    """A plan stored when its period was plausible can still get its measures edited."""
+    plan = make_plan(planner, insurer, lines=[])
+    old_start = date(timezone.localdate().year - 8, 1, 1)
+    Plan.objects.filter(pk=plan.pk).update(
+        period_start=old_start, period_end=old_start.replace(month=12)
+    )
+    plan.refresh_from_db()
+
+    plan_update(actor=actor(planner), plan=plan, measures={"staff": "Extra OK-team."})
+    with pytest.raises(ValidationError) as error:
+        plan_update(actor=actor(planner), plan=plan, period_end=old_start.replace(month=6))
+    assert set(error.value.message_dict) == {"period_end"}
 
 
 def test_periods_for_one_insurer_do_not_overlap(planner, insurer, other_insurer) -> None:
@@ -461,19 +504,21 @@ def test_only_the_owner_reports_progress(planner, contract_manager, insurer) -> 
 
 
 def test_today_default_is_respected(planner, contract_manager, insurer) -> None:
-    """Reports use the clock: a month of the period in the future is refused without ``today``."""
+    """Reports use the clock: a month of the period in the future is refused without ``today``
+    (next year: a period far ahead is refused as implausible)."""
+    next_year = timezone.localdate().year + 1
     plan = approved_plan(
         planner,
         contract_manager,
         insurer,
-        period=(date(2099, 1, 1), date(2099, 12, 1)),
-        lines=[line(planned={"2099-01": 10})],
+        period=(date(next_year, 1, 1), date(next_year, 12, 1)),
+        lines=[line(planned={f"{next_year}-01": 10})],
     )
     with pytest.raises(ValidationError):
         plan_progress_report(
             actor=actor(planner),
             plan=plan,
-            month=date(2099, 1, 1),
+            month=date(next_year, 1, 1),
             lines=[ProgressLineInput(specialism="0305", urgency_class=4, realised=1)],
         )
     assert TODAY.year == 2026
