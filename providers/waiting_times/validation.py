@@ -56,7 +56,7 @@ DAYS_NOT_PLAUSIBLE_MESSAGE = gettext_lazy(
 
 _TRUE = frozenset({"1", "true", "yes", "y", "ja", "j", "t"})
 _FALSE = frozenset({"", "0", "false", "no", "n", "nee", "f"})
-_INTEGER = re.compile(r"^[+-]?\d+$")
+_INTEGER = re.compile(r"^([+-]?)(\d+)$")
 
 
 @dataclass(slots=True)
@@ -381,8 +381,15 @@ class _Resolver:
             days = days_raw
         elif days_raw is not None:
             text = str(days_raw).strip()
-            if _INTEGER.match(text):
-                days = int(text)
+            match = _INTEGER.match(text)
+            if match:
+                sign, digits = match.groups()
+                digits = digits.lstrip("0") or "0"
+                # Never converted when longer than any plausible wait: int() refuses more than
+                # 4,300 digits (ValueError), and such a number is out of range whatever it is.
+                if len(digits) > len(str(MAX_PLAUSIBLE_WAIT_DAYS)):
+                    digits = str(MAX_PLAUSIBLE_WAIT_DAYS + 1)
+                days = int(sign + digits)
             elif text:
                 malformed = True
         if malformed:

@@ -285,6 +285,39 @@ def test_import_with_an_error_stores_nothing_and_names_line_and_column(as_planne
     assert not WaitingTimeReport.objects.exists()
 
 
+def test_import_a_days_cell_of_thousands_of_digits_is_a_row_error(as_planner, location):
+    day = peildatum().isoformat()
+    csv = (
+        HEADER
+        + f"06020502,0305,,first_visit,30,,{day}\n"
+        + f"06020502,0305,,diagnostics,{'9' * 5000},,{day}\n"
+    )
+    response = as_planner.post(IMPORT_URL, upload(csv), format="multipart")
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [
+            {
+                "row": 3,
+                "field": "days",
+                "message": "A wait of more than 3 years (1095 days) is not plausible.",
+            }
+        ]
+    }
+    assert not WaitingTimeReport.objects.exists()
+
+
+def test_import_nza_days_cell_of_thousands_of_digits_is_a_row_error(as_planner, location):
+    csv = (
+        "TYPE_WACHTTIJD;WACHTTIJD;SPECIALISME;AGB_CODE_LOCATIE;PEILDATUM\n"
+        f"Diagnostiek;{'9' * 5000},0;Orthopedie (305);06020502;{peildatum().isoformat()}\n"
+    )
+    response = as_planner.post(IMPORT_URL, upload(csv), format="multipart")
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["row"], error["field"]) == (2, "WACHTTIJD")
+    assert "not plausible" in error["message"]
+
+
 def test_import_refuses_foreign_locations(as_planner, foreign_location):
     csv = HEADER + f"07000001,0305,,first_visit,30,,{peildatum().isoformat()}\n"
     response = as_planner.post(IMPORT_URL, upload(csv), format="multipart")
