@@ -1,11 +1,12 @@
 """Storing a waiting-time submission, all or nothing (DESIGN §3.1; issue 3, "Reporting").
 
-:func:`waiting_time_reports_record` is the one way reported figures are written: the API, the CSV
-import (:mod:`providers.waiting_times.imports`) and the planners' web form all go through it. The
-rules kept here:
+:func:`waiting_time_reports_store` is the one way reported figures are written: the CSV import
+(:mod:`providers.waiting_times.imports`) hands it the rows it checked while reading the file, the
+API and the planners' web form go through :func:`waiting_time_reports_record`, which checks a
+submission held in memory first. The rules kept here:
 
 * **All or nothing**: the submission is checked first (:mod:`providers.waiting_times.validation`);
-  one bad row and nothing is stored.
+  one bad row and nothing is stored. Storing is one transaction.
 * Re-reporting a key corrects it; the value it replaces is kept as a ``WaitingTimeRevision``.
 * A series' *current* figure follows its newest peildatum: correcting an older peildatum leaves it
   alone, correcting the current one changes it. A series that does not exist yet is created.
@@ -15,6 +16,8 @@ rules kept here:
 
 Speed: stored with set-based statements (PostgreSQL: ``COPY`` into a temporary staging table, then
 ``INSERT … ON CONFLICT`` / ``UPDATE … FROM``; other databases: ORM bulk operations in chunks).
+Memory: the checked rows are stored :data:`STORE_CHUNK_ROWS` at a time; what spans the chunks (the
+series, their newest rows, the trend's count changes) grows with the series, not the rows.
 """
 
 from __future__ import annotations
@@ -44,12 +47,13 @@ from providers.reports.trend_counts import TrendKey, region_trend_counts_apply
 from providers.waiting_times.csv_reader import WaitingTimeRow
 from providers.waiting_times.validation import (
     CHUNK_SIZE,
+    CheckedRows,
     ProgressCallback,
     ResolvedWaitingTimeRow,
     Subject,
     WaitingTimeReportErrors,
     chunked,
-    waiting_time_reports_validate,
+    waiting_time_reports_check,
 )
 
 NULL = "\\N"  # NULL in PostgreSQL's COPY text format
@@ -79,42 +83,80 @@ def waiting_time_reports_record(
     today: date | None = None,
     progress: ProgressCallback | None = None,
 ) -> RecordResult:
-    """Store a submission, all or nothing; raise :class:`WaitingTimeReportErrors` on any error.
+    """Store a submission held in memory (the API's list, the web form), all or nothing; raise
+    :class:`WaitingTimeReportErrors` on any error. The result's ``rows`` are the stored rows.
 
     Counts: ``created`` new peildatums, ``updated`` corrections (the old value kept as a revision),
     ``unchanged`` re-reports of the same value. One audit event per submission.
     """
     if source not in ReportSource.values:
         raise ValueError(f"unknown source {source!r}")
-    today = today or timezone.localdate()
-    resolved, errors = waiting_time_reports_validate(
-        rows=rows, actor=actor, today=today, progress=progress_scaled(progress, 0.0, 0.5)
+    checked, errors = waiting_time_reports_check(
+        rows=rows,
+        actor=actor,
+        today=today or timezone.localdate(),
+        progress=progress_scaled(progress, 0.0, 0.5),
     )
     if errors:
         raise WaitingTimeReportErrors(errors)
-    if not resolved:
+    result = waiting_time_reports_store(
+        checked=checked, actor=actor, source=source, progress=progress_scaled(progress, 0.5, 1.0)
+    )
+    result.rows = list(checked.rows())
+    return result
+
+
+# Checked rows are stored this many at a time (one COPY, or bulk statements, per chunk).
+STORE_CHUNK_ROWS = 50_000
+
+
+def waiting_time_reports_store(
+    *,
+    checked: CheckedRows,
+    actor: Actor,
+    source: str,
+    progress: ProgressCallback | None = None,
+) -> RecordResult:
+    """Store rows that passed every check (:class:`~providers.waiting_times.validation.
+    WaitingTimeCheck` without errors) in one transaction, :data:`STORE_CHUNK_ROWS` at a time, so
+    that memory does not grow with the submission. The result's ``rows`` are left empty."""
+    if source not in ReportSource.values:
+        raise ValueError(f"unknown source {source!r}")
+    if not len(checked):
         raise WaitingTimeReportErrors(
             [{"row": None, "field": None, "message": _("There are no waiting times to store.")}]
         )
+    store = _store_postgresql if connection.vendor == "postgresql" else _store_orm
+    result = RecordResult(created=0, updated=0, unchanged=0)
+    changes: Counter[TrendKey] = Counter()
+    newest: dict[int, ResolvedWaitingTimeRow] = {}
     with transaction.atomic():
-        subjects = list({id(row.subject): row.subject for row in resolved}.values())
+        subjects = checked.series
         _lock_locations(sorted({subject.location_id for subject in subjects}))
         current_dates = _series_for(subjects)
+        trend_groups = _trend_groups(subjects)
         if progress is not None:
-            progress(0.6)
-        before = _stored_days(resolved)
-        store = _store_postgresql if connection.vendor == "postgresql" else _store_orm
-        result = store(resolved=resolved, source=source, reported_by=actor.label)
-        _current_figures_refresh(resolved=resolved, current_dates=current_dates)
-        region_trend_counts_apply(
-            changes=_trend_changes(resolved=resolved, subjects=subjects, before=before)
-        )
-        result.rows = resolved
+            progress(0.1)
+        total = len(checked)
+        done = 0
+        for chunk in checked.chunks(STORE_CHUNK_ROWS):
+            before = _stored_days(chunk)
+            stored = store(resolved=chunk, source=source, reported_by=actor.label)
+            result.created += stored.created
+            result.updated += stored.updated
+            result.unchanged += stored.unchanged
+            changes.update(_trend_changes(resolved=chunk, groups=trend_groups, before=before))
+            _newest_rows(chunk, newest)
+            done += len(chunk)
+            if progress is not None:
+                progress(0.1 + 0.85 * done / total)
+        _current_figures_refresh(newest=newest, current_dates=current_dates)
+        region_trend_counts_apply(changes=changes)
         audit_record(
             actor=actor,
             action=AuditAction.CREATE,
             object_type="providers.waitingtimereport",
-            detail={"source": source, "rows": len(resolved), **result.counts},
+            detail={"source": source, "rows": total, **result.counts},
         )
     if progress is not None:
         progress(1.0)
@@ -215,35 +257,49 @@ def _stored_days(resolved: list[ResolvedWaitingTimeRow]) -> dict[tuple[int, date
     return stored
 
 
+@dataclass
+class _TrendGroups:
+    """What the regional trend's counts need of a submission's series: each location's region
+    (active locations only; the others do not count) and each treatment's setting."""
+
+    region_of: dict[int, int]
+    setting_of: dict[int, str]
+
+
+def _trend_groups(subjects: list[Subject]) -> _TrendGroups:
+    return _TrendGroups(
+        region_of=dict(
+            Location.objects.filter(
+                pk__in={subject.location_id for subject in subjects}, is_active=True
+            ).values_list("pk", "provider__region_id")
+        ),
+        setting_of=dict(
+            Treatment.objects.filter(
+                pk__in={s.treatment_id for s in subjects if s.treatment_id is not None}
+            ).values_list("pk", "setting")
+        ),
+    )
+
+
 def _trend_changes(
     *,
     resolved: list[ResolvedWaitingTimeRow],
-    subjects: list[Subject],
+    groups: _TrendGroups,
     before: dict[tuple[int, date], int | None],
 ) -> Counter[TrendKey]:
-    """What the submission changes in the regional trend's counts: one report more at each new
-    value, one less at each value it replaced (only numbers of active locations count)."""
-    region_of = dict(
-        Location.objects.filter(
-            pk__in={subject.location_id for subject in subjects}, is_active=True
-        ).values_list("pk", "provider__region_id")
-    )
-    setting_of = dict(
-        Treatment.objects.filter(
-            pk__in={s.treatment_id for s in subjects if s.treatment_id is not None}
-        ).values_list("pk", "setting")
-    )
+    """What the rows change in the regional trend's counts: one report more at each new value,
+    one less at each value it replaced (only numbers of active locations count)."""
     changes: Counter[TrendKey] = Counter()
     for row in resolved:
         subject = row.subject
-        region_id = region_of.get(subject.location_id)
+        region_id = groups.region_of.get(subject.location_id)
         if region_id is None:
             continue
         group = (
             region_id,
             row.reference_date,
             subject.kind,
-            "" if subject.treatment_id is None else setting_of[subject.treatment_id],
+            "" if subject.treatment_id is None else groups.setting_of[subject.treatment_id],
         )
         previous = before.get((subject.series_id, row.reference_date))
         if previous is not None:
@@ -253,17 +309,22 @@ def _trend_changes(
     return changes
 
 
-def _current_figures_refresh(
-    *, resolved: list[ResolvedWaitingTimeRow], current_dates: dict[int, date | None]
+def _newest_rows(
+    resolved: list[ResolvedWaitingTimeRow], newest: dict[int, ResolvedWaitingTimeRow]
 ) -> None:
-    """A series' current figure becomes its newest row when that row's peildatum is not older
-    than the current one (so correcting an older peildatum leaves the current figure alone)."""
-    newest: dict[int, ResolvedWaitingTimeRow] = {}
+    """Keep, per series, the row with the newest peildatum seen so far."""
     for row in resolved:
         series_id = row.subject.series_id
         latest = newest.get(series_id)
         if latest is None or row.reference_date > latest.reference_date:
             newest[series_id] = row
+
+
+def _current_figures_refresh(
+    *, newest: dict[int, ResolvedWaitingTimeRow], current_dates: dict[int, date | None]
+) -> None:
+    """A series' current figure becomes its newest row when that row's peildatum is not older
+    than the current one (so correcting an older peildatum leaves the current figure alone)."""
     refreshed = [
         (series_id, row)
         for series_id, row in newest.items()
