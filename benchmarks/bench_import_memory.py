@@ -21,6 +21,9 @@ Each measurement runs in a process of its own, so that the peaks do not mix:
   The worker's figures include Django's multipart parsing and, for a file above
   ``WAITING_TIME_IMPORT_SYNC_MAX_BYTES``, the import job: the file kept in the database in pieces,
   and the task, run inline, reading it back (the answer is 202 with the finished import's status).
+* **api, queued** (with ``--api-redis-url redis://127.0.0.1:<port>/<db>``, a Redis of your own) —
+  the same with a real broker that no worker consumes: the web worker's own share of a large file
+  when Celery workers import it (multipart parsing, keeping the file in pieces, 202 ``pending``).
 
 Peak = the process's high-water mark (``VmHWM``, reset through ``/proc/<pid>/clear_refs`` just
 before) minus its resident size just before (``VmRSS``), after a warm-up import of a one-line file
@@ -113,13 +116,15 @@ def prepare(*, locations: int) -> None:
 
 
 def clean() -> None:
-    """Remove what an import stored (scratch database: every trend count is ours)."""
+    """Remove what an import stored, and the imports with their files (scratch database: every
+    trend count is ours)."""
     from django.db import connection, transaction
 
-    from providers.models import RegionTrendCount, WaitingTimeSeries
+    from providers.models import RegionTrendCount, WaitingTimeImport, WaitingTimeSeries
 
     with transaction.atomic():
         WaitingTimeSeries.objects.filter(location__provider__agb_code=PROVIDER_AGB).delete()
+        WaitingTimeImport.objects.filter(provider__agb_code=PROVIDER_AGB).delete()
         RegionTrendCount.objects.all().delete()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE providers_waitingtimereport")
@@ -212,8 +217,9 @@ def _worker_pid(master: int) -> int:
     raise RuntimeError("gunicorn started no worker")
 
 
-def measure_api(file: Path, warm_up: Path) -> dict:
-    """gunicorn with one worker; the file POSTed with an API key; the worker's peak."""
+def measure_api(file: Path, warm_up: Path, *, redis_url: str = "") -> dict:
+    """gunicorn with one worker; the file POSTed with an API key; the worker's peak. With
+    ``redis_url`` tasks go to that broker, which no worker consumes: the web worker's share."""
     import requests
 
     from accounts.models import Organisation
@@ -223,6 +229,8 @@ def measure_api(file: Path, warm_up: Path) -> dict:
     _key, raw_key = api_key_create(organisation=organisation, name=f"bench-memory-{time.time()}")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     env.update(DJANGO_SETTINGS_MODULE="config.settings.base", DJANGO_ALLOWED_HOSTS="127.0.0.1")
     server = subprocess.Popen(  # noqa: S603 - our own gunicorn on loopback
         [
@@ -287,6 +295,12 @@ def main() -> None:
     parser.add_argument("--locations", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement")
     parser.add_argument("--skip-api", action="store_true")
+    parser.add_argument(
+        "--api-redis-url",
+        default="",
+        help="also POST with this Redis as the broker (a database of its own; nothing consumes "
+        "the task): the web worker's share when real workers import",
+    )
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
     parser.add_argument("--child", choices=["service"], help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
@@ -305,7 +319,7 @@ def main() -> None:
         warm_up_file(warm_up)
         size_mb = file.stat().st_size / 1e6
         print(f"file: {size_mb:.1f} MB, {rows:,} rows, {series} series, {cycles} peildatums")
-        runs: dict[str, list[dict]] = {"service": [], "api": []}
+        runs: dict[str, list[dict]] = {"service": [], "api": [], "api_queued": []}
         for _round in range(args.repeat):
             clean()
             runs["service"].append(run_child("service", file, warm_up))
@@ -314,6 +328,10 @@ def main() -> None:
                 clean()
                 runs["api"].append(measure_api(file, warm_up))
                 print("api", runs["api"][-1])
+            if args.api_redis_url:
+                clean()
+                runs["api_queued"].append(measure_api(file, warm_up, redis_url=args.api_redis_url))
+                print("api, queued", runs["api_queued"][-1])
         clean()
 
     def line(label: str, results: list[dict]) -> str:
@@ -341,6 +359,14 @@ def main() -> None:
             line(
                 "API `POST /api/v1/waiting-times/import/` (gunicorn worker, eager tasks)",
                 runs["api"],
+            )
+        )
+    if runs["api_queued"]:
+        figures.append(
+            line(
+                "API with a broker (`REDIS_URL`; the task queued, run by no worker): the web "
+                "worker's share",
+                runs["api_queued"],
             )
         )
     figures.append(f"- load average after the runs: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")

@@ -135,13 +135,17 @@ def waiting_time_reports_store(
         _lock_locations(sorted({subject.location_id for subject in subjects}))
         current_dates = _series_for(subjects)
         trend_groups = _trend_groups(subjects)
+        # Decided once, before the first chunk: rows stored by earlier chunks never count.
+        all_new = not _reports_exist(
+            series_ids=sorted({subject.series_id for subject in subjects}), dates=checked.dates()
+        )
         if progress is not None:
             progress(0.1)
         total = len(checked)
         done = 0
         for chunk in checked.chunks(STORE_CHUNK_ROWS):
-            before = _stored_days(chunk)
-            stored = store(resolved=chunk, source=source, reported_by=actor.label)
+            before = {} if all_new else _stored_days(chunk)
+            stored = store(resolved=chunk, source=source, reported_by=actor.label, all_new=all_new)
             result.created += stored.created
             result.updated += stored.updated
             result.unchanged += stored.unchanged
@@ -241,6 +245,27 @@ def _series_for(subjects: list[Subject]) -> dict[int, date | None]:
     for subject in subjects:
         subject.series_id = series_ids[subject.series_key]
     return current
+
+
+def _reports_exist(*, series_ids: list[int], dates: list[date]) -> bool:
+    """Whether any of the series has a report on any of the peildatums: a cross-product check,
+    cheap on the (series, peildatum) index. Usually not (a new cycle), and then every row is a new
+    report, stored without looking for the one it would replace."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT EXISTS (SELECT 1 FROM {WaitingTimeReport._meta.db_table} "  # noqa: S608
+                "WHERE series_id = ANY(%s) AND reference_date = ANY(%s))",
+                [series_ids, dates],
+            )
+            return bool(cursor.fetchone()[0])
+    return any(
+        WaitingTimeReport.objects.filter(
+            series_id__in=series_chunk, reference_date__in=date_chunk
+        ).exists()
+        for series_chunk in chunked(series_ids)
+        for date_chunk in chunked(dates)
+    )
 
 
 def _stored_days(resolved: list[ResolvedWaitingTimeRow]) -> dict[tuple[int, date], int | None]:
@@ -364,18 +389,20 @@ def _current_figures_refresh(
 
 
 def _store_orm(
-    *, resolved: list[ResolvedWaitingTimeRow], source: str, reported_by: str
+    *, resolved: list[ResolvedWaitingTimeRow], source: str, reported_by: str, all_new: bool
 ) -> RecordResult:
-    """Any database: look up the existing reports in chunks, then bulk create and update."""
+    """Any database: look up the existing reports in chunks (unless ``all_new``: none exists),
+    then bulk create and update."""
     now = timezone.now()
-    series_ids = sorted({row.subject.series_id for row in resolved})
-    dates = sorted({row.reference_date for row in resolved})
     existing: dict[tuple[int, date], WaitingTimeReport] = {}
-    for chunk in chunked(series_ids):
-        for found in WaitingTimeReport.objects.filter(
-            series_id__in=chunk, reference_date__in=dates
-        ):
-            existing[(found.series_id, found.reference_date)] = found
+    if not all_new:
+        series_ids = sorted({row.subject.series_id for row in resolved})
+        dates = sorted({row.reference_date for row in resolved})
+        for chunk in chunked(series_ids):
+            for found in WaitingTimeReport.objects.filter(
+                series_id__in=chunk, reference_date__in=dates
+            ):
+                existing[(found.series_id, found.reference_date)] = found
 
     new_reports: list[WaitingTimeReport] = []
     changed: list[WaitingTimeReport] = []
@@ -436,21 +463,19 @@ def _copy_text(value: str) -> str:
 
 
 def _store_postgresql(
-    *, resolved: list[ResolvedWaitingTimeRow], source: str, reported_by: str
+    *, resolved: list[ResolvedWaitingTimeRow], source: str, reported_by: str, all_new: bool
 ) -> RecordResult:
-    """PostgreSQL: ``COPY``. When none of the touched series has a report on any of the touched
-    peildatums (the usual case: a new cycle), straight into the report table, like a plain load.
-    Otherwise into a temporary staging table, followed by three set-based statements: revisions
-    of the reports that change, their update, and the new reports.
+    """PostgreSQL: ``COPY``. When none of the submission's series has a report on any of its
+    peildatums (``all_new``, the usual case: a new cycle), straight into the report table, like a
+    plain load. Otherwise into a temporary staging table, followed by three set-based statements:
+    revisions of the reports that change, their update, and the new reports.
 
     (The SQL names only our own tables, from the models' metadata; every value is a parameter or
     goes through COPY, hence the ``noqa: S608``.)"""
     report_table = WaitingTimeReport._meta.db_table
     revision_table = WaitingTimeRevision._meta.db_table
     now = timezone.now()
-    series_ids = sorted({row.subject.series_id for row in resolved})
-    dates = sorted({row.reference_date for row in resolved})
-    iso_dates = {day: day.isoformat() for day in dates}
+    iso_dates = {day: day.isoformat() for day in {row.reference_date for row in resolved}}
     lines = [
         f"{row.subject.series_id}\t{iso_dates[row.reference_date]}\t"
         f"{NULL if row.days is None else row.days}\t"
@@ -458,14 +483,8 @@ def _store_postgresql(
         for row in resolved
     ]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {report_table} "  # noqa: S608
-            "WHERE series_id = ANY(%s) AND reference_date = ANY(%s))",
-            [series_ids, dates],
-        )
-        overlap = cursor.fetchone()[0]
         copy_cursor = cursor.cursor  # psycopg's own cursor, for COPY
-        if not overlap:
+        if all_new:
             suffix = f"\t{source}\t{now.isoformat()}\t{_copy_text(reported_by)}\n"
             with copy_cursor.copy(
                 f"COPY {report_table} (series_id, reference_date, days, "

@@ -531,6 +531,10 @@ class CheckedRows:
                 dates[ordinal],
             )
 
+    def dates(self) -> list[date]:
+        """The distinct peildatums, in order."""
+        return [date.fromordinal(ordinal) for ordinal in sorted(set(self.ordinals))]
+
     def chunks(self, size: int) -> Iterator[list[ResolvedWaitingTimeRow]]:
         """The rows in lists of at most ``size`` (storing a large file a piece at a time)."""
         for start in range(0, len(self), size):

@@ -77,14 +77,17 @@ def import_file(body: list[str], actor, **kwargs):
     return waiting_time_reports_import(file=csv_file(body), actor=actor, today=TODAY, **kwargs)
 
 
-def store_calls(monkeypatch) -> list[int]:
-    """Spy on the database's store function: the size of each chunk it is given."""
+def store_calls(monkeypatch, all_new: list[bool] | None = None) -> list[int]:
+    """Spy on the database's store function: the size of each chunk it is given (and whether it
+    was told that every row is a new report)."""
     sizes: list[int] = []
     for name in ("_store_postgresql", "_store_orm"):
         real = getattr(storage, name)
 
         def spy(*, resolved, _real=real, **kwargs):
             sizes.append(len(resolved))
+            if all_new is not None:
+                all_new.append(kwargs["all_new"])
             return _real(resolved=resolved, **kwargs)
 
         monkeypatch.setattr(storage, name, spy)
@@ -107,10 +110,12 @@ def test_a_file_is_stored_in_chunks_with_the_same_outcome(actor, store_path, mon
         today=TODAY,
     )  # fmt: skip
     monkeypatch.setattr(storage, "STORE_CHUNK_ROWS", 7)
-    sizes = store_calls(monkeypatch)
+    all_new: list[bool] = []
+    sizes = store_calls(monkeypatch, all_new)
     body = lines(100, days=lambda n: 10 + n % 50 + (1 if n < 10 else 0))
     result = import_file(body, actor)
     assert sizes == [7] * 14 + [2]
+    assert not any(all_new)  # corrections: each chunk looks for the reports it replaces
     assert result.counts == {"created": 85, "updated": 10, "unchanged": 5}
     assert result.rows == []  # a file's rows are not kept
     assert WaitingTimeReport.objects.count() == 100
@@ -124,6 +129,21 @@ def test_a_file_is_stored_in_chunks_with_the_same_outcome(actor, store_path, mon
         )
     assert summary() == direct_count()
     assert AuditEvent.objects.filter(object_type="providers.waitingtimereport").count() == 2
+
+
+def test_a_new_cycle_is_stored_as_new_reports_in_every_chunk(actor, store_path, monkeypatch):
+    """Whether reports exist is asked once, before the first chunk: the rows an earlier chunk
+    stored (here the same peildatum, split over two chunks) do not send the later chunks down the
+    slow path of corrections."""
+    monkeypatch.setattr(storage, "STORE_CHUNK_ROWS", 7)
+    all_new: list[bool] = []
+    sizes = store_calls(monkeypatch, all_new)
+    result = import_file(lines(30), actor)
+    assert sizes == [7, 7, 7, 7, 2]
+    assert all_new == [True] * 5
+    assert result.counts == {"created": 30, "updated": 0, "unchanged": 0}
+    assert WaitingTimeReport.objects.count() == 30
+    assert summary() == direct_count()
 
 
 def test_an_error_in_the_last_row_of_a_big_file_stores_nothing(actor, monkeypatch):
