@@ -23,9 +23,9 @@ series, their newest rows, the trend's count changes) grows with the series, not
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -127,9 +127,9 @@ def waiting_time_reports_store(
             [{"row": None, "field": None, "message": _("There are no waiting times to store.")}]
         )
     store = _store_postgresql if connection.vendor == "postgresql" else _store_orm
-    result = RecordResult(created=0, updated=0, unchanged=0)
     changes: Counter[TrendKey] = Counter()
     newest: dict[int, ResolvedWaitingTimeRow] = {}
+    total = len(checked)
     with transaction.atomic():
         subjects = checked.series
         _lock_locations(sorted({subject.location_id for subject in subjects}))
@@ -141,19 +141,21 @@ def waiting_time_reports_store(
         )
         if progress is not None:
             progress(0.1)
-        total = len(checked)
-        done = 0
-        for chunk in checked.chunks(STORE_CHUNK_ROWS):
-            before = {} if all_new else _stored_days(chunk)
-            stored = store(resolved=chunk, source=source, reported_by=actor.label, all_new=all_new)
-            result.created += stored.created
-            result.updated += stored.updated
-            result.unchanged += stored.unchanged
-            changes.update(_trend_changes(resolved=chunk, groups=trend_groups, before=before))
-            _newest_rows(chunk, newest)
-            done += len(chunk)
-            if progress is not None:
-                progress(0.1 + 0.85 * done / total)
+
+        def chunks() -> Iterator[list[ResolvedWaitingTimeRow]]:
+            """The rows a chunk at a time, each with what it changes besides the reports (read
+            before the store function writes the chunk)."""
+            done = 0
+            for chunk in checked.chunks(STORE_CHUNK_ROWS):
+                before = {} if all_new else _stored_days(chunk)
+                changes.update(_trend_changes(resolved=chunk, groups=trend_groups, before=before))
+                _newest_rows(chunk, newest)
+                yield chunk
+                done += len(chunk)
+                if progress is not None:
+                    progress(0.1 + 0.85 * done / total)
+
+        result = store(chunks=chunks(), source=source, reported_by=actor.label, all_new=all_new)
         _current_figures_refresh(newest=newest, current_dates=current_dates)
         region_trend_counts_apply(changes=changes)
         audit_record(
@@ -389,11 +391,34 @@ def _current_figures_refresh(
 
 
 def _store_orm(
-    *, resolved: list[ResolvedWaitingTimeRow], source: str, reported_by: str, all_new: bool
+    *,
+    chunks: Iterable[list[ResolvedWaitingTimeRow]],
+    source: str,
+    reported_by: str,
+    all_new: bool,
 ) -> RecordResult:
-    """Any database: look up the existing reports in chunks (unless ``all_new``: none exists),
+    """Any database: per chunk, look up the existing reports (unless ``all_new``: none exists),
     then bulk create and update."""
     now = timezone.now()
+    result = RecordResult(created=0, updated=0, unchanged=0)
+    for resolved in chunks:
+        stored = _store_orm_chunk(
+            resolved=resolved, source=source, reported_by=reported_by, all_new=all_new, now=now
+        )
+        result.created += stored.created
+        result.updated += stored.updated
+        result.unchanged += stored.unchanged
+    return result
+
+
+def _store_orm_chunk(
+    *,
+    resolved: list[ResolvedWaitingTimeRow],
+    source: str,
+    reported_by: str,
+    all_new: bool,
+    now: datetime,
+) -> RecordResult:
     existing: dict[tuple[int, date], WaitingTimeReport] = {}
     if not all_new:
         series_ids = sorted({row.subject.series_id for row in resolved})
@@ -462,36 +487,48 @@ def _copy_text(value: str) -> str:
     )
 
 
+def _copy_lines(resolved: list[ResolvedWaitingTimeRow]) -> list[str]:
+    """series, peildatum, days, flag: the rows in PostgreSQL's COPY text format."""
+    iso_dates = {day: day.isoformat() for day in {row.reference_date for row in resolved}}
+    return [
+        f"{row.subject.series_id}\t{iso_dates[row.reference_date]}\t"
+        f"{NULL if row.days is None else row.days}\t"
+        f"{'t' if row.insufficient_observations else 'f'}"
+        for row in resolved
+    ]
+
+
 def _store_postgresql(
-    *, resolved: list[ResolvedWaitingTimeRow], source: str, reported_by: str, all_new: bool
+    *,
+    chunks: Iterable[list[ResolvedWaitingTimeRow]],
+    source: str,
+    reported_by: str,
+    all_new: bool,
 ) -> RecordResult:
-    """PostgreSQL: ``COPY``. When none of the submission's series has a report on any of its
-    peildatums (``all_new``, the usual case: a new cycle), straight into the report table, like a
-    plain load. Otherwise into a temporary staging table, followed by three set-based statements:
-    revisions of the reports that change, their update, and the new reports.
+    """PostgreSQL: ``COPY``, a chunk at a time. When none of the submission's series has a report
+    on any of its peildatums (``all_new``, the usual case: a new cycle), straight into the report
+    table, like a plain load. Otherwise every chunk into one temporary staging table, followed by
+    three set-based statements: revisions of the reports that change, their update, and the new
+    reports.
 
     (The SQL names only our own tables, from the models' metadata; every value is a parameter or
     goes through COPY, hence the ``noqa: S608``.)"""
     report_table = WaitingTimeReport._meta.db_table
     revision_table = WaitingTimeRevision._meta.db_table
     now = timezone.now()
-    iso_dates = {day: day.isoformat() for day in {row.reference_date for row in resolved}}
-    lines = [
-        f"{row.subject.series_id}\t{iso_dates[row.reference_date]}\t"
-        f"{NULL if row.days is None else row.days}\t"
-        f"{'t' if row.insufficient_observations else 'f'}"
-        for row in resolved
-    ]
+    total = 0
     with connection.cursor() as cursor:
         copy_cursor = cursor.cursor  # psycopg's own cursor, for COPY
         if all_new:
             suffix = f"\t{source}\t{now.isoformat()}\t{_copy_text(reported_by)}\n"
-            with copy_cursor.copy(
-                f"COPY {report_table} (series_id, reference_date, days, "
-                "insufficient_observations, source, reported_at, reported_by) FROM STDIN"
-            ) as copy:
-                copy.write(suffix.join(lines) + suffix)
-            return RecordResult(created=len(lines), updated=0, unchanged=0)
+            for resolved in chunks:
+                with copy_cursor.copy(
+                    f"COPY {report_table} (series_id, reference_date, days, "
+                    "insufficient_observations, source, reported_at, reported_by) FROM STDIN"
+                ) as copy:
+                    copy.write(suffix.join(_copy_lines(resolved)) + suffix)
+                total += len(resolved)
+            return RecordResult(created=total, updated=0, unchanged=0)
 
         staging = "waiting_time_report_staging"
         params: dict[str, Any] = {"source": source, "by": reported_by, "now": now}
@@ -506,8 +543,10 @@ def _store_postgresql(
             "reference_date date NOT NULL, days integer, "
             "insufficient_observations boolean NOT NULL) ON COMMIT DROP"
         )
-        with copy_cursor.copy(f"COPY {staging} FROM STDIN") as copy:
-            copy.write("\n".join(lines) + "\n")
+        for resolved in chunks:
+            with copy_cursor.copy(f"COPY {staging} FROM STDIN") as copy:
+                copy.write("\n".join(_copy_lines(resolved)) + "\n")
+            total += len(resolved)
         cursor.execute(f"ANALYZE {staging}")
         cursor.execute(
             f"INSERT INTO {revision_table} (report_id, days, "  # noqa: S608
@@ -534,6 +573,4 @@ def _store_postgresql(
         )
         created = cursor.rowcount
         cursor.execute(f"DROP TABLE {staging}")
-    return RecordResult(
-        created=created, updated=updated, unchanged=len(resolved) - created - updated
-    )
+    return RecordResult(created=created, updated=updated, unchanged=total - created - updated)

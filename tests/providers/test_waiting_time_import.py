@@ -84,11 +84,15 @@ def store_calls(monkeypatch, all_new: list[bool] | None = None) -> list[int]:
     for name in ("_store_postgresql", "_store_orm"):
         real = getattr(storage, name)
 
-        def spy(*, resolved, _real=real, **kwargs):
-            sizes.append(len(resolved))
-            if all_new is not None:
-                all_new.append(kwargs["all_new"])
-            return _real(resolved=resolved, **kwargs)
+        def spy(*, chunks, _real=real, **kwargs):
+            def counted():
+                for chunk in chunks:
+                    sizes.append(len(chunk))
+                    if all_new is not None:
+                        all_new.append(kwargs["all_new"])
+                    yield chunk
+
+            return _real(chunks=counted(), **kwargs)
 
         monkeypatch.setattr(storage, name, spy)
     return sizes
@@ -165,7 +169,7 @@ def test_a_failure_while_storing_a_later_chunk_takes_the_earlier_chunks_back(act
     real_trend_changes = storage._trend_changes
 
     def failing(*, resolved, **kwargs):
-        if len(sizes) == 3:
+        if len(sizes) == 3:  # the fourth chunk
             raise RuntimeError("the database went away")
         return real_trend_changes(resolved=resolved, **kwargs)
 
