@@ -15,8 +15,8 @@ Each round (``--repeat``, default 3), in alternation:
 
 * **plain COPY** — the rows as PostgreSQL text (series id, peildatum, days, flag, source,
   reported_at, reported_by), prepared beforehand, ``COPY``-ed into the report table and committed;
-* **import** — ``providers.waiting_times.imports.waiting_time_reports_import`` on the file's
-  bytes as uploaded, the path of ``POST /api/v1/waiting-times/import/`` and of the upload task:
+* **import** — ``providers.waiting_times.imports.waiting_time_reports_import`` on the file as
+  uploaded, the path of ``POST /api/v1/waiting-times/import/`` and of the upload task:
   decoding, CSV parsing, checking every row (codes, values, dates, duplicates, own locations),
   series lookup, storing, the series' current figures, the audit event and the commit.
 
@@ -30,6 +30,7 @@ rounds; they and the load average are appended to RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import statistics
 import sys
@@ -163,7 +164,7 @@ def main() -> None:
 
     def real_import(content: bytes) -> tuple[float, dict]:
         start = time.perf_counter()
-        result = waiting_time_reports_import(data=content, actor=actor)
+        result = waiting_time_reports_import(file=io.BytesIO(content), actor=actor)
         return time.perf_counter() - start, result.counts
 
     print(

@@ -136,7 +136,6 @@ class WaitingTimeImportAdmin(admin.ModelAdmin):
     search_fields = ["file_name", "provider__name", "provider__agb_code"]
     date_hierarchy = "created_at"
     list_select_related = ["provider", "created_by"]
-    exclude = ["content"]
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -22,6 +22,11 @@ urlpatterns = [
         name="api-waiting-times-import",
     ),
     path(
+        "waiting-times/imports/<int:pk>/",
+        waiting_time_apis.WaitingTimeImportStatusApi.as_view(),
+        name="api-waiting-times-import-status",
+    ),
+    path(
         "waiting-times/current/",
         search_apis.WaitingTimeCurrentListApi.as_view(),
         name="api-waiting-times-current",

@@ -547,10 +547,12 @@ class WaitingTimeImportStatus(models.TextChoices):
 class WaitingTimeImport(models.Model):
     """One uploaded waiting-time CSV file, imported by a Celery task (all or nothing).
 
-    The file's bytes are kept in the row (not on a web host's disk), so a worker on any host can
-    read them; they are emptied once the import has finished. ``errors`` holds the row errors
-    (``{"row", "field", "message"}``) of a failed import, ``counts`` the created / updated /
-    unchanged reports of a successful one.
+    The file's bytes are kept in the database (not on a web host's disk), so a worker on any host
+    can read them, in pieces (:class:`WaitingTimeImportChunk`), so that a large file is written
+    and read a piece at a time; the pieces are deleted once the import has finished. ``errors``
+    holds the row errors (``{"row", "field", "message"}``) of a failed import, ``counts`` the
+    created / updated / unchanged reports of a successful one. ``created_by`` is the planner who
+    uploaded the file, or ``api_key`` the provider's key that sent it: the import acts as them.
     """
 
     provider = models.ForeignKey(
@@ -567,8 +569,16 @@ class WaitingTimeImport(models.Model):
         blank=True,
         related_name="+",
     )
+    api_key = models.ForeignKey(
+        "accounts.ApiKey",
+        verbose_name=_("API key"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     file_name = models.CharField(_("file name"), max_length=255)
-    content = models.BinaryField(_("content"), blank=True)
+    size = models.PositiveIntegerField(_("size (bytes)"), default=0)
     language = models.CharField(_("language"), max_length=16, blank=True)
     status = models.CharField(
         _("status"),
@@ -607,3 +617,30 @@ class WaitingTimeImport(models.Model):
     @property
     def imported(self) -> int:
         return sum(self.counts.get(key, 0) for key in ("created", "updated", "unchanged"))
+
+
+class WaitingTimeImportChunk(models.Model):
+    """One piece of an uploaded file, in order (``number`` from 0); every piece but the last is
+    exactly ``providers.waiting_times.imports.IMPORT_CHUNK_BYTES`` long."""
+
+    job = models.ForeignKey(
+        WaitingTimeImport,
+        verbose_name=_("waiting-time import"),
+        on_delete=models.CASCADE,
+        related_name="chunks",
+    )
+    number = models.PositiveIntegerField(_("number"))
+    data = models.BinaryField(_("data"))
+
+    class Meta:
+        verbose_name = _("piece of an uploaded file")
+        verbose_name_plural = _("pieces of uploaded files")
+        ordering = ["job", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "number"], name="waiting_time_import_chunk_unique_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} #{self.number}"

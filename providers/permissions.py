@@ -51,7 +51,7 @@ def waiting_time_import_list_for(*, actor: Actor) -> QuerySet[WaitingTimeImport]
     if not actor.has_role(Role.PLANNER):
         return WaitingTimeImport.objects.none()
     return scope_to_organisation(
-        WaitingTimeImport.objects.defer("content"), actor=actor, provider_field="provider"
+        WaitingTimeImport.objects.all(), actor=actor, provider_field="provider"
     )
 
 

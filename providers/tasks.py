@@ -6,13 +6,21 @@ from celery import shared_task
 from django.db import OperationalError, transaction
 from django.utils import timezone, translation
 
-from accounts.actors import actor_for_user
-from providers.models import WaitingTimeImport, WaitingTimeImportStatus
+from accounts.actors import Actor, actor_for_api_key, actor_for_user
+from providers.models import WaitingTimeImport, WaitingTimeImportChunk, WaitingTimeImportStatus
 from providers.waiting_times.imports import (
+    waiting_time_import_file,
     waiting_time_imports_dispatch_pending,
     waiting_time_reports_import,
 )
-from providers.waiting_times.validation import WaitingTimeReportErrors, row_errors_truncate
+from providers.waiting_times.validation import WaitingTimeReportErrors
+
+
+def _actor_of(job: WaitingTimeImport) -> Actor:
+    """Who sent the file: the provider's API key, or the planner who uploaded it."""
+    if job.api_key is not None:
+        return actor_for_api_key(job.api_key)
+    return actor_for_user(job.created_by)
 
 
 @shared_task(
@@ -29,7 +37,13 @@ def waiting_time_import_run(import_id: int) -> str:
     transaction, and storing the same figures twice changes nothing.
     """
     with transaction.atomic():
-        job = WaitingTimeImport.objects.select_for_update().filter(pk=import_id).first()
+        job = (
+            # (Only the import's row is locked: PostgreSQL locks no outer-joined, nullable side.)
+            WaitingTimeImport.objects.select_for_update(of=("self",))
+            .select_related("api_key__organisation")
+            .filter(pk=import_id)
+            .first()
+        )
         if job is None or job.is_finished:
             return job.status if job else "missing"
         job.status = WaitingTimeImportStatus.RUNNING
@@ -44,15 +58,15 @@ def waiting_time_import_run(import_id: int) -> str:
             progress=percent
         )
 
-    actor = actor_for_user(job.created_by)
+    actor = _actor_of(job)
     with translation.override(job.language or None):
         try:
             result = waiting_time_reports_import(
-                data=bytes(job.content), actor=actor, progress=progress
+                file=waiting_time_import_file(job), actor=actor, progress=progress
             )
         except WaitingTimeReportErrors as exc:
             job.status = WaitingTimeImportStatus.FAILED
-            job.errors = row_errors_truncate(exc.errors)
+            job.errors = exc.reported()
             job.counts = {}
         else:
             job.status = WaitingTimeImportStatus.SUCCEEDED
@@ -61,18 +75,11 @@ def waiting_time_import_run(import_id: int) -> str:
             job.errors = []
     job.progress = 100
     job.finished_at = timezone.now()
-    job.content = b""  # the file is no longer needed
-    job.save(
-        update_fields=[
-            "status",
-            "errors",
-            "counts",
-            "row_count",
-            "progress",
-            "finished_at",
-            "content",
-        ]
-    )
+    with transaction.atomic():
+        job.save(
+            update_fields=["status", "errors", "counts", "row_count", "progress", "finished_at"]
+        )
+        WaitingTimeImportChunk.objects.filter(job=job).delete()  # the file is no longer needed
     return job.status
 
 

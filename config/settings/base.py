@@ -333,6 +333,12 @@ SPECTACULAR_SETTINGS = {
 # --- Product settings -------------------------------------------------------------------------
 # Days after which a waiting-time figure counts as stale (DESIGN §3.1).
 WAITING_TIME_STALE_DAYS = env.int("WAITING_TIME_STALE_DAYS", default=28)
+# The API imports a waiting-time CSV file of at most this many bytes while the client waits (201);
+# a larger one goes to the task queue (202 with the import's status URL, see
+# docs/waiting-time-import.md).
+WAITING_TIME_IMPORT_SYNC_MAX_BYTES = env.int(
+    "WAITING_TIME_IMPORT_SYNC_MAX_BYTES", default=5 * 1024 * 1024
+)
 # The site's own address, for absolute links in mails (e.g. the patient's status page).
 # Retention of patients' personal data is an insurer setting (mediation.MediationSettings).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

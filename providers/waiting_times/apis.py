@@ -6,13 +6,19 @@ DRF's shape (a dict of field errors; for a list, the field errors of each failin
 position from 0, as DRF answers list errors itself). A location of another
 provider is refused with the same message as one that does not exist, and nothing is stored.
 ``POST /api/v1/waiting-times/import/`` takes a CSV file and answers ``{"imported": n}`` or
-``{"errors": [{"row", "field", "message"}]}``.
+``{"errors": [{"row", "field", "message"}]}``; a file larger than
+``settings.WAITING_TIME_IMPORT_SYNC_MAX_BYTES`` goes to the task queue, as the web upload does, and
+is answered 202 with the import's status, which ``GET /api/v1/waiting-times/imports/{id}/`` gives
+(the provider's own imports; another's is 404).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -26,11 +32,13 @@ from accounts.actors import actor_from_request
 from accounts.models import Role
 from accounts.permissions import role_required
 from core.parsers import DepthLimitedJSONParser
-from providers.models import ReportSource
+from providers.models import ReportSource, WaitingTimeImport
+from providers.permissions import access_waiting_time_import_for
 from providers.waiting_times.csv_reader import RowError, WaitingTimeRow
-from providers.waiting_times.imports import waiting_time_reports_import
+from providers.waiting_times.imports import waiting_time_import_start, waiting_time_reports_import
 from providers.waiting_times.serializers import (
     WAITING_TIME_IMPORT_ERRORS,
+    WAITING_TIME_IMPORT_STATUS,
     WAITING_TIME_INPUT,
     WAITING_TIME_OUTPUT,
     WaitingTimeImportInputSerializer,
@@ -39,11 +47,7 @@ from providers.waiting_times.serializers import (
     WaitingTimeReportOutputSerializer,
 )
 from providers.waiting_times.storage import waiting_time_reports_record
-from providers.waiting_times.validation import (
-    ResolvedWaitingTimeRow,
-    WaitingTimeReportErrors,
-    row_errors_truncate,
-)
+from providers.waiting_times.validation import ResolvedWaitingTimeRow, WaitingTimeReportErrors
 
 # One request carries at most this many figures (a year of biweekly figures for ~400 series);
 # larger sets go through the CSV import.
@@ -145,8 +149,12 @@ class WaitingTimeReportCreateApi(APIView):
         return Response(stored if many else stored[0], status=status.HTTP_201_CREATED)
 
 
+def _import_status(job: WaitingTimeImport, request: Request) -> dict[str, Any]:
+    return dict(type(WAITING_TIME_IMPORT_STATUS)(job, context={"request": request}).data)
+
+
 class WaitingTimeImportApi(APIView):
-    """Import a CSV file of waiting times, all or nothing."""
+    """Import a CSV file of waiting times, all or nothing; a large file in the task queue."""
 
     permission_classes = [role_required(Role.PLANNER)]
     parser_classes = [MultiPartParser]
@@ -156,6 +164,12 @@ class WaitingTimeImportApi(APIView):
         request={"multipart/form-data": WaitingTimeImportInputSerializer},
         responses={
             201: WaitingTimeImportOutputSerializer,
+            202: OpenApiResponse(
+                WAITING_TIME_IMPORT_STATUS,
+                description="A large file is imported in the task queue: the import's status "
+                "(`url`, also in the Location header; GET it until `status` is succeeded or "
+                "failed).",
+            ),
             400: OpenApiResponse(
                 WAITING_TIME_IMPORT_ERRORS,
                 description="Row errors (nothing was stored); a missing or too large file is "
@@ -166,7 +180,11 @@ class WaitingTimeImportApi(APIView):
             "A CSV file in our layout (UTF-8, comma or semicolon, header `location,specialism,"
             "treatment,kind,days,insufficient_observations,reference_date`) or the NZa open-data "
             "layout (`;`, ISO-8859-1). All or nothing: one bad row and nothing is stored; every "
-            "error names the file's line (header = line 1) and column."
+            "error names the file's line (header = line 1) and column (at most 500 errors, then "
+            "how many more). A file of at most `WAITING_TIME_IMPORT_SYNC_MAX_BYTES` (default "
+            "5 MiB) is imported while the client waits (201 or 400); a larger one (up to 50 MB) "
+            "goes to the task queue and is answered 202 with the import's status, whose `url` "
+            "tells the outcome: `succeeded` with `counts`, or `failed` with the row `errors`."
         ),
     )
     def post(self, request: Request) -> Response:
@@ -180,12 +198,41 @@ class WaitingTimeImportApi(APIView):
             ]
             return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         upload = serializer.validated_data["file"]
-        try:
-            result = waiting_time_reports_import(
-                data=upload.read(), actor=actor_from_request(request)
-            )
-        except WaitingTimeReportErrors as exc:
+        actor = actor_from_request(request)
+        if upload.size > settings.WAITING_TIME_IMPORT_SYNC_MAX_BYTES:
+            # Started when this block commits; with eager tasks (the embedded default) it has run
+            # by the time the block ends, and the answer shows its outcome.
+            with transaction.atomic():
+                job = waiting_time_import_start(
+                    actor=actor, file_name=upload.name, file=upload, language=get_language() or ""
+                )
+            job.refresh_from_db()
+            answer = _import_status(job, request)
             return Response(
-                {"errors": row_errors_truncate(exc.errors)}, status=status.HTTP_400_BAD_REQUEST
+                answer, status=status.HTTP_202_ACCEPTED, headers={"Location": answer["url"]}
             )
+        try:
+            result = waiting_time_reports_import(file=upload, actor=actor)
+        except WaitingTimeReportErrors as exc:
+            return Response({"errors": exc.reported()}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"imported": result.total}, status=status.HTTP_201_CREATED)
+
+
+class WaitingTimeImportStatusApi(APIView):
+    """The status of one of the provider's CSV imports (API or web upload)."""
+
+    permission_classes = [role_required(Role.PLANNER)]
+
+    @extend_schema(
+        operation_id="waiting_times_import_status",
+        responses={200: WAITING_TIME_IMPORT_STATUS},
+        description=(
+            "An import of the provider's own (sent to the API as a large file, or uploaded on the "
+            "web page): `status` pending, running, succeeded (with `counts`) or failed (with the "
+            "row `errors`; nothing was stored), and its `progress` in percent. Another "
+            "provider's import is 404."
+        ),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        job = access_waiting_time_import_for(actor=actor_from_request(request), pk=pk)
+        return Response(_import_status(job, request))

@@ -11,21 +11,28 @@ Two layouts are recognised by their header line (line 1; errors use the file's l
   AGB, peildatum, treatment and insufficient-observation columns are assumptions, and the names
   of NZa's Zorgbeeld API (``Location_AGBCode``, ``Date``, …) are accepted as well.
 
-The parser turns cells into :class:`WaitingTimeRow` values (strings) and leaves every domain rule
-to ``providers.waiting_times.validation``; it reports only what it cannot read, as
-:class:`RowError` values. Both types are the common currency of every way a figure comes in (the
+The reader (:func:`waiting_time_csv_open`) takes a binary file and gives its rows one at a time,
+so that a file of 50 MB is never held in memory, as bytes, text or rows: a first pass over the
+bytes, a piece at a time, finds the encoding (UTF-8 when every byte is, ISO-8859-1 otherwise, as
+for the whole file before), NUL bytes and the line of the first byte that is not UTF-8; a second
+pass decodes and parses. It turns cells into :class:`WaitingTimeRow` values (strings) and leaves
+every domain rule to ``providers.waiting_times.validation``; it reports only what it cannot read,
+as :class:`RowError` values. Both types are the common currency of every way a figure comes in (the
 API and the web form build ``WaitingTimeRow`` values too), so they live here, at the bottom: the
 services import this reader, never the reverse.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypedDict
+from typing import Any, BinaryIO, TypedDict
 
 from django.utils.translation import gettext as _
 
@@ -114,8 +121,9 @@ _DECIMAL_WHOLE = re.compile(r"^(\d+)[.,]0+$")
 
 @dataclass
 class ParsedCsv:
-    """What a file held: its layout (``None`` when unreadable), the rows that could be read, the
-    problems found, and for each of our field names the file's own column name."""
+    """What a whole file held (:func:`waiting_time_csv_parse`): its layout (``None`` when
+    unreadable), the rows that could be read, the problems found, and for each of our field names
+    the file's own column name."""
 
     layout: str | None
     rows: list[WaitingTimeRow] = field(default_factory=list)
@@ -124,19 +132,52 @@ class ParsedCsv:
     encoding: str = "utf-8"
 
 
-def _file_error(message: str, row: int | None = None) -> ParsedCsv:
-    return ParsedCsv(layout=None, errors=[{"row": row, "field": None, "message": message}])
+# The file is scanned and decoded in pieces of this size: memory does not grow with the file.
+READ_CHUNK_BYTES = 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+_BLANK_BYTES = b" \t\r\n" + _BOM
 
 
-def _decode(data: bytes) -> tuple[str, str, int | None]:
-    """(text, encoding, line of the first byte that is not UTF-8 or ``None``)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8"), "utf-8", None
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        return data.decode("iso-8859-1"), "iso-8859-1", line
+@dataclass
+class _Scan:
+    """What a first look at the bytes tells: whether there is text at all, whether there are NUL
+    bytes (not a text file), a UTF-8 byte order mark, and the line of the first byte that is not
+    UTF-8 (``None``: the whole file is UTF-8)."""
+
+    has_text: bool = False
+    has_nul: bool = False
+    bom: bool = False
+    bad_line: int | None = None
+
+
+def _scan(file: BinaryIO) -> _Scan:
+    """One pass over the bytes, a piece at a time (the encoding is the whole file's: UTF-8 if every
+    byte is, otherwise ISO-8859-1)."""
+    scan = _Scan()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    newlines = 0
+    head = file.read(max(READ_CHUNK_BYTES, len(_BOM)))  # the whole byte order mark, if any
+    scan.bom = head.startswith(_BOM)
+    rest = iter(lambda: file.read(READ_CHUNK_BYTES), b"")
+    for chunk in itertools.chain([head[len(_BOM) :] if scan.bom else head], rest):
+        if b"\x00" in chunk:
+            scan.has_nul = True
+            return scan
+        if not scan.has_text and chunk.translate(None, _BLANK_BYTES):
+            scan.has_text = True
+        if scan.bad_line is None:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                # exc.object is the decoder's few pending bytes (never a newline) and this chunk.
+                scan.bad_line = newlines + exc.object.count(b"\n", 0, exc.start) + 1
+        newlines += chunk.count(b"\n")
+    if scan.bad_line is None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:  # the file ends inside a multi-byte character
+            scan.bad_line = newlines + 1
+    return scan
 
 
 def _delimiter(header: str) -> str:
@@ -144,87 +185,161 @@ def _delimiter(header: str) -> str:
     return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
 
 
-def waiting_time_csv_parse(data: bytes) -> ParsedCsv:
-    """Read a CSV file in our layout or the NZa layout (see the module docstring)."""
-    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
-        return _file_error(_("The file is empty."))
-    if b"\x00" in data:
-        return _file_error(
-            _("This is not a CSV text file. Save the spreadsheet as CSV (UTF-8) and try again.")
-        )
-    text, encoding, bad_line = _decode(data)
-    end = text.find("\n")
-    header_line = text[: end if end >= 0 else len(text)].strip("\r")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(header_line))
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error):
-        return _file_error(_("The header line (line 1) cannot be read."), row=1)
-    names = [name.strip().strip('"').strip().lower() for name in header]
-    positions: dict[str, int] = {}
-    columns: dict[str, str] = {}
+def _file_error(message: str, row: int | None = None) -> RowError:
+    return {"row": row, "field": None, "message": message}
 
-    if "location" in names and "kind" in names:
-        layout = "ours"
-        positions = {name: names.index(name) for name in OUR_COLUMNS if name in names}
-        missing = [name for name in OUR_REQUIRED if name not in positions]
-        columns = {name: header[index].strip() for name, index in positions.items()}
-    elif any(name in names for name in NZA_COLUMNS["kind"]):
-        layout = "nza"
-        for our_name, candidates in NZA_COLUMNS.items():
-            for candidate in candidates:
-                if candidate in names:
-                    positions[our_name] = names.index(candidate)
-                    columns[our_name] = header[positions[our_name]].strip()
-                    break
-        missing = [NZA_DISPLAY[name] for name in NZA_REQUIRED if name not in positions]
-    else:
-        return _file_error(
-            _(
-                "Unknown layout: the header (line 1) must name the columns %(ours)s, or be the "
-                "header of the NZa open-data file (%(nza)s)."
-            )
-            % {
-                "ours": ",".join(OUR_COLUMNS),
-                "nza": ";".join(NZA_DISPLAY[name] for name in NZA_REQUIRED),
-            },
-            row=1,
-        )
-    if missing:
-        return _file_error(
-            _("Line 1 (the header) lacks the columns: %(columns)s.")
-            % {"columns": ", ".join(missing)},
-            row=1,
-        )
-    if bad_line is not None and layout == "ours":
-        return _file_error(
-            _(
-                "Line %(line)s contains characters that are not UTF-8. Save the file as "
-                "CSV (UTF-8) and try again."
-            )
-            % {"line": bad_line},
-            row=bad_line,
-        )
 
-    parsed = ParsedCsv(layout=layout, columns=columns, encoding=encoding)
-    try:
-        if layout == "ours":
-            _read_ours(parsed, reader, positions)
+class CsvReading:
+    """A CSV file opened by :func:`waiting_time_csv_open`: what its header line says (``layout``,
+    ``columns``, ``encoding``), or why the file as a whole is refused (``error``); then its rows,
+    one at a time (:meth:`items`). Use it as a context manager: it reads the caller's file and
+    leaves it open."""
+
+    def __init__(self, file: BinaryIO):
+        self.layout: str | None = None
+        self.columns: dict[str, str] = {}
+        self.encoding = "utf-8"
+        self.error: RowError | None = None
+        self._positions: dict[str, int] = {}
+        self._text: io.TextIOWrapper | None = None
+        self._reader: Any = None
+        self._open(file)
+
+    def __enter__(self) -> CsvReading:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Let go of the caller's file without closing it."""
+        if self._text is not None:
+            self._text.detach()
+            self._text = None
+
+    def _refuse(self, message: str, row: int | None = None) -> None:
+        self.layout = None
+        self.error = _file_error(message, row)
+        self.close()
+
+    def _open(self, file: BinaryIO) -> None:
+        file.seek(0)
+        scan = _scan(file)
+        if not scan.has_text and not scan.has_nul:
+            return self._refuse(_("The file is empty."))
+        if scan.has_nul:
+            return self._refuse(
+                _("This is not a CSV text file. Save the spreadsheet as CSV (UTF-8) and try again.")
+            )
+        self.encoding = "utf-8" if scan.bad_line is None else "iso-8859-1"
+        file.seek(len(_BOM) if scan.bom else 0)
+        # newline="": the csv module sees the line ends as they are (quoted line breaks, "\r\n").
+        self._text = io.TextIOWrapper(file, encoding=self.encoding, newline="")
+        first_line = self._text.readline()
+        self._reader = csv.reader(
+            itertools.chain([first_line], self._text),
+            delimiter=_delimiter(first_line.rstrip("\r\n")),
+        )
+        try:
+            header = next(self._reader)
+        except (StopIteration, csv.Error):
+            return self._refuse(_("The header line (line 1) cannot be read."), row=1)
+        names = [name.strip().strip('"').strip().lower() for name in header]
+        positions: dict[str, int] = {}
+        columns: dict[str, str] = {}
+        if "location" in names and "kind" in names:
+            layout = "ours"
+            positions = {name: names.index(name) for name in OUR_COLUMNS if name in names}
+            missing = [name for name in OUR_REQUIRED if name not in positions]
+            columns = {name: header[index].strip() for name, index in positions.items()}
+        elif any(name in names for name in NZA_COLUMNS["kind"]):
+            layout = "nza"
+            for our_name, candidates in NZA_COLUMNS.items():
+                for candidate in candidates:
+                    if candidate in names:
+                        positions[our_name] = names.index(candidate)
+                        columns[our_name] = header[positions[our_name]].strip()
+                        break
+            missing = [NZA_DISPLAY[name] for name in NZA_REQUIRED if name not in positions]
         else:
-            _read_nza(parsed, reader, positions)
-    except csv.Error as exc:
-        parsed.errors.append(
-            {
-                "row": reader.line_num,
-                "field": None,
-                "message": _("Line %(line)s cannot be read as CSV: %(problem)s")
+            return self._refuse(
+                _(
+                    "Unknown layout: the header (line 1) must name the columns %(ours)s, or be "
+                    "the header of the NZa open-data file (%(nza)s)."
+                )
+                % {
+                    "ours": ",".join(OUR_COLUMNS),
+                    "nza": ";".join(NZA_DISPLAY[name] for name in NZA_REQUIRED),
+                },
+                row=1,
+            )
+        if missing:
+            return self._refuse(
+                _("Line 1 (the header) lacks the columns: %(columns)s.")
+                % {"columns": ", ".join(missing)},
+                row=1,
+            )
+        if scan.bad_line is not None and layout == "ours":
+            return self._refuse(
+                _(
+                    "Line %(line)s contains characters that are not UTF-8. Save the file as "
+                    "CSV (UTF-8) and try again."
+                )
+                % {"line": scan.bad_line},
+                row=scan.bad_line,
+            )
+        self.layout, self.columns, self._positions = layout, columns, positions
+        return None
+
+    def items(self) -> Iterator[WaitingTimeRow | RowError]:
+        """The rows below the header in the file's order: a :class:`WaitingTimeRow` for each line
+        that could be read, a :class:`RowError` for each that could not. A line that is not CSV
+        ends the file (its error is the last item); a file without rows gives one error."""
+        if self.error is not None or self._reader is None:
+            return
+        reader = self._reader
+        read_any = False
+        try:
+            rows = (
+                _read_ours(reader, self._positions)
+                if self.layout == "ours"
+                else _read_nza(reader, self._positions, self.columns)
+            )
+            for item in rows:
+                read_any = True
+                yield item
+        except csv.Error as exc:
+            read_any = True
+            yield _file_error(
+                _("Line %(line)s cannot be read as CSV: %(problem)s")
                 % {"line": reader.line_num, "problem": str(exc)},
-            }
+                row=reader.line_num,
+            )
+        if not read_any:
+            yield _file_error(_("The file has no rows below the header."), row=2)
+
+
+def waiting_time_csv_open(file: BinaryIO) -> CsvReading:
+    """Open a CSV file in our layout or the NZa layout (see the module docstring) for reading its
+    rows one at a time: the file (seekable, binary) is read twice, a piece at a time — once to
+    learn its encoding, once to read it — so memory does not grow with its size."""
+    return CsvReading(file)
+
+
+def waiting_time_csv_parse(data: bytes) -> ParsedCsv:
+    """Read a whole CSV file held in memory (a small one: the import streams its file through
+    :func:`waiting_time_csv_open`)."""
+    with waiting_time_csv_open(io.BytesIO(data)) as reading:
+        if reading.error is not None:
+            return ParsedCsv(layout=None, errors=[reading.error])
+        parsed = ParsedCsv(
+            layout=reading.layout, columns=reading.columns, encoding=reading.encoding
         )
-    if not parsed.rows and not parsed.errors:
-        parsed.errors.append(
-            {"row": 2, "field": None, "message": _("The file has no rows below the header.")}
-        )
+        for item in reading.items():
+            if isinstance(item, WaitingTimeRow):
+                parsed.rows.append(item)
+            else:
+                parsed.errors.append(item)
     return parsed
 
 
@@ -232,13 +347,12 @@ def _blank(cells: list[str]) -> bool:
     return not any(cell.strip() for cell in cells)
 
 
-def _read_ours(parsed: ParsedCsv, reader: Any, positions: dict[str, int]) -> None:
+def _read_ours(reader: Any, positions: dict[str, int]) -> Iterator[WaitingTimeRow]:
     """Cells are passed on as they are (the service strips them); a short row is padded."""
     width = max(positions.values()) + 1
     location, specialism, kind, days, reference_date = (positions[name] for name in OUR_REQUIRED)
     treatment = positions.get("treatment")
     insufficient = positions.get("insufficient_observations")
-    append = parsed.rows.append
     for cells in reader:
         if len(cells) < width:
             if _blank(cells):
@@ -246,24 +360,24 @@ def _read_ours(parsed: ParsedCsv, reader: Any, positions: dict[str, int]) -> Non
             cells = cells + [""] * (width - len(cells))
         elif not cells[location] and _blank(cells):
             continue
-        append(
-            WaitingTimeRow(
-                reader.line_num,
-                cells[location],
-                cells[kind],
-                cells[specialism],
-                "" if treatment is None else cells[treatment],
-                cells[days],
-                "" if insufficient is None else cells[insufficient],
-                cells[reference_date],
-            )
+        yield WaitingTimeRow(
+            reader.line_num,
+            cells[location],
+            cells[kind],
+            cells[specialism],
+            "" if treatment is None else cells[treatment],
+            cells[days],
+            "" if insufficient is None else cells[insufficient],
+            cells[reference_date],
         )
 
 
-def _read_nza(parsed: ParsedCsv, reader: Any, positions: dict[str, int]) -> None:
+def _read_nza(
+    reader: Any, positions: dict[str, int], columns: dict[str, str]
+) -> Iterator[WaitingTimeRow | RowError]:
     for cells in reader:
         if not _blank(cells):
-            _nza_row(parsed, reader.line_num, cells, positions)
+            yield _nza_row(reader.line_num, cells, positions, columns)
 
 
 def _cell(cells: list[str], positions: dict[str, int], name: str) -> str:
@@ -286,22 +400,21 @@ def _nza_date(value: str) -> str:
     return value
 
 
-def _nza_row(parsed: ParsedCsv, line: int, cells: list[str], positions: dict[str, int]) -> None:
+def _nza_row(
+    line: int, cells: list[str], positions: dict[str, int], columns: dict[str, str]
+) -> WaitingTimeRow | RowError:
     kind_value = _cell(cells, positions, "kind")
     kind = NZA_KINDS.get(kind_value.lower())
     if kind is None:
-        parsed.errors.append(
-            {
-                "row": line,
-                "field": parsed.columns["kind"],
-                "message": _(
-                    "Unknown type of waiting time “%(value)s”: expected Behandeling, "
-                    "Polikliniekbezoek or Diagnostiek."
-                )
-                % {"value": kind_value},
-            }
-        )
-        return
+        return {
+            "row": line,
+            "field": columns["kind"],
+            "message": _(
+                "Unknown type of waiting time “%(value)s”: expected Behandeling, "
+                "Polikliniekbezoek or Diagnostiek."
+            )
+            % {"value": kind_value},
+        }
 
     specialism = _cell(cells, positions, "specialism")
     match = _SPECIALISM_IN_LABEL.search(specialism)
@@ -320,16 +433,14 @@ def _nza_row(parsed: ParsedCsv, line: int, cells: list[str], positions: dict[str
         if whole:
             days = whole.group(1)
 
-    parsed.rows.append(
-        WaitingTimeRow(
-            row=line,
-            location=_cell(cells, positions, "location"),
-            kind=kind,
-            specialism=specialism,
-            # NZa names a treatment on other rows too; it only counts on treatment rows.
-            treatment=_cell(cells, positions, "treatment") if kind == "treatment" else "",
-            days=days,
-            insufficient_observations=insufficient,
-            reference_date=_nza_date(_cell(cells, positions, "reference_date")),
-        )
+    return WaitingTimeRow(
+        row=line,
+        location=_cell(cells, positions, "location"),
+        kind=kind,
+        specialism=specialism,
+        # NZa names a treatment on other rows too; it only counts on treatment rows.
+        treatment=_cell(cells, positions, "treatment") if kind == "treatment" else "",
+        days=days,
+        insufficient_observations=insufficient,
+        reference_date=_nza_date(_cell(cells, positions, "reference_date")),
     )

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import PolymorphicProxySerializer, inline_serializer
 from rest_framework import serializers
 
-from providers.models import MAX_PLAUSIBLE_WAIT_DAYS, WaitingTimeKind
+from providers.models import MAX_PLAUSIBLE_WAIT_DAYS, WaitingTimeImportStatus, WaitingTimeKind
 from providers.waiting_times.imports import MAX_IMPORT_BYTES
 
 
@@ -89,6 +89,36 @@ class RowErrorSerializer(serializers.Serializer):
 # ("errors" cannot be a declared field: it is the name of Serializer.errors.)
 WAITING_TIME_IMPORT_ERRORS = inline_serializer(
     name="WaitingTimeImportErrors", fields={"errors": RowErrorSerializer(many=True)}
+)
+
+
+# The status of an import that runs in the task queue (``WaitingTimeImport``). Made by
+# inline_serializer, whose fields may include "errors" (see above); the class serialises a job.
+WAITING_TIME_IMPORT_STATUS = inline_serializer(
+    name="WaitingTimeImportStatus",
+    fields={
+        "id": serializers.IntegerField(),
+        "url": serializers.HyperlinkedIdentityField(
+            view_name="api-waiting-times-import-status",
+            help_text="This status (GET it until `status` is succeeded or failed)",
+        ),
+        "file_name": serializers.CharField(),
+        "status": serializers.ChoiceField(choices=WaitingTimeImportStatus.choices),
+        "progress": serializers.IntegerField(min_value=0, max_value=100, help_text="Percent"),
+        "imported": serializers.IntegerField(help_text="Rows imported (0 until it succeeded)"),
+        "counts": serializers.DictField(
+            child=serializers.IntegerField(),
+            help_text="Of a succeeded import: `created` (new peildatums), `updated` (corrections, "
+            "the old value kept in the history), `unchanged`; empty otherwise",
+        ),
+        "errors": RowErrorSerializer(
+            many=True,
+            help_text="Of a failed import: the row errors (at most 500, then how many more); "
+            "nothing was stored",
+        ),
+        "created_at": serializers.DateTimeField(),
+        "finished_at": serializers.DateTimeField(allow_null=True),
+    },
 )
 
 

@@ -1,11 +1,12 @@
 """Storing a waiting-time submission, all or nothing (DESIGN §3.1; issue 3, "Reporting").
 
-:func:`waiting_time_reports_record` is the one way reported figures are written: the API, the CSV
-import (:mod:`providers.waiting_times.imports`) and the planners' web form all go through it. The
-rules kept here:
+:func:`waiting_time_reports_store` is the one way reported figures are written: the CSV import
+(:mod:`providers.waiting_times.imports`) hands it the rows it checked while reading the file, the
+API and the planners' web form go through :func:`waiting_time_reports_record`, which checks a
+submission held in memory first. The rules kept here:
 
 * **All or nothing**: the submission is checked first (:mod:`providers.waiting_times.validation`);
-  one bad row and nothing is stored.
+  one bad row and nothing is stored. Storing is one transaction.
 * Re-reporting a key corrects it; the value it replaces is kept as a ``WaitingTimeRevision``.
 * A series' *current* figure follows its newest peildatum: correcting an older peildatum leaves it
   alone, correcting the current one changes it. A series that does not exist yet is created.
@@ -15,14 +16,16 @@ rules kept here:
 
 Speed: stored with set-based statements (PostgreSQL: ``COPY`` into a temporary staging table, then
 ``INSERT … ON CONFLICT`` / ``UPDATE … FROM``; other databases: ORM bulk operations in chunks).
+Memory: the checked rows are stored :data:`STORE_CHUNK_ROWS` at a time; what spans the chunks (the
+series, their newest rows, the trend's count changes) grows with the series, not the rows.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -44,12 +47,13 @@ from providers.reports.trend_counts import TrendKey, region_trend_counts_apply
 from providers.waiting_times.csv_reader import WaitingTimeRow
 from providers.waiting_times.validation import (
     CHUNK_SIZE,
+    CheckedRows,
     ProgressCallback,
     ResolvedWaitingTimeRow,
     Subject,
     WaitingTimeReportErrors,
     chunked,
-    waiting_time_reports_validate,
+    waiting_time_reports_check,
 )
 
 NULL = "\\N"  # NULL in PostgreSQL's COPY text format
@@ -79,42 +83,86 @@ def waiting_time_reports_record(
     today: date | None = None,
     progress: ProgressCallback | None = None,
 ) -> RecordResult:
-    """Store a submission, all or nothing; raise :class:`WaitingTimeReportErrors` on any error.
+    """Store a submission held in memory (the API's list, the web form), all or nothing; raise
+    :class:`WaitingTimeReportErrors` on any error. The result's ``rows`` are the stored rows.
 
     Counts: ``created`` new peildatums, ``updated`` corrections (the old value kept as a revision),
     ``unchanged`` re-reports of the same value. One audit event per submission.
     """
     if source not in ReportSource.values:
         raise ValueError(f"unknown source {source!r}")
-    today = today or timezone.localdate()
-    resolved, errors = waiting_time_reports_validate(
-        rows=rows, actor=actor, today=today, progress=progress_scaled(progress, 0.0, 0.5)
+    checked, errors = waiting_time_reports_check(
+        rows=rows,
+        actor=actor,
+        today=today or timezone.localdate(),
+        progress=progress_scaled(progress, 0.0, 0.5),
     )
     if errors:
         raise WaitingTimeReportErrors(errors)
-    if not resolved:
+    result = waiting_time_reports_store(
+        checked=checked, actor=actor, source=source, progress=progress_scaled(progress, 0.5, 1.0)
+    )
+    result.rows = list(checked.rows())
+    return result
+
+
+# Checked rows are stored this many at a time (one COPY, or bulk statements, per chunk).
+STORE_CHUNK_ROWS = 50_000
+
+
+def waiting_time_reports_store(
+    *,
+    checked: CheckedRows,
+    actor: Actor,
+    source: str,
+    progress: ProgressCallback | None = None,
+) -> RecordResult:
+    """Store rows that passed every check (:class:`~providers.waiting_times.validation.
+    WaitingTimeCheck` without errors) in one transaction, :data:`STORE_CHUNK_ROWS` at a time, so
+    that memory does not grow with the submission. The result's ``rows`` are left empty."""
+    if source not in ReportSource.values:
+        raise ValueError(f"unknown source {source!r}")
+    if not len(checked):
         raise WaitingTimeReportErrors(
             [{"row": None, "field": None, "message": _("There are no waiting times to store.")}]
         )
+    store = _store_postgresql if connection.vendor == "postgresql" else _store_orm
+    changes: Counter[TrendKey] = Counter()
+    newest: dict[int, ResolvedWaitingTimeRow] = {}
+    total = len(checked)
     with transaction.atomic():
-        subjects = list({id(row.subject): row.subject for row in resolved}.values())
+        subjects = checked.series
         _lock_locations(sorted({subject.location_id for subject in subjects}))
         current_dates = _series_for(subjects)
-        if progress is not None:
-            progress(0.6)
-        before = _stored_days(resolved)
-        store = _store_postgresql if connection.vendor == "postgresql" else _store_orm
-        result = store(resolved=resolved, source=source, reported_by=actor.label)
-        _current_figures_refresh(resolved=resolved, current_dates=current_dates)
-        region_trend_counts_apply(
-            changes=_trend_changes(resolved=resolved, subjects=subjects, before=before)
+        trend_groups = _trend_groups(subjects)
+        # Decided once, before the first chunk: rows stored by earlier chunks never count.
+        all_new = not _reports_exist(
+            series_ids=sorted({subject.series_id for subject in subjects}), dates=checked.dates()
         )
-        result.rows = resolved
+        if progress is not None:
+            progress(0.1)
+
+        def chunks() -> Iterator[list[ResolvedWaitingTimeRow]]:
+            """The rows a chunk at a time, each with what it changes besides the reports (read
+            before the store function writes the chunk)."""
+            done = 0
+            for chunk in checked.chunks(STORE_CHUNK_ROWS):
+                before = {} if all_new else _stored_days(chunk)
+                changes.update(_trend_changes(resolved=chunk, groups=trend_groups, before=before))
+                _newest_rows(chunk, newest)
+                yield chunk
+                done += len(chunk)
+                if progress is not None:
+                    progress(0.1 + 0.85 * done / total)
+
+        result = store(chunks=chunks(), source=source, reported_by=actor.label, all_new=all_new)
+        _current_figures_refresh(newest=newest, current_dates=current_dates)
+        region_trend_counts_apply(changes=changes)
         audit_record(
             actor=actor,
             action=AuditAction.CREATE,
             object_type="providers.waitingtimereport",
-            detail={"source": source, "rows": len(resolved), **result.counts},
+            detail={"source": source, "rows": total, **result.counts},
         )
     if progress is not None:
         progress(1.0)
@@ -201,6 +249,27 @@ def _series_for(subjects: list[Subject]) -> dict[int, date | None]:
     return current
 
 
+def _reports_exist(*, series_ids: list[int], dates: list[date]) -> bool:
+    """Whether any of the series has a report on any of the peildatums: a cross-product check,
+    cheap on the (series, peildatum) index. Usually not (a new cycle), and then every row is a new
+    report, stored without looking for the one it would replace."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT EXISTS (SELECT 1 FROM {WaitingTimeReport._meta.db_table} "  # noqa: S608
+                "WHERE series_id = ANY(%s) AND reference_date = ANY(%s))",
+                [series_ids, dates],
+            )
+            return bool(cursor.fetchone()[0])
+    return any(
+        WaitingTimeReport.objects.filter(
+            series_id__in=series_chunk, reference_date__in=date_chunk
+        ).exists()
+        for series_chunk in chunked(series_ids)
+        for date_chunk in chunked(dates)
+    )
+
+
 def _stored_days(resolved: list[ResolvedWaitingTimeRow]) -> dict[tuple[int, date], int | None]:
     """The days already stored for the submission's (series, peildatum) keys, if any."""
     keys = {(row.subject.series_id, row.reference_date) for row in resolved}
@@ -215,35 +284,49 @@ def _stored_days(resolved: list[ResolvedWaitingTimeRow]) -> dict[tuple[int, date
     return stored
 
 
+@dataclass
+class _TrendGroups:
+    """What the regional trend's counts need of a submission's series: each location's region
+    (active locations only; the others do not count) and each treatment's setting."""
+
+    region_of: dict[int, int]
+    setting_of: dict[int, str]
+
+
+def _trend_groups(subjects: list[Subject]) -> _TrendGroups:
+    return _TrendGroups(
+        region_of=dict(
+            Location.objects.filter(
+                pk__in={subject.location_id for subject in subjects}, is_active=True
+            ).values_list("pk", "provider__region_id")
+        ),
+        setting_of=dict(
+            Treatment.objects.filter(
+                pk__in={s.treatment_id for s in subjects if s.treatment_id is not None}
+            ).values_list("pk", "setting")
+        ),
+    )
+
+
 def _trend_changes(
     *,
     resolved: list[ResolvedWaitingTimeRow],
-    subjects: list[Subject],
+    groups: _TrendGroups,
     before: dict[tuple[int, date], int | None],
 ) -> Counter[TrendKey]:
-    """What the submission changes in the regional trend's counts: one report more at each new
-    value, one less at each value it replaced (only numbers of active locations count)."""
-    region_of = dict(
-        Location.objects.filter(
-            pk__in={subject.location_id for subject in subjects}, is_active=True
-        ).values_list("pk", "provider__region_id")
-    )
-    setting_of = dict(
-        Treatment.objects.filter(
-            pk__in={s.treatment_id for s in subjects if s.treatment_id is not None}
-        ).values_list("pk", "setting")
-    )
+    """What the rows change in the regional trend's counts: one report more at each new value,
+    one less at each value it replaced (only numbers of active locations count)."""
     changes: Counter[TrendKey] = Counter()
     for row in resolved:
         subject = row.subject
-        region_id = region_of.get(subject.location_id)
+        region_id = groups.region_of.get(subject.location_id)
         if region_id is None:
             continue
         group = (
             region_id,
             row.reference_date,
             subject.kind,
-            "" if subject.treatment_id is None else setting_of[subject.treatment_id],
+            "" if subject.treatment_id is None else groups.setting_of[subject.treatment_id],
         )
         previous = before.get((subject.series_id, row.reference_date))
         if previous is not None:
@@ -253,17 +336,22 @@ def _trend_changes(
     return changes
 
 
-def _current_figures_refresh(
-    *, resolved: list[ResolvedWaitingTimeRow], current_dates: dict[int, date | None]
+def _newest_rows(
+    resolved: list[ResolvedWaitingTimeRow], newest: dict[int, ResolvedWaitingTimeRow]
 ) -> None:
-    """A series' current figure becomes its newest row when that row's peildatum is not older
-    than the current one (so correcting an older peildatum leaves the current figure alone)."""
-    newest: dict[int, ResolvedWaitingTimeRow] = {}
+    """Keep, per series, the row with the newest peildatum seen so far."""
     for row in resolved:
         series_id = row.subject.series_id
         latest = newest.get(series_id)
         if latest is None or row.reference_date > latest.reference_date:
             newest[series_id] = row
+
+
+def _current_figures_refresh(
+    *, newest: dict[int, ResolvedWaitingTimeRow], current_dates: dict[int, date | None]
+) -> None:
+    """A series' current figure becomes its newest row when that row's peildatum is not older
+    than the current one (so correcting an older peildatum leaves the current figure alone)."""
     refreshed = [
         (series_id, row)
         for series_id, row in newest.items()
@@ -303,18 +391,43 @@ def _current_figures_refresh(
 
 
 def _store_orm(
-    *, resolved: list[ResolvedWaitingTimeRow], source: str, reported_by: str
+    *,
+    chunks: Iterable[list[ResolvedWaitingTimeRow]],
+    source: str,
+    reported_by: str,
+    all_new: bool,
 ) -> RecordResult:
-    """Any database: look up the existing reports in chunks, then bulk create and update."""
+    """Any database: per chunk, look up the existing reports (unless ``all_new``: none exists),
+    then bulk create and update."""
     now = timezone.now()
-    series_ids = sorted({row.subject.series_id for row in resolved})
-    dates = sorted({row.reference_date for row in resolved})
+    result = RecordResult(created=0, updated=0, unchanged=0)
+    for resolved in chunks:
+        stored = _store_orm_chunk(
+            resolved=resolved, source=source, reported_by=reported_by, all_new=all_new, now=now
+        )
+        result.created += stored.created
+        result.updated += stored.updated
+        result.unchanged += stored.unchanged
+    return result
+
+
+def _store_orm_chunk(
+    *,
+    resolved: list[ResolvedWaitingTimeRow],
+    source: str,
+    reported_by: str,
+    all_new: bool,
+    now: datetime,
+) -> RecordResult:
     existing: dict[tuple[int, date], WaitingTimeReport] = {}
-    for chunk in chunked(series_ids):
-        for found in WaitingTimeReport.objects.filter(
-            series_id__in=chunk, reference_date__in=dates
-        ):
-            existing[(found.series_id, found.reference_date)] = found
+    if not all_new:
+        series_ids = sorted({row.subject.series_id for row in resolved})
+        dates = sorted({row.reference_date for row in resolved})
+        for chunk in chunked(series_ids):
+            for found in WaitingTimeReport.objects.filter(
+                series_id__in=chunk, reference_date__in=dates
+            ):
+                existing[(found.series_id, found.reference_date)] = found
 
     new_reports: list[WaitingTimeReport] = []
     changed: list[WaitingTimeReport] = []
@@ -374,44 +487,48 @@ def _copy_text(value: str) -> str:
     )
 
 
+def _copy_lines(resolved: list[ResolvedWaitingTimeRow]) -> list[str]:
+    """series, peildatum, days, flag: the rows in PostgreSQL's COPY text format."""
+    iso_dates = {day: day.isoformat() for day in {row.reference_date for row in resolved}}
+    return [
+        f"{row.subject.series_id}\t{iso_dates[row.reference_date]}\t"
+        f"{NULL if row.days is None else row.days}\t"
+        f"{'t' if row.insufficient_observations else 'f'}"
+        for row in resolved
+    ]
+
+
 def _store_postgresql(
-    *, resolved: list[ResolvedWaitingTimeRow], source: str, reported_by: str
+    *,
+    chunks: Iterable[list[ResolvedWaitingTimeRow]],
+    source: str,
+    reported_by: str,
+    all_new: bool,
 ) -> RecordResult:
-    """PostgreSQL: ``COPY``. When none of the touched series has a report on any of the touched
-    peildatums (the usual case: a new cycle), straight into the report table, like a plain load.
-    Otherwise into a temporary staging table, followed by three set-based statements: revisions
-    of the reports that change, their update, and the new reports.
+    """PostgreSQL: ``COPY``, a chunk at a time. When none of the submission's series has a report
+    on any of its peildatums (``all_new``, the usual case: a new cycle), straight into the report
+    table, like a plain load. Otherwise every chunk into one temporary staging table, followed by
+    three set-based statements: revisions of the reports that change, their update, and the new
+    reports.
 
     (The SQL names only our own tables, from the models' metadata; every value is a parameter or
     goes through COPY, hence the ``noqa: S608``.)"""
     report_table = WaitingTimeReport._meta.db_table
     revision_table = WaitingTimeRevision._meta.db_table
     now = timezone.now()
-    series_ids = sorted({row.subject.series_id for row in resolved})
-    dates = sorted({row.reference_date for row in resolved})
-    iso_dates = {day: day.isoformat() for day in dates}
-    lines = [
-        f"{row.subject.series_id}\t{iso_dates[row.reference_date]}\t"
-        f"{NULL if row.days is None else row.days}\t"
-        f"{'t' if row.insufficient_observations else 'f'}"
-        for row in resolved
-    ]
+    total = 0
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {report_table} "  # noqa: S608
-            "WHERE series_id = ANY(%s) AND reference_date = ANY(%s))",
-            [series_ids, dates],
-        )
-        overlap = cursor.fetchone()[0]
         copy_cursor = cursor.cursor  # psycopg's own cursor, for COPY
-        if not overlap:
+        if all_new:
             suffix = f"\t{source}\t{now.isoformat()}\t{_copy_text(reported_by)}\n"
-            with copy_cursor.copy(
-                f"COPY {report_table} (series_id, reference_date, days, "
-                "insufficient_observations, source, reported_at, reported_by) FROM STDIN"
-            ) as copy:
-                copy.write(suffix.join(lines) + suffix)
-            return RecordResult(created=len(lines), updated=0, unchanged=0)
+            for resolved in chunks:
+                with copy_cursor.copy(
+                    f"COPY {report_table} (series_id, reference_date, days, "
+                    "insufficient_observations, source, reported_at, reported_by) FROM STDIN"
+                ) as copy:
+                    copy.write(suffix.join(_copy_lines(resolved)) + suffix)
+                total += len(resolved)
+            return RecordResult(created=total, updated=0, unchanged=0)
 
         staging = "waiting_time_report_staging"
         params: dict[str, Any] = {"source": source, "by": reported_by, "now": now}
@@ -426,8 +543,10 @@ def _store_postgresql(
             "reference_date date NOT NULL, days integer, "
             "insufficient_observations boolean NOT NULL) ON COMMIT DROP"
         )
-        with copy_cursor.copy(f"COPY {staging} FROM STDIN") as copy:
-            copy.write("\n".join(lines) + "\n")
+        for resolved in chunks:
+            with copy_cursor.copy(f"COPY {staging} FROM STDIN") as copy:
+                copy.write("\n".join(_copy_lines(resolved)) + "\n")
+            total += len(resolved)
         cursor.execute(f"ANALYZE {staging}")
         cursor.execute(
             f"INSERT INTO {revision_table} (report_id, days, "  # noqa: S608
@@ -454,6 +573,4 @@ def _store_postgresql(
         )
         created = cursor.rowcount
         cursor.execute(f"DROP TABLE {staging}")
-    return RecordResult(
-        created=created, updated=updated, unchanged=len(resolved) - created - updated
-    )
+    return RecordResult(created=created, updated=updated, unchanged=total - created - updated)

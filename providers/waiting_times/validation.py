@@ -14,15 +14,19 @@ The rules kept here:
 * Every row error is reported at once, in row order (:class:`WaitingTimeReportErrors`); storing
   (:mod:`providers.waiting_times.storage`) refuses a submission with any error, all or nothing.
 
-Speed: a submission is resolved with a handful of queries whatever its size, and every distinct
-location, subject, value and date is checked once.
+Speed and memory: a submission is resolved with a handful of queries whatever its size, and every
+distinct location, subject, value and date is checked once. Rows are checked one at a time
+(:class:`WaitingTimeCheck`), so a file is checked as it is read; what later rows need is kept
+compactly (:class:`CheckedRows`: about 20 bytes per checked row, one number per key for the
+duplicate check), never the rows themselves.
 """
 
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -45,6 +49,9 @@ from providers.waiting_times.csv_reader import RowError, WaitingTimeRow
 CHUNK_SIZE = 500
 # At most this many row errors are handed back; the rest is summarised in one last entry.
 MAX_REPORTED_ERRORS = 500
+# Each cache of checked inputs stops growing at this many entries (a file of distinct bad values
+# must not fill the memory); valid files repeat far fewer locations, subjects, values and dates.
+CACHE_LIMIT = 20_000
 
 SPECIALISM_KINDS = frozenset({WaitingTimeKind.FIRST_VISIT.value, WaitingTimeKind.DIAGNOSTICS.value})
 KINDS = frozenset(WaitingTimeKind.values)
@@ -57,7 +64,10 @@ DAYS_NOT_PLAUSIBLE_MESSAGE = gettext_lazy(
 
 _TRUE = frozenset({"1", "true", "yes", "y", "ja", "j", "t"})
 _FALSE = frozenset({"", "0", "false", "no", "n", "nee", "f"})
-_INTEGER = re.compile(r"^[+-]?\d+$")
+_INTEGER = re.compile(r"^([+-]?)(\d+)$")
+# A key is one number: series index × this + the peildatum's ordinal (date.max's is 3,652,059).
+_DATE_STRIDE = 4_000_000
+_NO_DAYS = -1  # "no number" in the compact days column
 
 
 @dataclass(slots=True)
@@ -73,6 +83,8 @@ class Subject:
     treatment_code: str | None
     # The series' natural key: (location, kind, specialism or None, treatment or None).
     series_key: tuple[int, str, int | None, int | None]
+    # The series' position in the submission (subjects of the same series share it).
+    index: int = -1
     series_id: int = 0  # set when stored
 
 
@@ -120,16 +132,24 @@ class ResolvedWaitingTimeRow:
 
 
 class WaitingTimeReportErrors(ApplicationError):
-    """A submission with row errors: nothing was stored. The API answers ``{"errors": [...]}``."""
+    """A submission with row errors: nothing was stored. The API answers ``{"errors": [...]}``.
 
-    def __init__(self, errors: list[RowError]):
+    ``errors`` are the errors kept, ``omitted`` the number of further errors only counted (a
+    large file keeps the first :data:`MAX_REPORTED_ERRORS`)."""
+
+    def __init__(self, errors: list[RowError], *, omitted: int = 0):
         self.errors = errors
+        self.omitted = omitted
         super().__init__(
-            _("Nothing was stored: %(count)s errors were found.") % {"count": len(errors)}
+            _("Nothing was stored: %(count)s errors were found.") % {"count": len(errors) + omitted}
         )
 
+    def reported(self) -> list[RowError]:
+        """The errors as answered: at most :data:`MAX_REPORTED_ERRORS`, then how many more."""
+        return row_errors_truncate(self.errors, omitted=self.omitted)
+
     def as_dict(self) -> dict[str, Any]:
-        return {"errors": row_errors_truncate(self.errors)}
+        return {"errors": self.reported()}
 
 
 ProgressCallback = Callable[[float], None]
@@ -151,11 +171,14 @@ def _code(value: str, width: int) -> str:
     return value.zfill(width) if value.isdigit() and len(value) < width else value
 
 
-def row_errors_truncate(errors: list[RowError], limit: int = MAX_REPORTED_ERRORS) -> list[RowError]:
-    """The first ``limit`` errors, and one entry saying how many more there are."""
-    if len(errors) <= limit:
+def row_errors_truncate(
+    errors: list[RowError], limit: int = MAX_REPORTED_ERRORS, *, omitted: int = 0
+) -> list[RowError]:
+    """The first ``limit`` errors, and one entry saying how many more there are (``omitted``:
+    errors beyond ``errors`` that were only counted)."""
+    more = max(0, len(errors) - limit) + omitted
+    if not more:
         return errors
-    more = len(errors) - limit
     return [
         *errors[:limit],
         {
@@ -167,18 +190,15 @@ def row_errors_truncate(errors: list[RowError], limit: int = MAX_REPORTED_ERRORS
 
 
 # --- Validation ----------------------------------------------------------------------------------
-def _reporting_locations(*, actor: Actor, codes: set[str]) -> dict[str, tuple[int, bool]]:
-    """code → (id, active) for the codes among the actor's own locations."""
-    found: dict[str, tuple[int, bool]] = {}
-    scoped = location_list_for_reporting(actor=actor)
-    # A code no location can have is not looked up (PostgreSQL refuses NUL characters).
-    codes = {code for code in codes if "\x00" not in code and len(code) <= 8}
-    for chunk in chunked(sorted(codes)):
-        for location_id, code, active in scoped.filter(code__in=chunk).values_list(
+def _reporting_locations(*, actor: Actor) -> dict[str, tuple[int, bool]]:
+    """code → (id, active) for every location the actor reports for (a provider's own: at most
+    some hundreds), so that rows can be checked as they come, without a query per code."""
+    return {
+        code: (location_id, active)
+        for location_id, code, active in location_list_for_reporting(actor=actor).values_list(
             "id", "code", "is_active"
-        ):
-            found[code] = (location_id, active)
-    return found
+        )
+    }
 
 
 FieldErrors = list[tuple[str | None, str]]
@@ -188,9 +208,9 @@ class _Resolver:
     """Checks the parts of a row. Every distinct input is checked once and remembered: a large
     file repeats the same locations, subjects, values and dates over and over."""
 
-    def __init__(self, *, actor: Actor, location_codes: set[str], today: date):
+    def __init__(self, *, actor: Actor, today: date):
         self.today = today
-        self.locations = _reporting_locations(actor=actor, codes=location_codes - {""})
+        self.locations = _reporting_locations(actor=actor)
         self.specialisms = dict(Specialism.objects.values_list("code", "id"))
         self.specialism_codes = {pk: code for code, pk in self.specialisms.items()}
         self.treatments: dict[str, tuple[int, int, str]] = {}
@@ -210,6 +230,9 @@ class _Resolver:
         self.subject_cache: dict[tuple, tuple[Subject | None, FieldErrors]] = {}
         self.value_cache: dict[tuple, tuple[tuple[int | None, bool] | None, FieldErrors]] = {}
         self.date_cache: dict[tuple, tuple[date | None, FieldErrors]] = {}
+        # The first subject of each series stands for it; its index is its position here.
+        self.series: list[Subject] = []
+        self.series_index: dict[tuple, int] = {}
 
     # -- subject: location, kind, specialism, treatment --
     def subject(self, raw: WaitingTimeRow) -> tuple[Subject | None, FieldErrors]:
@@ -217,7 +240,9 @@ class _Resolver:
         try:
             return self.subject_cache[key]
         except KeyError:
-            result = self.subject_cache[key] = self._subject(*key)
+            result = self._subject(*key)
+            if len(self.subject_cache) < CACHE_LIMIT:
+                self.subject_cache[key] = result
             return result
         except TypeError:  # an unhashable value: check it without remembering
             return self._subject(*key)
@@ -325,23 +350,25 @@ class _Resolver:
         if errors:
             return None, errors
         treatment_id = treatment[0] if treatment else None
-        return (
-            Subject(
-                location_id=location_id,
-                kind=kind,
-                specialism_id=specialism_id,
-                treatment_id=treatment_id,
-                location_code=location_code,
-                specialism_code=self.specialism_codes[specialism_id],
-                treatment_code=treatment[2] if treatment else None,
-                series_key=(
-                    (location_id, kind, None, treatment_id)
-                    if treatment_id is not None
-                    else (location_id, kind, specialism_id, None)
-                ),
-            ),
-            [],
+        series_key = (
+            (location_id, kind, None, treatment_id)
+            if treatment_id is not None
+            else (location_id, kind, specialism_id, None)
         )
+        subject = Subject(
+            location_id=location_id,
+            kind=kind,
+            specialism_id=specialism_id,
+            treatment_id=treatment_id,
+            location_code=location_code,
+            specialism_code=self.specialism_codes[specialism_id],
+            treatment_code=treatment[2] if treatment else None,
+            series_key=series_key,
+            index=self.series_index.setdefault(series_key, len(self.series)),
+        )
+        if subject.index == len(self.series):
+            self.series.append(subject)
+        return subject, []
 
     # -- days or insufficient observations --
     def values(self, raw: WaitingTimeRow) -> tuple[tuple[int | None, bool] | None, FieldErrors]:
@@ -351,7 +378,9 @@ class _Resolver:
         try:
             return self.value_cache[key]
         except KeyError:
-            result = self.value_cache[key] = self._values(days, insufficient)
+            result = self._values(days, insufficient)
+            if len(self.value_cache) < CACHE_LIMIT:
+                self.value_cache[key] = result
             return result
         except TypeError:
             return self._values(days, insufficient)
@@ -382,8 +411,15 @@ class _Resolver:
             days = days_raw
         elif days_raw is not None:
             text = str(days_raw).strip()
-            if _INTEGER.match(text):
-                days = int(text)
+            match = _INTEGER.match(text)
+            if match:
+                sign, digits = match.groups()
+                digits = digits.lstrip("0") or "0"
+                # Never converted when longer than any plausible wait: int() refuses more than
+                # 4,300 digits (ValueError), and such a number is out of range whatever it is.
+                if len(digits) > len(str(MAX_PLAUSIBLE_WAIT_DAYS)):
+                    digits = str(MAX_PLAUSIBLE_WAIT_DAYS + 1)
+                days = int(sign + digits)
             elif text:
                 malformed = True
         if malformed:
@@ -417,7 +453,9 @@ class _Resolver:
         try:
             return self.date_cache[key]
         except KeyError:
-            result = self.date_cache[key] = self._reference_date(value)
+            result = self._reference_date(value)
+            if len(self.date_cache) < CACHE_LIMIT:
+                self.date_cache[key] = result
             return result
         except TypeError:
             return self._reference_date(value)
@@ -455,6 +493,158 @@ class _Resolver:
         return value, []
 
 
+@dataclass
+class CheckedRows:
+    """The rows of a submission that passed every check, in their order, held as columns of
+    machine numbers (about 20 bytes a row) rather than as objects; :meth:`rows` and
+    :meth:`chunks` give them back as :class:`ResolvedWaitingTimeRow` values.
+
+    ``series`` holds one subject per series of the submission (the first one met); a row's series
+    is its position there."""
+
+    series: list[Subject]
+    series_index: array = field(default_factory=lambda: array("i"))
+    ordinals: array = field(default_factory=lambda: array("i"))
+    days: array = field(default_factory=lambda: array("h"))  # _NO_DAYS: no number
+    insufficient: array = field(default_factory=lambda: array("b"))
+    row_numbers: array = field(default_factory=lambda: array("q"))
+
+    def __len__(self) -> int:
+        return len(self.row_numbers)
+
+    def append(
+        self, row: int, subject: Subject, days: int | None, insufficient: bool, day: date
+    ) -> None:
+        self.series_index.append(subject.index)
+        self.ordinals.append(day.toordinal())
+        self.days.append(_NO_DAYS if days is None else days)
+        self.insufficient.append(insufficient)
+        self.row_numbers.append(row)
+
+    def rows(self, start: int = 0, stop: int | None = None) -> Iterator[ResolvedWaitingTimeRow]:
+        series, dates = self.series, _OrdinalDates()
+        columns = (self.row_numbers, self.series_index, self.days, self.insufficient, self.ordinals)
+        for row, index, days, insufficient, ordinal in zip(
+            *(column[start:stop] for column in columns), strict=True
+        ):
+            yield ResolvedWaitingTimeRow(
+                row,
+                series[index],
+                None if days == _NO_DAYS else days,
+                bool(insufficient),
+                dates[ordinal],
+            )
+
+    def dates(self) -> list[date]:
+        """The distinct peildatums, in order."""
+        return [date.fromordinal(ordinal) for ordinal in sorted(set(self.ordinals))]
+
+    def chunks(self, size: int) -> Iterator[list[ResolvedWaitingTimeRow]]:
+        """The rows in lists of at most ``size`` (storing a large file a piece at a time)."""
+        for start in range(0, len(self), size):
+            yield list(self.rows(start, start + size))
+
+    def row_of(self, keys: set[int]) -> dict[int, int]:
+        """key → the row number of the checked row with that key (for the duplicate message)."""
+        found: dict[int, int] = {}
+        for index, ordinal, row in zip(
+            self.series_index, self.ordinals, self.row_numbers, strict=True
+        ):
+            key = index * _DATE_STRIDE + ordinal
+            if key in keys:
+                found[key] = row
+        return found
+
+
+class _OrdinalDates(dict[int, date]):
+    """ordinal → date, each made once."""
+
+    def __missing__(self, ordinal: int) -> date:
+        day = self[ordinal] = date.fromordinal(ordinal)
+        return day
+
+
+class WaitingTimeCheck:
+    """Checks a submission one row at a time, in its order (:meth:`add`; a row the reader could
+    not read is reported with :meth:`add_error`), so that a file is checked as it is read.
+
+    It keeps what later rows and storing need: the checked rows (:class:`CheckedRows`), one number
+    per key for the duplicate check, and the errors — all of them, or with ``error_limit`` the
+    first so many (the rest is counted in ``omitted``). :meth:`finish` ends the check."""
+
+    def __init__(self, *, actor: Actor, today: date, error_limit: int | None = None):
+        self._resolver = _Resolver(actor=actor, today=today)
+        self.checked = CheckedRows(series=self._resolver.series)
+        self.errors: list[RowError] = []
+        self.omitted = 0
+        self._error_limit = error_limit
+        self._keys: set[int] = set()
+        # Duplicates name the earlier row, looked up once the check ends (see finish).
+        self._duplicates: list[tuple[int, RowError]] = []
+
+    def add_error(self, error: RowError) -> bool:
+        """Record an error; ``False`` when it was only counted (beyond the limit)."""
+        if self._error_limit is not None and len(self.errors) >= self._error_limit:
+            self.omitted += 1
+            return False
+        self.errors.append(error)
+        return True
+
+    def add(self, raw: WaitingTimeRow) -> None:
+        resolver = self._resolver
+        subject, subject_errors = resolver.subject(raw)
+        values, value_errors = resolver.values(raw)
+        reference_date, date_errors = resolver.reference_date(raw)
+        if subject is None or values is None or reference_date is None:
+            for field_name, message in (*subject_errors, *value_errors, *date_errors):
+                self.add_error({"row": raw.row, "field": field_name, "message": message})
+            return
+        key = subject.index * _DATE_STRIDE + reference_date.toordinal()
+        if key in self._keys:
+            error: RowError = {"row": raw.row, "field": None, "message": ""}
+            if self.add_error(error):
+                self._duplicates.append((key, error))
+            return
+        self._keys.add(key)
+        self.checked.append(raw.row, subject, values[0], values[1], reference_date)
+
+    def finish(self) -> CheckedRows:
+        """The checked rows (store them only when there are no ``errors``)."""
+        self._keys = set()
+        if self._duplicates:
+            earlier = self.checked.row_of({key for key, _error in self._duplicates})
+            for key, error in self._duplicates:
+                error["message"] = _(
+                    "Row %(row)s already has this location, kind, specialism or treatment "
+                    "and reference date."
+                ) % {"row": earlier[key]}
+            self._duplicates = []
+        return self.checked
+
+
+def _in_row_order(errors: list[RowError]) -> list[RowError]:
+    return sorted(errors, key=lambda e: (e["row"] is None, e["row"] or 0))
+
+
+def waiting_time_reports_check(
+    *,
+    rows: Sequence[WaitingTimeRow],
+    actor: Actor,
+    today: date,
+    progress: ProgressCallback | None = None,
+) -> tuple[CheckedRows, list[RowError]]:
+    """Check a submission held in memory (the API's list, the web form); return the checked rows
+    and every row error, in row order. Three queries whatever the number of rows."""
+    check = WaitingTimeCheck(actor=actor, today=today)
+    total = len(rows)
+    for index, raw in enumerate(rows):
+        if progress is not None and index and index % 10_000 == 0:
+            progress(index / total)
+        check.add(raw)
+    checked = check.finish()
+    return checked, _in_row_order(check.errors)
+
+
 def waiting_time_reports_validate(
     *,
     rows: Sequence[WaitingTimeRow],
@@ -462,45 +652,8 @@ def waiting_time_reports_validate(
     today: date,
     progress: ProgressCallback | None = None,
 ) -> tuple[list[ResolvedWaitingTimeRow], list[RowError]]:
-    """Check every row; return the resolved rows and the row errors (in row order).
-
-    Three queries whatever the number of rows (more only for many distinct location codes).
-    """
-    resolver = _Resolver(
-        actor=actor,
-        location_codes={_code(_text(code), 8) for code in {r.location for r in rows}},
-        today=today,
+    """Check every row; return the resolved rows and the row errors (in row order)."""
+    checked, errors = waiting_time_reports_check(
+        rows=rows, actor=actor, today=today, progress=progress
     )
-    errors: list[RowError] = []
-    seen: dict[tuple, int] = {}
-    resolved: list[ResolvedWaitingTimeRow] = []
-    append = resolved.append
-    total = len(rows)
-    for index, raw in enumerate(rows):
-        if progress is not None and index and index % 10_000 == 0:
-            progress(index / total)
-        subject, subject_errors = resolver.subject(raw)
-        values, value_errors = resolver.values(raw)
-        reference_date, date_errors = resolver.reference_date(raw)
-        if subject is None or values is None or reference_date is None:
-            for field_name, message in (*subject_errors, *value_errors, *date_errors):
-                errors.append({"row": raw.row, "field": field_name, "message": message})
-            continue
-        key = (subject.series_key, reference_date)
-        earlier = seen.setdefault(key, raw.row)
-        if earlier != raw.row:
-            errors.append(
-                {
-                    "row": raw.row,
-                    "field": None,
-                    "message": _(
-                        "Row %(row)s already has this location, kind, specialism or treatment "
-                        "and reference date."
-                    )
-                    % {"row": earlier},
-                }
-            )
-            continue
-        append(ResolvedWaitingTimeRow(raw.row, subject, values[0], values[1], reference_date))
-    errors.sort(key=lambda e: (e["row"] is None, e["row"] or 0))
-    return resolved, errors
+    return list(checked.rows()), errors

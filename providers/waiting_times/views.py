@@ -221,7 +221,7 @@ def waiting_time_upload(request: HttpRequest, *, actor: Actor) -> HttpResponse:
                 job = waiting_time_import_start(
                     actor=actor,
                     file_name=upload.name,
-                    data=upload.read(),
+                    file=upload,
                     language=get_language() or "",
                 )
         except ApplicationError as exc:

@@ -10,7 +10,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import Role
-from providers.models import WaitingTimeReport, WaitingTimeRevision, WaitingTimeSeries
+from providers.models import (
+    WaitingTimeImport,
+    WaitingTimeReport,
+    WaitingTimeRevision,
+    WaitingTimeSeries,
+)
+from providers.tasks import waiting_time_import_run
 from providers.waiting_times.rules import nza_reference_date_on_or_before
 from tests.accounts.factories import member
 from tests.providers.factories import LocationFactory
@@ -285,6 +291,39 @@ def test_import_with_an_error_stores_nothing_and_names_line_and_column(as_planne
     assert not WaitingTimeReport.objects.exists()
 
 
+def test_import_a_days_cell_of_thousands_of_digits_is_a_row_error(as_planner, location):
+    day = peildatum().isoformat()
+    csv = (
+        HEADER
+        + f"06020502,0305,,first_visit,30,,{day}\n"
+        + f"06020502,0305,,diagnostics,{'9' * 5000},,{day}\n"
+    )
+    response = as_planner.post(IMPORT_URL, upload(csv), format="multipart")
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [
+            {
+                "row": 3,
+                "field": "days",
+                "message": "A wait of more than 3 years (1095 days) is not plausible.",
+            }
+        ]
+    }
+    assert not WaitingTimeReport.objects.exists()
+
+
+def test_import_nza_days_cell_of_thousands_of_digits_is_a_row_error(as_planner, location):
+    csv = (
+        "TYPE_WACHTTIJD;WACHTTIJD;SPECIALISME;AGB_CODE_LOCATIE;PEILDATUM\n"
+        f"Diagnostiek;{'9' * 5000},0;Orthopedie (305);06020502;{peildatum().isoformat()}\n"
+    )
+    response = as_planner.post(IMPORT_URL, upload(csv), format="multipart")
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["row"], error["field"]) == (2, "WACHTTIJD")
+    assert "not plausible" in error["message"]
+
+
 def test_import_refuses_foreign_locations(as_planner, foreign_location):
     csv = HEADER + f"07000001,0305,,first_visit,30,,{peildatum().isoformat()}\n"
     response = as_planner.post(IMPORT_URL, upload(csv), format="multipart")
@@ -351,3 +390,178 @@ def test_import_without_a_file(as_planner):
     response = as_planner.post(IMPORT_URL, {}, format="multipart")
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "file"
+
+
+# --- Large files: the task queue (202) and GET /api/v1/waiting-times/imports/{id}/ ---------------
+def three_rows() -> str:
+    day = peildatum().isoformat()
+    return (
+        HEADER
+        + f"06020502,0305,,first_visit,30,,{day}\n"
+        + f"06020502,0305,,diagnostics,14,,{day}\n"
+        + f"06020502,,cataract,treatment,,true,{day}\n"
+    )
+
+
+@pytest.fixture(params=["in memory", "on disk"])
+def upload_handling(request, settings):
+    """Django keeps a small upload in memory and writes a large one to a temporary file."""
+    if request.param == "on disk":
+        settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+    return request.param
+
+
+def test_a_file_up_to_the_threshold_is_imported_while_the_client_waits(
+    as_planner, settings, upload_handling
+):
+    content = three_rows()
+    settings.WAITING_TIME_IMPORT_SYNC_MAX_BYTES = len(content.encode())
+    response = as_planner.post(IMPORT_URL, upload(content), format="multipart")
+    assert response.status_code == 201, response.json()
+    assert response.json() == {"imported": 3}
+    assert not WaitingTimeImport.objects.exists()
+
+
+def test_a_larger_file_goes_to_the_task_queue_and_answers_its_status(
+    as_planner, settings, upload_handling, celery_eager, django_capture_on_commit_callbacks
+):
+    content = three_rows()
+    settings.WAITING_TIME_IMPORT_SYNC_MAX_BYTES = len(content.encode()) - 1
+    # (In a test's transaction the task starts when this block ends, after the answer.)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_planner.post(IMPORT_URL, upload(content), format="multipart")
+    assert response.status_code == 202, response.json()
+    job = WaitingTimeImport.objects.get()
+    url = f"http://testserver/api/v1/waiting-times/imports/{job.pk}/"
+    assert response["Location"] == response.json()["url"] == url
+    answer = as_planner.get(url).json()
+    assert answer == {
+        "id": job.pk,
+        "url": url,
+        "file_name": "wachttijden.csv",
+        "status": "succeeded",
+        "progress": 100,
+        "imported": 3,
+        "counts": {"created": 3, "updated": 0, "unchanged": 0},
+        "errors": [],
+        "created_at": answer["created_at"],
+        "finished_at": answer["finished_at"],
+    }
+    assert answer["finished_at"] is not None
+    assert WaitingTimeReport.objects.filter(source="csv").count() == 3
+    assert not job.chunks.exists()  # the stored file is gone
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_eager_tasks_the_202_answer_already_tells_the_outcome(
+    reference_data, as_planner, settings, celery_eager
+):
+    """The embedded default: no broker, the task runs inline when the upload commits."""
+    settings.WAITING_TIME_IMPORT_SYNC_MAX_BYTES = 10
+    response = as_planner.post(IMPORT_URL, upload(three_rows()), format="multipart")
+    assert response.status_code == 202
+    answer = response.json()
+    assert (answer["status"], answer["progress"], answer["imported"]) == ("succeeded", 100, 3)
+    assert WaitingTimeReport.objects.count() == 3
+
+
+def test_a_queued_file_with_errors_fails_with_its_row_errors(
+    as_planner, settings, celery_eager, django_capture_on_commit_callbacks
+):
+    content = three_rows() + f"06020502,0305,,first_visit,{'9' * 5000},,2026-11-17\n"
+    settings.WAITING_TIME_IMPORT_SYNC_MAX_BYTES = 100
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_planner.post(IMPORT_URL, upload(content), format="multipart")
+    assert response.status_code == 202
+    answer = as_planner.get(response.json()["url"]).json()
+    assert (answer["status"], answer["imported"], answer["counts"]) == ("failed", 0, {})
+    assert answer["errors"] == [
+        {
+            "row": 5,
+            "field": "days",
+            "message": "A wait of more than 3 years (1095 days) is not plausible.",
+        }
+    ]
+    assert not WaitingTimeReport.objects.exists()
+
+
+def test_a_queued_import_is_pending_until_a_worker_runs_it(
+    as_planner, settings, django_capture_on_commit_callbacks
+):
+    settings.WAITING_TIME_IMPORT_SYNC_MAX_BYTES = 10
+    with django_capture_on_commit_callbacks(execute=False):  # no worker has picked it up yet
+        response = as_planner.post(IMPORT_URL, upload(three_rows()), format="multipart")
+    assert response.status_code == 202
+    answer = response.json()
+    assert (answer["status"], answer["progress"], answer["finished_at"]) == ("pending", 0, None)
+    assert not WaitingTimeReport.objects.exists()
+    assert waiting_time_import_run(answer["id"]) == "succeeded"
+    assert as_planner.get(answer["url"]).json()["status"] == "succeeded"
+    assert WaitingTimeReport.objects.count() == 3
+
+
+def test_a_queued_import_sent_with_an_api_key_acts_as_that_key(
+    api, location, provider_org, api_key_for, settings, celery_eager,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_for(provider_org)}")
+    settings.WAITING_TIME_IMPORT_SYNC_MAX_BYTES = 10
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(IMPORT_URL, upload(three_rows()), format="multipart")
+    assert response.status_code == 202
+    assert api.get(response.json()["url"]).json()["status"] == "succeeded"
+    job = WaitingTimeImport.objects.get()
+    assert job.created_by is None and job.api_key.organisation == provider_org
+    assert {r.reported_by for r in WaitingTimeReport.objects.all()} == {
+        f"api-key:{job.api_key.prefix}"
+    }
+
+
+def test_the_status_of_the_providers_own_imports_only(
+    as_planner, planner, provider_org, other_provider_org
+):
+    own = WaitingTimeImport.objects.create(
+        provider=provider_org.provider,
+        created_by=planner,
+        file_name="eigen.csv",
+        status="running",
+        progress=42,
+    )
+    foreign = WaitingTimeImport.objects.create(
+        provider=other_provider_org.provider,
+        created_by=member(Role.PLANNER, other_provider_org),
+        file_name="vreemd.csv",
+    )
+    answer = as_planner.get(f"/api/v1/waiting-times/imports/{own.pk}/").json()
+    assert (answer["file_name"], answer["status"], answer["progress"]) == (
+        "eigen.csv",
+        "running",
+        42,
+    )
+    assert as_planner.get(f"/api/v1/waiting-times/imports/{foreign.pk}/").status_code == 404
+    assert as_planner.get("/api/v1/waiting-times/imports/999999/").status_code == 404
+
+
+def test_the_providers_api_key_reads_a_web_uploads_status(
+    api, planner, provider_org, other_provider_org, api_key_for
+):
+    upload_job = WaitingTimeImport.objects.create(
+        provider=provider_org.provider, created_by=planner, file_name="web.csv"
+    )
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_for(other_provider_org)}")
+    assert api.get(f"/api/v1/waiting-times/imports/{upload_job.pk}/").status_code == 404
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_for(provider_org)}")
+    assert api.get(f"/api/v1/waiting-times/imports/{upload_job.pk}/").json()["status"] == "pending"
+
+
+def test_the_import_status_is_for_planners(api, planner, provider_org, insurer, api_key_for):
+    job = WaitingTimeImport.objects.create(
+        provider=provider_org.provider, created_by=planner, file_name="x.csv"
+    )
+    url = f"/api/v1/waiting-times/imports/{job.pk}/"
+    assert api.get(url).status_code == 401
+    api.force_authenticate(member(Role.PROVIDER_ADMIN, provider_org))
+    assert api.get(url).status_code == 403
+    api.force_authenticate(None)
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_for(insurer)}")
+    assert api.get(url).status_code == 403

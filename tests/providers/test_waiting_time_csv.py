@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.utils import translation
 
-from providers.waiting_times.csv_reader import waiting_time_csv_parse
+from providers.waiting_times import csv_reader
+from providers.waiting_times.csv_reader import waiting_time_csv_open, waiting_time_csv_parse
 
 
 @pytest.fixture(autouse=True)
@@ -176,3 +179,104 @@ def test_nul_bytes_anywhere_are_refused():
     parsed = waiting_time_csv_parse(data + b"0602\x000502,0305,,first_visit,30,,2026-11-17\n")
     assert parsed.layout is None
     assert "not a CSV text file" in parsed.errors[0]["message"]
+
+
+# --- Reading a file as a stream ------------------------------------------------------------------
+STREAMED_FILES = {
+    "ours": (
+        "\ufefflocation;specialism;treatment;kind;days;insufficient_observations;reference_date\r\n"
+        "06020502;0305;;first_visit;30;;2026-11-17\r\n"
+        "\r\n"
+        '"06020502";"";"Staaroperatie (één oog)";treatment;;ja;2026-11-17\r\n'
+        "06020502;0305;;diagnostics;14;nee;2026-11-17\r\n"
+    ).encode(),
+    "ours, not UTF-8 late in the file": (
+        OURS + "06020502,0305,,first_visit,30,,2026-11-17\n" * 3
+    ).encode()
+    + "06020502,0305,,first_visit,é,,2026-11-17\n".encode("iso-8859-1"),
+    "ours, ends inside a UTF-8 character": (OURS + "06020502,0305,,first_visit,30,,x\n").encode()
+    + "é".encode()[:1],
+    "ours, a line that is not CSV": (OURS + "06020502," + "x" * 200_000 + "\n").encode(),
+    "nza, ISO-8859-1": (
+        NZA_HEADER
+        + "1;Polikliniekbezoek;30;Orthopedie (305);Noord;Ziekenhuis;123;06020502;1-11-2022;\n"
+        + "2;Spoed;3;Orthopedie (305);Noord;Ziekenhuis;123;06020502;1-11-2022;\n"
+        + "3;Behandeling;40;Oogheelkunde (301);Noord;Ziekenhuis;123;06020502;20221101;"
+        "Glasvochtoperatie (één)\n"
+    ).encode("iso-8859-1"),
+    "nza, UTF-8 with a byte order mark": (
+        "\ufeff"
+        + NZA_HEADER
+        + "1;Diagnostiek;12,0;Orthopedie (305);Noord;Ziekenhuis;123;06020502;2022-11-01;\n"
+        + "2;Behandeling;ow;Oogheelkunde (301);Noord;Ziekenhuis;123;06020502;2022-11-01;Één\n"
+    ).encode(),
+    "header only": OURS.encode(),
+}
+
+
+def snapshot(parsed):
+    return (
+        parsed.layout,
+        parsed.encoding if parsed.layout else None,
+        parsed.columns,
+        [cells(r) for r in parsed.rows],
+        parsed.errors,
+    )
+
+
+@pytest.mark.parametrize("name", STREAMED_FILES)
+@pytest.mark.parametrize("chunk_bytes", [1, 2, 3, 7, 64])
+def test_reading_in_small_pieces_gives_the_same_result(name, chunk_bytes, monkeypatch):
+    """The file is scanned and decoded a piece at a time: pieces that split a character, a line
+    or the byte order mark change nothing (the oracle: the file read in one piece)."""
+    data = STREAMED_FILES[name]
+    monkeypatch.setattr(csv_reader, "READ_CHUNK_BYTES", len(data) + 1)
+    whole = snapshot(waiting_time_csv_parse(data))
+    monkeypatch.setattr(csv_reader, "READ_CHUNK_BYTES", chunk_bytes)
+    assert snapshot(waiting_time_csv_parse(data)) == whole
+
+
+def test_the_streamed_files_cover_rows_errors_and_both_encodings():
+    """The files above are not trivial: each says what it is meant to test."""
+    results = {name: waiting_time_csv_parse(data) for name, data in STREAMED_FILES.items()}
+    assert [r.row for r in results["ours"].rows] == [2, 4, 5]
+    assert results["ours"].rows[1].treatment == "Staaroperatie (één oog)"
+    assert results["ours, not UTF-8 late in the file"].errors[0]["row"] == 5
+    assert results["ours, ends inside a UTF-8 character"].errors[0]["row"] == 3
+    assert "cannot be read as CSV" in results["ours, a line that is not CSV"].errors[0]["message"]
+    nza = results["nza, ISO-8859-1"]
+    assert nza.encoding == "iso-8859-1"
+    assert [r.row for r in nza.rows] == [2, 4] and [e["row"] for e in nza.errors] == [3]
+    assert nza.rows[1].treatment == "Glasvochtoperatie (één)"
+    bom = results["nza, UTF-8 with a byte order mark"]
+    assert (bom.encoding, bom.columns["kind"], bom.rows[1].treatment) == (
+        "utf-8",
+        "TYPE_WACHTTIJD",
+        "Één",
+    )
+    assert results["header only"].errors[0]["message"] == "The file has no rows below the header."
+
+
+def test_rows_come_one_at_a_time_from_the_callers_file_which_stays_open(tmp_path):
+    path = tmp_path / "wachttijden.csv"
+    path.write_bytes((OURS + "06020502,0305,,first_visit,30,,2026-11-17\n" * 5000).encode())
+    with path.open("rb") as file:
+        with waiting_time_csv_open(file) as reading:
+            assert (reading.layout, reading.error) == ("ours", None)
+            items = reading.items()
+            first = next(items)
+            assert first.row == 2
+            # Only the first pieces of the file have been read, not the whole file.
+            assert file.tell() < path.stat().st_size
+            assert sum(1 for _item in items) == 4999
+        assert not file.closed
+        file.seek(0)
+        assert file.read(8) == b"location"
+
+
+def test_a_refused_file_leaves_the_callers_file_open():
+    file = io.BytesIO(b"a,b,c\n1,2,3\n")
+    with waiting_time_csv_open(file) as reading:
+        assert reading.layout is None and reading.error["row"] == 1
+        assert list(reading.items()) == []
+    assert not file.closed

@@ -249,10 +249,28 @@ def test_specialism_must_match_the_treatments(actor):
             MAX_PLAUSIBLE_WAIT_DAYS + 1,
             f"A wait of more than 3 years ({MAX_PLAUSIBLE_WAIT_DAYS} days) is not plausible.",
         ),
+        # More digits than Python converts (4,300: int() raises ValueError): a row error, not 500.
+        (
+            "9" * 5000,
+            f"A wait of more than 3 years ({MAX_PLAUSIBLE_WAIT_DAYS} days) is not plausible.",
+        ),
+        (
+            "+1" + "0" * 10,
+            f"A wait of more than 3 years ({MAX_PLAUSIBLE_WAIT_DAYS} days) is not plausible.",
+        ),
+        ("-" + "9" * 5000, "A wait cannot be negative."),
     ],
 )
 def test_days_must_be_a_plausible_whole_number(actor, days, message):
     assert errors_of([row(days=days)], actor) == [(2, "days", message)]
+
+
+def test_days_with_many_leading_zeros_is_still_its_number(actor):
+    [resolved], errors = waiting_time_reports_validate(
+        rows=[row(days="0" * 5000 + "30")], actor=actor, today=TODAY
+    )
+    assert errors == []
+    assert resolved.days == 30
 
 
 def test_days_at_the_limits_are_accepted(actor):

@@ -3,6 +3,7 @@ polling page can see it, and is idempotent."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -13,13 +14,13 @@ from accounts.models import AuditEvent
 from providers import tasks
 from providers.models import (
     WaitingTimeImport,
+    WaitingTimeImportChunk,
     WaitingTimeImportStatus,
     WaitingTimeReport,
 )
 from providers.tasks import waiting_time_import_run
-from providers.waiting_times.imports import (
-    waiting_time_import_start,
-)
+from providers.waiting_times import imports
+from providers.waiting_times.imports import waiting_time_import_file, waiting_time_import_start
 from providers.waiting_times.rules import nza_reference_date_on_or_before
 from tests.providers.factories import LocationFactory
 
@@ -56,7 +57,7 @@ def start(actor, data: bytes, django_capture_on_commit_callbacks) -> WaitingTime
     # The task is started on commit; here it is run by the test itself.
     with django_capture_on_commit_callbacks(execute=False):
         return waiting_time_import_start(
-            actor=actor, file_name="wachttijden.csv", data=data, language="en"
+            actor=actor, file_name="wachttijden.csv", file=io.BytesIO(data), language="en"
         )
 
 
@@ -70,7 +71,7 @@ def test_import_succeeds_and_empties_the_stored_file(actor, django_capture_on_co
     assert job.counts == {"created": 3, "updated": 0, "unchanged": 0}
     assert job.imported == job.row_count == 3
     assert job.errors == []
-    assert bytes(job.content) == b""
+    assert not WaitingTimeImportChunk.objects.exists()  # the stored file is deleted
     assert job.started_at and job.finished_at
     assert WaitingTimeReport.objects.count() == 3
 
@@ -134,7 +135,7 @@ def test_progress_is_written_where_the_page_can_read_it(
 def test_start_runs_the_task_on_commit(actor, django_capture_on_commit_callbacks, celery_eager):
     with django_capture_on_commit_callbacks(execute=True):
         job = waiting_time_import_start(
-            actor=actor, file_name="x.csv", data=csv_file(1), language="en"
+            actor=actor, file_name="x.csv", file=io.BytesIO(csv_file(1)), language="en"
         )
     job.refresh_from_db()
     assert job.status == WaitingTimeImportStatus.SUCCEEDED
@@ -150,3 +151,27 @@ def test_only_planners_start_imports(provider_org, location, django_capture_on_c
     with pytest.raises(ApplicationError):
         start(admin, csv_file(1), django_capture_on_commit_callbacks)
     assert not WaitingTimeImport.objects.exists()
+
+
+def test_a_file_is_kept_in_pieces_and_read_back_across_them(
+    actor, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(imports, "IMPORT_CHUNK_BYTES", 64)
+    data = csv_file(20)
+    job = start(actor, data, django_capture_on_commit_callbacks)
+    assert job.size == len(data)
+    pieces = [bytes(piece) for piece in job.chunks.values_list("data", flat=True)]
+    assert len(pieces) == -(-len(data) // 64)
+    assert {len(piece) for piece in pieces[:-1]} == {64}
+    assert b"".join(pieces) == data
+
+    stored = waiting_time_import_file(job)
+    assert stored.read(100) == data[:100]
+    stored.seek(130)
+    assert (stored.tell(), stored.read(5)) == (130, data[130:135])
+    stored.seek(0)
+    assert stored.read() == data
+
+    assert waiting_time_import_run(job.pk) == "succeeded"
+    assert WaitingTimeReport.objects.count() == 20
+    assert not WaitingTimeImportChunk.objects.exists()

@@ -147,6 +147,17 @@ def test_one_bad_cell_saves_nothing_and_keeps_the_input(as_planner, planner):
     assert first.current_days == 30
 
 
+def test_a_days_cell_of_thousands_of_digits_is_an_error_on_the_cell(as_planner, planner):
+    series = report(planner, days=30)
+    response = as_planner.post(
+        LIST_URL, {"reference_date": peildatum().isoformat(), f"days_{series.pk}": "9" * 5000}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors[f"days_{series.pk}"] == [
+        "A wait of more than 3 years (1095 days) is not plausible."
+    ]
+
+
 def test_a_future_peildatum_is_one_error_on_the_date(as_planner, planner):
     first = report(planner)
     second = report(planner, kind="diagnostics")
@@ -298,6 +309,27 @@ def test_upload_with_errors_shows_them_per_line(
     page = text(as_planner.get(response["Location"]))
     assert "Nothing was imported." in page
     assert '<td class="text-end">2</td> <td><code>treatment</code></td>' in page
+    assert not WaitingTimeReport.objects.exists()
+
+
+def test_upload_with_a_days_cell_of_thousands_of_digits_names_line_and_column(
+    as_planner, location, eager_tasks, django_capture_on_commit_callbacks
+):
+    day = peildatum().isoformat()
+    content = HEADER + f"06020502,0305,,first_visit,{'9' * 5000},,{day}\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_planner.post(UPLOAD_URL, {"file": csv_upload(content)})
+    job = WaitingTimeImport.objects.get()
+    assert job.status == "failed"
+    assert job.errors == [
+        {
+            "row": 2,
+            "field": "days",
+            "message": "A wait of more than 3 years (1095 days) is not plausible.",
+        }
+    ]
+    page = text(as_planner.get(response["Location"]))
+    assert '<td class="text-end">2</td> <td><code>days</code></td>' in page
     assert not WaitingTimeReport.objects.exists()
 
 
