@@ -4,6 +4,7 @@ once, however often the upload's callback and the beat task run."""
 
 from __future__ import annotations
 
+import io
 import logging
 
 import pytest
@@ -17,6 +18,7 @@ from providers.models import WaitingTimeImport, WaitingTimeImportStatus, Waiting
 from providers.tasks import waiting_time_import_run, waiting_time_imports_dispatch
 from providers.waiting_times.imports import (
     waiting_time_import_dispatch,
+    waiting_time_import_file,
     waiting_time_import_start,
 )
 from providers.waiting_times.rules import nza_reference_date_on_or_before
@@ -61,7 +63,7 @@ def broker_down(monkeypatch):
 
 def upload(actor, django_capture_on_commit_callbacks) -> WaitingTimeImport:
     with django_capture_on_commit_callbacks(execute=True):
-        job = waiting_time_import_start(actor=actor, file_name="w.csv", data=csv_file())
+        job = waiting_time_import_start(actor=actor, file_name="w.csv", file=io.BytesIO(csv_file()))
     job.refresh_from_db()
     return job
 
@@ -73,7 +75,7 @@ def test_a_broker_outage_leaves_the_import_waiting(
     job = upload(actor, django_capture_on_commit_callbacks)  # no exception
     assert job.status == WaitingTimeImportStatus.PENDING
     assert job.task_id == ""
-    assert bytes(job.content) == csv_file()
+    assert waiting_time_import_file(job).read() == csv_file()  # the file is kept
     assert f"Could not queue waiting-time import {job.pk}" in caplog.text
 
 
