@@ -23,8 +23,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,6 +32,8 @@ from accounts.actors import Actor, actor_from_request
 from accounts.models import AuditAction, AuditEvent, AuditOutcome, Role
 from accounts.permissions import audit_event_list_for, role_required
 from accounts.services import audit_record
+from core.filters import ApiFilterBackend
+from core.serializers import ClosedSchema
 
 AUDIT_TRAIL_ROLES = (Role.INSURER_ADMIN, Role.REGULATOR)
 AUDIT_OBJECT_TYPE = "accounts.auditevent"
@@ -192,7 +193,7 @@ class AuditEventOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RegulatorAuditEventOutputSerializer(serializers.ModelSerializer):
+class RegulatorAuditEventOutputSerializer(ClosedSchema, serializers.ModelSerializer):
     """That access happened — never which patient, case or staff member."""
 
     organisation = serializers.CharField(source="organisation_label")
@@ -203,7 +204,7 @@ class RegulatorAuditEventOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class _AuditFilterBackend(DjangoFilterBackend):
+class _AuditFilterBackend(ApiFilterBackend):
     """The filter set depends on who asks (see the module docstring)."""
 
     def get_filterset_class(self, view: Any, queryset: Any = None) -> Any:
@@ -222,7 +223,12 @@ class _AuditFilterBackend(DjangoFilterBackend):
             "`outcome`, `object_type`, `role`, `organisation`, `date_from` and `date_to`; the "
             "filters `user`, `case_reference` and `object_id` are for `insurer_admin` only."
         ),
-        responses=AuditEventOutputSerializer(many=True),
+        responses=PolymorphicProxySerializer(
+            component_name="AuditEventByRole",
+            serializers=[AuditEventOutputSerializer, RegulatorAuditEventOutputSerializer],
+            resource_type_field_name=None,
+            many=True,
+        ),
     )
 )
 class AuditEventListApi(generics.ListAPIView):
