@@ -29,6 +29,7 @@ from providers.models import ReportSource
 from providers.waiting_times.csv_reader import RowError, WaitingTimeRow
 from providers.waiting_times.imports import waiting_time_reports_import
 from providers.waiting_times.serializers import (
+    MAX_ITEMS_PER_REQUEST,
     WAITING_TIME_IMPORT_ERRORS,
     WAITING_TIME_INPUT,
     WAITING_TIME_OUTPUT,
@@ -43,10 +44,6 @@ from providers.waiting_times.validation import (
     WaitingTimeReportErrors,
     row_errors_truncate,
 )
-
-# One request carries at most this many figures (a year of biweekly figures for ~400 series);
-# larger sets go through the CSV import.
-MAX_ITEMS_PER_REQUEST = 10_000
 
 
 def _as_rows(items: list[dict[str, Any]]) -> list[WaitingTimeRow]:
