@@ -100,10 +100,22 @@ class RegulatorAuditEventFilter(django_filters.FilterSet):
         help_text="Events on or before this date (ISO, Dutch time)",
     )
 
+    # The insurer admin's filters on case, object and person are not the regulator's: they are
+    # checked like any parameter (well-formed, not empty) and then ignored, so that the answer
+    # says nothing about whether such a case or person exists.
+    user = django_filters.CharFilter(method="filter_ignored")
+    case_reference = django_filters.CharFilter(method="filter_ignored")
+    object_id = django_filters.CharFilter(method="filter_ignored")
+
     class Meta:
         model = AuditEvent
         fields: list[str] = []
         form = AuditFilterForm
+
+    def filter_ignored(
+        self, queryset: QuerySet[AuditEvent], name: str, value: str
+    ) -> QuerySet[AuditEvent]:
+        return queryset
 
     def filter_organisation(
         self, queryset: QuerySet[AuditEvent], name: str, value: str
@@ -159,11 +171,15 @@ def audit_filter_class_for(actor: Actor) -> type[RegulatorAuditEventFilter]:
 
 
 def audit_filters_used(filterset: RegulatorAuditEventFilter) -> dict[str, str]:
-    """The filters of a request as recorded in the audit event of reading the trail."""
+    """The filters of a request as recorded in the audit event of reading the trail (not the
+    ones ignored for the regulator)."""
     return {
         key: str(value)
         for key, value in filterset.data.items()
-        if key in filterset.filters and key not in _NOT_FILTERS and value not in ("", None)
+        if key in filterset.filters
+        and key not in _NOT_FILTERS
+        and value not in ("", None)
+        and filterset.filters[key].method != "filter_ignored"
     }
 
 

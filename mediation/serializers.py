@@ -82,6 +82,12 @@ def _code_field(name: str, queryset: Any, **kwargs: Any) -> CodeRelatedField:
     )
 
 
+@extend_schema_field({"type": "boolean", "enum": [True]})
+class ConsentField(serializers.BooleanField):
+    """Explicit consent: ``true``, as the schema says (DESIGN §3.3). ``false`` passes the type
+    check, so that the service refuses it with its own message."""
+
+
 # --- Public: mediation requests ------------------------------------------------------------------
 class MediationRequestInputSerializer(InputSerializer):
     insurer = CodeRelatedField(
@@ -152,7 +158,7 @@ class MediationRequestInputSerializer(InputSerializer):
         help_text="How far the patient can travel, in km",
     )
     hospital_setting_required = serializers.BooleanField(required=False, default=False)
-    consent = serializers.BooleanField(
+    consent = ConsentField(
         help_text="The patient consents to sharing their data with a new provider (required)"
     )
 

@@ -201,7 +201,8 @@ def test_the_travel_distance_lies_between_5_and_300_km(
 
 
 def test_the_schema_states_the_request_rules(schema) -> None:
-    """What the service requires, the schema says: email required, 5–300 km, classes 3–5."""
+    """What the service requires, the schema says: email required, 5–300 km, classes 3–5,
+    consent given."""
     operation = schema.find_operation_by_label("POST /api/v1/mediation-requests/")
     body = operation.definition.raw["requestBody"]["content"]["application/json"]["schema"]
     component = schema.raw_schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
@@ -217,6 +218,8 @@ def test_the_schema_states_the_request_rules(schema) -> None:
         3,
         5,
     )
+    consent = properties["consent"]["allOf"][0]["$ref"].rsplit("/", 1)[1]
+    assert schema.raw_schema["components"]["schemas"][consent]["enum"] == [True]
 
 
 def test_request_creation_is_throttled(api_client, insurer, current_location, monkeypatch):
