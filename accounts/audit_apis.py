@@ -23,8 +23,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +33,8 @@ from accounts.models import AuditAction, AuditEvent, AuditOutcome, Role
 from accounts.permissions import audit_event_list_for, role_required
 from accounts.services import audit_record
 from core.dates import validate_plausible_date
+from core.filters import ApiFilterBackend
+from core.serializers import ClosedSchema
 
 AUDIT_TRAIL_ROLES = (Role.INSURER_ADMIN, Role.REGULATOR)
 AUDIT_OBJECT_TYPE = "accounts.auditevent"
@@ -104,10 +105,22 @@ class RegulatorAuditEventFilter(django_filters.FilterSet):
         help_text="Events on or before this date (ISO, Dutch time; from 1900 up to 10 years ahead)",
     )
 
+    # The insurer admin's filters on case, object and person are not the regulator's: they are
+    # checked like any parameter (well-formed, not empty) and then ignored, so that the answer
+    # says nothing about whether such a case or person exists.
+    user = django_filters.CharFilter(method="filter_ignored")
+    case_reference = django_filters.CharFilter(method="filter_ignored")
+    object_id = django_filters.CharFilter(method="filter_ignored")
+
     class Meta:
         model = AuditEvent
         fields: list[str] = []
         form = AuditFilterForm
+
+    def filter_ignored(
+        self, queryset: QuerySet[AuditEvent], name: str, value: str
+    ) -> QuerySet[AuditEvent]:
+        return queryset
 
     def filter_organisation(
         self, queryset: QuerySet[AuditEvent], name: str, value: str
@@ -163,11 +176,15 @@ def audit_filter_class_for(actor: Actor) -> type[RegulatorAuditEventFilter]:
 
 
 def audit_filters_used(filterset: RegulatorAuditEventFilter) -> dict[str, str]:
-    """The filters of a request as recorded in the audit event of reading the trail."""
+    """The filters of a request as recorded in the audit event of reading the trail (not the
+    ones ignored for the regulator)."""
     return {
         key: str(value)
         for key, value in filterset.data.items()
-        if key in filterset.filters and key not in _NOT_FILTERS and value not in ("", None)
+        if key in filterset.filters
+        and key not in _NOT_FILTERS
+        and value not in ("", None)
+        and filterset.filters[key].method != "filter_ignored"
     }
 
 
@@ -197,7 +214,7 @@ class AuditEventOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RegulatorAuditEventOutputSerializer(serializers.ModelSerializer):
+class RegulatorAuditEventOutputSerializer(ClosedSchema, serializers.ModelSerializer):
     """That access happened — never which patient, case or staff member."""
 
     organisation = serializers.CharField(source="organisation_label")
@@ -208,7 +225,7 @@ class RegulatorAuditEventOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class _AuditFilterBackend(DjangoFilterBackend):
+class _AuditFilterBackend(ApiFilterBackend):
     """The filter set depends on who asks (see the module docstring)."""
 
     def get_filterset_class(self, view: Any, queryset: Any = None) -> Any:
@@ -227,7 +244,12 @@ class _AuditFilterBackend(DjangoFilterBackend):
             "`outcome`, `object_type`, `role`, `organisation`, `date_from` and `date_to`; the "
             "filters `user`, `case_reference` and `object_id` are for `insurer_admin` only."
         ),
-        responses=AuditEventOutputSerializer(many=True),
+        responses=PolymorphicProxySerializer(
+            component_name="AuditEventByRole",
+            serializers=[AuditEventOutputSerializer, RegulatorAuditEventOutputSerializer],
+            resource_type_field_name=None,
+            many=True,
+        ),
     )
 )
 class AuditEventListApi(generics.ListAPIView):

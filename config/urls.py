@@ -49,4 +49,8 @@ urlpatterns = [
     ),
 ]
 
+# Under /api/ these answer JSON, elsewhere the site's pages (portal.views).
+handler400 = "portal.views.bad_request"
+handler403 = "portal.views.permission_denied"
 handler404 = "portal.views.not_found"
+handler500 = "portal.views.server_failure"

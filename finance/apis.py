@@ -12,7 +12,12 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import generics, status
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -21,6 +26,7 @@ from rest_framework.views import APIView
 
 from accounts.actors import actor_from_request
 from accounts.permissions import role_required
+from core.filters import IntegerFilter
 from finance import selectors, services
 from finance.models import (
     Arrangement,
@@ -41,6 +47,8 @@ from finance.permissions import (
     access_contract_for,
 )
 from finance.serializers import (
+    MAX_YEAR,
+    MIN_YEAR,
     ArrangementDetailOutputSerializer,
     ArrangementInputSerializer,
     ArrangementOutputSerializer,
@@ -73,8 +81,18 @@ class ReadWritePermissions:
         return [role_required(*roles)()]
 
 
+@extend_schema_field(
+    {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR, "description": "Contract year"}
+)
+class YearFilter(IntegerFilter):
+    """A contract year: a whole number in the range a contract's year has."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, min_value=MIN_YEAR, max_value=MAX_YEAR, **kwargs)
+
+
 class ContractFilter(django_filters.FilterSet):
-    year = django_filters.NumberFilter(field_name="year", help_text="Contract year")
+    year = YearFilter(field_name="year")
     provider = django_filters.CharFilter(
         field_name="provider__agb_code", validators=[AGB_VALIDATOR], help_text="AGB code"
     )
@@ -137,7 +155,7 @@ class ContractDetailApi(APIView):
 
 
 class ArrangementFilter(django_filters.FilterSet):
-    year = django_filters.NumberFilter(field_name="contract__year", help_text="Contract year")
+    year = YearFilter(field_name="contract__year")
     provider = django_filters.CharFilter(
         field_name="contract__provider__agb_code",
         validators=[AGB_VALIDATOR],

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import MonthField, PlausibleYearField
+from core.serializers import DecimalStringField, InputSerializer, MonthField, PlausibleYearField
 from finance.models import (
     FIRST_CONTRACT_YEAR,
     Arrangement,
@@ -28,12 +28,16 @@ from finance.selectors import arrangement_settlement, contract_headroom
 from providers.models import Provider
 from providers.reference.serializers import CodeRelatedField
 
+# The years a contract (and so an arrangement) may have.
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+
 
 def money(**kwargs: Any) -> serializers.DecimalField:
-    """Euros with cents; a JSON string such as ``"1250000.00"`` in answers."""
+    """Euros with cents; a JSON string such as ``"1250000.00"``, in answers and requests."""
     kwargs.setdefault("max_digits", 14)
     kwargs.setdefault("decimal_places", 2)
-    return serializers.DecimalField(**kwargs)
+    return DecimalStringField(**kwargs)
 
 
 def choice(choices: Any, **kwargs: Any) -> serializers.ChoiceField:
@@ -52,7 +56,7 @@ def provider_field(**kwargs: Any) -> CodeRelatedField:
 
 
 # --- Contracts ----------------------------------------------------------------------------
-class ContractInputSerializer(serializers.Serializer):
+class ContractInputSerializer(InputSerializer):
     provider = provider_field()
     year = PlausibleYearField(
         min_value=FIRST_CONTRACT_YEAR, help_text="From 2000 up to 10 years after this year"
@@ -99,15 +103,16 @@ class ContractOutputSerializer(serializers.ModelSerializer):
 
 
 # --- Arrangements -------------------------------------------------------------------------
-class ArrangementInputSerializer(serializers.Serializer):
+class ArrangementInputSerializer(InputSerializer):
     provider = provider_field()
     year = PlausibleYearField(
         min_value=FIRST_CONTRACT_YEAR, help_text="From 2000 up to 10 years after this year"
     )
     kind = choice(ArrangementKind.choices)
-    coverage_percentage = serializers.DecimalField(
+    coverage_percentage = DecimalStringField(
         max_digits=5,
         decimal_places=2,
+        pattern=r"^(?:100(?:\.0{1,2})?|[0-9]{1,2}(?:\.[0-9]{1,2})?)$",
         min_value=0,
         max_value=100,
         required=False,
@@ -173,7 +178,7 @@ class ArrangementOutputSerializer(serializers.ModelSerializer):
 
 
 # --- Production, claims, payments ---------------------------------------------------------
-class ProductionInputSerializer(serializers.Serializer):
+class ProductionInputSerializer(InputSerializer):
     month = MonthField(help_text='A month of the contract year, "YYYY-MM"')
     amount = money(min_value=0, help_text="Realised production of the month, in euros")
     catch_up_amount = money(
@@ -194,9 +199,9 @@ class ProductionOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ClaimInputSerializer(serializers.Serializer):
+class ClaimInputSerializer(InputSerializer):
     category = choice(ClaimCategory.choices)
-    amount = money(min_value=0, help_text="More than zero, in euros")
+    amount = money(min_value=0, allow_zero=False, help_text="More than zero, in euros")
     approved = serializers.BooleanField(
         allow_null=True,
         default=None,
@@ -239,13 +244,15 @@ class ClaimOutputSerializer(serializers.ModelSerializer):
         return claim.status == ClaimStatus.APPROVED
 
 
-class ClaimRejectInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, max_length=2000)
+class ClaimRejectInputSerializer(InputSerializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why the claim is rejected")
 
 
-class PaymentInputSerializer(serializers.Serializer):
+class PaymentInputSerializer(InputSerializer):
     date = serializers.DateField()
-    amount = money(help_text="More than zero; a correction may be negative (not zero)")
+    amount = money(
+        allow_zero=False, help_text="More than zero; a correction may be negative (not zero)"
+    )
     kind = choice(PaymentKind.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 

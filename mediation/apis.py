@@ -15,9 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,6 +29,7 @@ from accounts.actors import actor_from_request
 from accounts.models import AuditAction
 from accounts.permissions import role_required
 from accounts.services import audit_record
+from core.filters import refuse_empty_parameters
 from core.throttling import ScopedRateThrottle
 from mediation.models import Case, CaseStatus, Channel
 from mediation.permissions import (
@@ -72,9 +75,12 @@ CASE_OBJECT_TYPE = "mediation.case"
 
 
 def _patient_case(request: Request, reference: str) -> Case:
-    return access_patient_case_for(
-        reference=reference, token=request.headers.get(ACCESS_TOKEN_HEADER, "")
-    )
+    """The patient's case; no token at all is 401 (missing credentials, DESIGN §8) whatever the
+    reference, a wrong one 404 like an unknown reference."""
+    token = request.headers.get(ACCESS_TOKEN_HEADER, "")
+    if not token.strip():
+        raise NotAuthenticated(_("Send the access token of the request in X-Access-Token."))
+    return access_patient_case_for(reference=reference, token=token)
 
 
 class _PatientApi(APIView):
@@ -186,7 +192,7 @@ class CaseFilterSerializer(serializers.Serializer):
     specialism = serializers.RegexField(r"^\d{4}$", required=False, help_text="Specialism code")
     urgency_class = serializers.IntegerField(min_value=3, max_value=5, required=False)
     overdue = serializers.BooleanField(
-        required=False, allow_null=True, default=None, help_text="Only (not) overdue cases"
+        required=False, default=None, help_text="Only (not) overdue cases"
     )
 
 
@@ -210,7 +216,10 @@ class CaseListApi(generics.ListAPIView):
     filter_backends: list = []
 
     def get_queryset(self) -> Any:
-        filters = CaseFilterSerializer(data=self.request.query_params)
+        # A plain dict, not the QueryDict: DRF reads form-like data as an HTML form, where a
+        # missing boolean is false (it must be "both") and ``null`` would pass as none.
+        filters = CaseFilterSerializer(data=self.request.query_params.dict())
+        refuse_empty_parameters(self.request.query_params, filters.fields)
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
         return case_queue_for(

@@ -234,9 +234,8 @@ class PhoneIntakeForm(_CaseRequestFields):
 
 
 class OfferDeclineForm(forms.Form):
-    # Required by the service (``offer_decline``), which gives the message.
     reason = forms.CharField(
-        label=_("Why do you decline this offer?"),
+        label=_("Why do you decline this offer? (optional)"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Organisation, OrganisationKind
+from core.serializers import InputSerializer
 from mediation.models import (
     CLOSE_OUTCOMES,
     Case,
@@ -24,7 +26,13 @@ from mediation.models import (
     Offer,
 )
 from mediation.selectors.cases import case_offer_list, case_timeline
-from providers.models import URGENCY_CLASSES, Location, WaitingTimeKind
+from mediation.services.cases import (
+    MAX_DISTANCE_KM,
+    MIN_DISTANCE_KM,
+    PHONE_PATTERN,
+    POLICY_NUMBER_PATTERN,
+)
+from providers.models import MEDIATED_URGENCY_CLASSES, Location, WaitingTimeKind
 from providers.reference import selectors as reference
 from providers.reference.serializers import CodeRelatedField
 
@@ -35,8 +43,23 @@ UNKNOWN = {
     "current_location": _("Unknown location."),
     "location": _("Unknown location."),
 }
-# Distances a patient may give (km); the services hold the rule, this only bounds the type.
-MAX_DISTANCE_KM_LIMIT = 1000
+EMAIL_REQUIRED = _("Enter your email address: we send the link to your request there.")
+POLICY_NUMBER_MESSAGE = _("A policy number has at most 32 letters and digits.")
+PHONE_MESSAGE = _("Enter a phone number of 8 to 20 digits, e.g. 06 12345678.")
+
+
+@extend_schema_field(
+    {
+        "type": "integer",
+        "minimum": min(MEDIATED_URGENCY_CLASSES),
+        "maximum": max(MEDIATED_URGENCY_CLASSES),
+    }
+)
+class MediatedUrgencyClassField(serializers.IntegerField):
+    """An urgency class that mediation handles: 3, 4 or 5 (DESIGN §3.2), as the schema says.
+
+    Any whole number passes the type check, so that the service refuses 1 and 2 with its own
+    message (acute care: see your specialist, GP or huisartsenpost) and others with the range."""
 
 
 class BlankAsNullChoiceField(serializers.ChoiceField):
@@ -59,21 +82,45 @@ def _code_field(name: str, queryset: Any, **kwargs: Any) -> CodeRelatedField:
     )
 
 
+@extend_schema_field({"type": "boolean", "enum": [True]})
+class ConsentField(serializers.BooleanField):
+    """Explicit consent: ``true``, as the schema says (DESIGN §3.3). ``false`` passes the type
+    check, so that the service refuses it with its own message."""
+
+
 # --- Public: mediation requests ------------------------------------------------------------------
-class MediationRequestInputSerializer(serializers.Serializer):
+class MediationRequestInputSerializer(InputSerializer):
     insurer = CodeRelatedField(
         slug_field="uzovi",
         queryset=Organisation.objects.filter(kind=OrganisationKind.INSURER),
         help_text="UZOVI code of the patient's health insurer (see GET /api/v1/insurers/)",
         error_messages={"does_not_exist": UNKNOWN["insurer"], "invalid": UNKNOWN["insurer"]},
     )
-    policy_number = serializers.CharField(max_length=32, help_text="Policy (polis) number")
+    # The service's own formats, so that the schema states them; not trimmed, so that what the
+    # pattern refuses is refused.
+    policy_number = serializers.CharField(
+        max_length=32,
+        trim_whitespace=False,
+        validators=[RegexValidator(POLICY_NUMBER_PATTERN, POLICY_NUMBER_MESSAGE)],
+        help_text="Policy (polis) number",
+    )
     full_name = serializers.CharField(max_length=200)
     birth_date = serializers.DateField()
+    # Required for the patient's own request (the status link goes there); a mediator's phone
+    # intake, not through this API, may leave it out. The service's message for a missing one.
     email = serializers.EmailField(
-        required=False, allow_blank=True, default="", help_text="For the status link and updates"
+        help_text="For the status link and updates",
+        error_messages={"required": EMAIL_REQUIRED, "blank": EMAIL_REQUIRED},
     )
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        validators=[RegexValidator(PHONE_PATTERN, PHONE_MESSAGE)],
+        help_text="Needed when there is no email address",
+    )
     postcode = serializers.CharField(max_length=16, help_text="Dutch postcode, e.g. 3511 AB")
     specialism = _code_field(
         "specialism",
@@ -89,10 +136,9 @@ class MediationRequestInputSerializer(serializers.Serializer):
         help_text="Treatment code; with kind treatment",
     )
     kind = serializers.ChoiceField(choices=WaitingTimeKind.choices)
-    urgency_class = serializers.IntegerField(
-        min_value=min(URGENCY_CLASSES),
-        max_value=max(URGENCY_CLASSES),
-        help_text="FMS urgency class; mediation handles 3, 4 and 5 (1 and 2 are refused)",
+    urgency_class = MediatedUrgencyClassField(
+        help_text="FMS urgency class; mediation handles 3, 4 and 5 (1 and 2, acute care, are "
+        "refused with a message sending the patient to their specialist, GP or huisartsenpost)",
     )
     current_location = _code_field(
         "current_location",
@@ -106,9 +152,13 @@ class MediationRequestInputSerializer(serializers.Serializer):
         default=None,
         help_text="The appointment the patient already has, if any",
     )
-    max_distance_km = serializers.IntegerField(min_value=0, max_value=MAX_DISTANCE_KM_LIMIT)
+    max_distance_km = serializers.IntegerField(
+        min_value=MIN_DISTANCE_KM,
+        max_value=MAX_DISTANCE_KM,
+        help_text="How far the patient can travel, in km",
+    )
     hospital_setting_required = serializers.BooleanField(required=False, default=False)
-    consent = serializers.BooleanField(
+    consent = ConsentField(
         help_text="The patient consents to sharing their data with a new provider (required)"
     )
 
@@ -164,13 +214,13 @@ class MediationRequestOutputSerializer(serializers.ModelSerializer):
         return PatientOfferOutputSerializer(case_offer_list(case=case), many=True).data
 
 
-class OfferDeclineInputSerializer(serializers.Serializer):
+class OfferDeclineInputSerializer(InputSerializer):
     reason = serializers.CharField(
         max_length=2000, allow_blank=True, required=False, default="", help_text="Why (optional)"
     )
 
 
-class MediationRequestWithdrawInputSerializer(serializers.Serializer):
+class MediationRequestWithdrawInputSerializer(InputSerializer):
     reason = serializers.CharField(
         max_length=2000, allow_blank=True, required=False, default="", help_text="Why (optional)"
     )
@@ -334,7 +384,7 @@ class MatchOutputSerializer(serializers.Serializer):
         ]
 
 
-class CaseOfferInputSerializer(serializers.Serializer):
+class CaseOfferInputSerializer(InputSerializer):
     location = _code_field("location", Location.objects.filter(is_active=True))
     expected_days = serializers.IntegerField(
         min_value=0,
@@ -360,6 +410,6 @@ class CaseOfferInputSerializer(serializers.Serializer):
         return attrs
 
 
-class CaseCloseInputSerializer(serializers.Serializer):
+class CaseCloseInputSerializer(InputSerializer):
     outcome = serializers.ChoiceField(choices=[(o.value, o.label) for o in CLOSE_OUTCOMES])
     note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")

@@ -7,8 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, status
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -18,6 +22,7 @@ from rest_framework.views import APIView
 from accounts.actors import Actor, actor_from_request
 from accounts.models import UZOVI_VALIDATOR
 from accounts.permissions import role_required
+from core.filters import ApiFilterBackend, BooleanFilter
 from plans.inputs import LineInput, ProgressLineInput
 from plans.models import MEASURE_KEYS, Plan, PlanStatus
 from plans.permissions import (
@@ -49,6 +54,14 @@ PLAN_ID = OpenApiParameter(
     type={"type": "integer", "minimum": 1},
     location=OpenApiParameter.PATH,
     description="The plan's id",
+)
+
+# The regulator reads a plan without its measures, lines and review texts: one of two shapes.
+PLAN_BY_ROLE = PolymorphicProxySerializer(
+    component_name="PlanByRole",
+    serializers=[PlanOutputSerializer, PlanRegulatorOutputSerializer],
+    resource_type_field_name=None,
+    many=False,
 )
 
 READ = role_required(*PLAN_READ_ROLES)
@@ -84,7 +97,7 @@ class PlanFilter(django_filters.FilterSet):
     provider = django_filters.CharFilter(
         field_name="provider__agb_code", validators=[AGB_VALIDATOR], help_text="AGB code"
     )
-    on_track = django_filters.BooleanFilter(
+    on_track = BooleanFilter(
         help_text="Plans whose backlog is (not) projected to be cleared within their period"
     )
 
@@ -116,7 +129,7 @@ class _MethodPermissions:
 class PlanListCreateApi(_MethodPermissions, generics.ListAPIView):
     method_permissions = {"GET": READ, "POST": PROVIDER}
     serializer_class = PlanSummaryOutputSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [ApiFilterBackend]
     filterset_class = PlanFilter
 
     def get_queryset(self):
@@ -156,7 +169,7 @@ class PlanDetailApi(_MethodPermissions, APIView):
 
     @extend_schema(
         parameters=[PLAN_ID],
-        responses={200: PlanOutputSerializer},
+        responses={200: PLAN_BY_ROLE},
         description=(
             "One plan: its provider and its insurer see it in full (lines with planned and "
             "realised volume and forecast, measures, history with comments); the regulator sees "

@@ -17,7 +17,7 @@ from rest_framework import serializers
 
 from accounts.selectors import insurer_list
 from core.months import month_format
-from core.serializers import MonthField
+from core.serializers import ClosedSchema, InputSerializer, MonthField
 from plans.forecast import Forecast
 from plans.models import (
     MAX_VOLUME,
@@ -42,12 +42,12 @@ def _pace(value: Fraction | None) -> float | None:
 
 
 # --- Input --------------------------------------------------------------------------------------
-class PlannedVolumeSerializer(serializers.Serializer):
+class PlannedVolumeSerializer(InputSerializer):
     month = MonthField()
     volume = serializers.IntegerField(min_value=0, max_value=MAX_VOLUME)
 
 
-class PlanLineInputSerializer(serializers.Serializer):
+class PlanLineInputSerializer(InputSerializer):
     specialism = serializers.CharField(
         max_length=4,
         validators=[SPECIALISM_CODE_VALIDATOR],
@@ -68,7 +68,7 @@ class PlanLineInputSerializer(serializers.Serializer):
     )
 
 
-class MeasuresSerializer(serializers.Serializer):
+class MeasuresSerializer(InputSerializer):
     digital_care = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -101,7 +101,7 @@ class MeasuresSerializer(serializers.Serializer):
     )
 
 
-class PlanInputSerializer(serializers.Serializer):
+class PlanInputSerializer(InputSerializer):
     """POST /plans/ and PUT/PATCH /plans/{id}/ (PATCH: every field optional)."""
 
     insurer = CodeRelatedField(
@@ -130,7 +130,7 @@ class PlanInputSerializer(serializers.Serializer):
         return attrs
 
 
-class PlanTransitionInputSerializer(serializers.Serializer):
+class PlanTransitionInputSerializer(InputSerializer):
     """POST /plans/{id}/submit/ and /close/."""
 
     comment = serializers.CharField(
@@ -138,7 +138,7 @@ class PlanTransitionInputSerializer(serializers.Serializer):
     )
 
 
-class PlanReviewInputSerializer(serializers.Serializer):
+class PlanReviewInputSerializer(InputSerializer):
     decision = serializers.ChoiceField(choices=["approve", "request_changes"])
     comment = serializers.CharField(
         required=False,
@@ -156,7 +156,7 @@ class PlanReviewInputSerializer(serializers.Serializer):
         return attrs
 
 
-class ProgressLineInputSerializer(serializers.Serializer):
+class ProgressLineInputSerializer(InputSerializer):
     specialism = serializers.CharField(max_length=4, validators=[SPECIALISM_CODE_VALIDATOR])
     urgency_class = serializers.ChoiceField(choices=[(c, str(c)) for c in MEDIATED_URGENCY_CLASSES])
     realised = serializers.IntegerField(
@@ -164,7 +164,7 @@ class ProgressLineInputSerializer(serializers.Serializer):
     )
 
 
-class PlanProgressInputSerializer(serializers.Serializer):
+class PlanProgressInputSerializer(InputSerializer):
     month = MonthField(help_text="The month reported (YYYY-MM); reporting it again corrects it")
     lines = serializers.ListField(
         child=ProgressLineInputSerializer(), min_length=1, max_length=MAX_LINES
@@ -241,7 +241,7 @@ class PlanTransitionOutputSerializer(serializers.ModelSerializer):
         fields = ["from_status", "to_status", "version", "comment", "by", "organisation", "at"]
 
 
-class PlanStatusTransitionOutputSerializer(serializers.ModelSerializer):
+class PlanStatusTransitionOutputSerializer(ClosedSchema, serializers.ModelSerializer):
     """A transition without its comment and person (for the regulator)."""
 
     at = serializers.DateTimeField(source="occurred_at")
@@ -284,7 +284,7 @@ class PlanSummaryOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PlanRegulatorOutputSerializer(PlanSummaryOutputSerializer):
+class PlanRegulatorOutputSerializer(ClosedSchema, PlanSummaryOutputSerializer):
     """The regulator's view of one plan: statuses and aggregates, no review texts."""
 
     history = serializers.SerializerMethodField()

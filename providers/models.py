@@ -17,7 +17,8 @@ from simple_history.models import HistoricalRecords
 
 from accounts.history import history_user
 
-AGB_VALIDATOR = RegexValidator(r"^\d{8}$", _("An AGB code has exactly 8 digits."))
+AGB_PATTERN = r"^\d{8}$"
+AGB_VALIDATOR = RegexValidator(AGB_PATTERN, _("An AGB code has exactly 8 digits."))
 URGENCY_CLASSES = (1, 2, 3, 4, 5)
 # The classes insurers steer: mediation requests and catch-up plan lines (DESIGN §3.2, §3.4);
 # 1 and 2 are acute care, organised regionally.

@@ -273,15 +273,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.StandardPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["core.filters.ApiFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # DRF's JSON parser with a nesting limit: deep JSON is a 400, not a RecursionError (issue 12).
-    "DEFAULT_PARSER_CLASSES": [
-        "core.parsers.DepthLimitedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON in (DESIGN §8), with a nesting limit: deep JSON is a 400, not a RecursionError; a file
+    # upload names its own parser (multipart).
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.DepthLimitedJSONParser"],
     "DEFAULT_THROTTLE_RATES": {
         "public": env.str("THROTTLE_PUBLIC_RATE", default="120/minute"),
         "public_write": env.str("THROTTLE_PUBLIC_WRITE_RATE", default="10/hour"),
@@ -323,6 +320,7 @@ SPECTACULAR_SETTINGS = {
         "PaymentKindEnum": "finance.models.PaymentKind",
         "ClaimStatusEnum": "finance.models.ClaimStatus",
         "ChannelEnum": "mediation.models.Channel",
+        "AuditOutcomeEnum": "accounts.models.AuditOutcome",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

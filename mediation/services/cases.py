@@ -79,8 +79,10 @@ MIN_DISTANCE_KM = 5
 MAX_DISTANCE_KM = 300
 # People older than this are not plausible patients; such a birth date is a typing error.
 MAX_AGE_YEARS = 120
-_POLICY_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .\-/]{0,31}$")
-_PHONE = re.compile(r"^\+?[0-9 ()\-.]{8,20}$")
+POLICY_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 .\-/]{0,31}$"
+PHONE_PATTERN = r"^\+?[0-9 ()\-.]{8,20}$"
+_POLICY_NUMBER = re.compile(POLICY_NUMBER_PATTERN)
+_PHONE = re.compile(PHONE_PATTERN)
 
 
 def access_token_digest(token: str) -> str:

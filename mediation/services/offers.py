@@ -379,12 +379,11 @@ def _back_in_progress_if_none_open(*, case: Case, now: datetime, label: str) -> 
 
 @transaction.atomic
 def offer_decline(*, case: Case, offer: Offer, reason: str, now: datetime | None = None) -> Offer:
-    """The patient declines an open offer, saying why; its slot is released. With no open offer
-    left the case goes back to ``in_progress``. The assigned mediator is told."""
+    """The patient declines an open offer, saying why if they wish (the reason is optional,
+    DESIGN §3.3 and §8); its slot is released. With no open offer left the case goes back to
+    ``in_progress``. The assigned mediator is told."""
     now = now or timezone.now()
     reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Tell us why you decline this offer.")})
     if len(reason) > MAX_REASON_LENGTH:
         raise ValidationError({"reason": _("At most 2000 characters, please.")})
     case_lock(case)

@@ -8,8 +8,7 @@ in the *path* is 404 when foreign or missing.
 
 from __future__ import annotations
 
-from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +17,7 @@ from rest_framework.views import APIView
 from accounts.actors import actor_from_request
 from accounts.models import Role
 from accounts.permissions import role_required
+from core.filters import ApiFilterBackend
 from providers.capacity.filters import CapacityOfferFilter
 from providers.capacity.serializers import (
     CapacityOfferInputSerializer,
@@ -29,6 +29,7 @@ from providers.capacity.services import (
     capacity_offer_create,
     location_accepted_urgency_classes_set,
 )
+from providers.models import AGB_PATTERN
 from providers.permissions import access_location_for_reporting, capacity_offer_list_for
 
 
@@ -45,7 +46,7 @@ class CapacityOfferListCreateApi(generics.ListAPIView):
 
     permission_classes = [role_required(Role.PLANNER)]
     serializer_class = CapacityOfferOutputSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [ApiFilterBackend]
     filterset_class = CapacityOfferFilter
 
     def get_queryset(self):
@@ -68,17 +69,30 @@ class CapacityOfferListCreateApi(generics.ListAPIView):
         return Response(CapacityOfferOutputSerializer(offer).data, status=status.HTTP_201_CREATED)
 
 
+LOCATION_CODE = OpenApiParameter(
+    "code",
+    str,
+    OpenApiParameter.PATH,
+    pattern=AGB_PATTERN,
+    description="Code of one of your own locations (AGB, 8 digits)",
+)
+
+
 class LocationStatusApi(APIView):
     """Scale-down status of one of the own provider's locations (DESIGN §3.2)."""
 
     permission_classes = [role_required(Role.PLANNER)]
 
-    @extend_schema(responses=LocationStatusOutputSerializer)
+    @extend_schema(parameters=[LOCATION_CODE], responses=LocationStatusOutputSerializer)
     def get(self, request: Request, code: str) -> Response:
         location = access_location_for_reporting(actor=actor_from_request(request), code=code)
         return Response(LocationStatusOutputSerializer(location).data)
 
-    @extend_schema(request=LocationStatusInputSerializer, responses=LocationStatusOutputSerializer)
+    @extend_schema(
+        parameters=[LOCATION_CODE],
+        request=LocationStatusInputSerializer,
+        responses=LocationStatusOutputSerializer,
+    )
     def put(self, request: Request, code: str) -> Response:
         actor = actor_from_request(request)
         location = access_location_for_reporting(actor=actor, code=code)

@@ -11,6 +11,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.serializers import InputSerializer
 from providers.capacity.services import MAX_SLOTS_PER_OFFER
 from providers.models import URGENCY_CLASSES, CapacityOffer, Location, WaitingTimeKind
 from providers.permissions import location_list_for_reporting
@@ -34,7 +35,7 @@ def _urgency_class_list(**kwargs: Any) -> serializers.ListField:
     )
 
 
-class CapacityOfferInputSerializer(serializers.Serializer):
+class CapacityOfferInputSerializer(InputSerializer):
     location = CodeRelatedField(
         queryset=Location.objects.none(),
         help_text="Location code (one of your own provider's locations)",
@@ -101,7 +102,7 @@ class CapacityOfferOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LocationStatusInputSerializer(serializers.Serializer):
+class LocationStatusInputSerializer(InputSerializer):
     accepted_urgency_classes = _urgency_class_list(
         help_text="The urgency classes the location accepts now, e.g. [1, 2, 3] while scaling down"
     )

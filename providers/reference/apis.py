@@ -1,10 +1,10 @@
 """Public reference endpoints (DESIGN §8): specialisms, treatments, regions, norms, providers."""
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.permissions import AllowAny
 
+from core.filters import ApiFilterBackend
 from core.throttling import ScopedRateThrottle
 from providers.reference import selectors
 from providers.reference.filters import (
@@ -48,7 +48,7 @@ class SpecialismListApi(PublicListApi):
 )
 class TreatmentListApi(PublicListApi):
     serializer_class = TreatmentOutputSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [ApiFilterBackend]
     filterset_class = TreatmentFilter
 
     def get_queryset(self):
@@ -76,7 +76,7 @@ class NormListApi(PublicListApi):
 )
 class ProviderListApi(PublicListApi):
     serializer_class = ProviderOutputSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [ApiFilterBackend]
     filterset_class = ProviderFilter
 
     def get_queryset(self):

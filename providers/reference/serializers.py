@@ -1,6 +1,7 @@
 """Output of the public reference lists; and :class:`CodeRelatedField`, by which the APIs of every
 app name an object (a location, specialism, treatment, provider or insurer) by its natural code."""
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from providers.geography.postcodes import format_postcode
@@ -76,3 +77,20 @@ class CodeRelatedField(serializers.SlugRelatedField):
         if not isinstance(data, str) or "\x00" in data or len(data) > 64:
             self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:64])
         return super().to_internal_value(data)
+
+
+class CodeRelatedFieldSchema(OpenApiSerializerFieldExtension):
+    """A code is a non-empty string, null only where the field allows it: the schema of the
+    code's model field says ``nullable`` when the column is (an organisation's UZOVI code is
+    empty for a provider), which is not what the API accepts."""
+
+    target_class = CodeRelatedField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if not self.target.allow_null:
+            schema.pop("nullable", None)
+        if direction == "request":
+            schema.setdefault("minLength", 1)
+        return schema

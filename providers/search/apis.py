@@ -2,6 +2,7 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 
+from core.filters import refuse_empty_parameters
 from providers.models import ProviderKind, WaitingTimeKind
 from providers.reference.apis import PublicListApi
 from providers.reference.filters import REGION_CODE_PATTERN, SPECIALISM_CODE_PATTERN
@@ -77,6 +78,7 @@ class WaitingTimeCurrentListApi(PublicListApi):
         query = WaitingTimeCurrentInputSerializer(
             data=request.query_params, context={"reference": reference}
         )
+        refuse_empty_parameters(request.query_params, query.fields)
         query.is_valid(raise_exception=True)
         rows = waiting_time_current_list(**query.validated_data, reference=reference)
         # A list pages like a queryset (Django's Paginator takes any sequence).

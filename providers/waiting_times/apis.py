@@ -37,6 +37,7 @@ from providers.permissions import access_waiting_time_import_for
 from providers.waiting_times.csv_reader import RowError, WaitingTimeRow
 from providers.waiting_times.imports import waiting_time_import_start, waiting_time_reports_import
 from providers.waiting_times.serializers import (
+    MAX_ITEMS_PER_REQUEST,
     WAITING_TIME_IMPORT_ERRORS,
     WAITING_TIME_IMPORT_STATUS,
     WAITING_TIME_INPUT,
@@ -48,10 +49,6 @@ from providers.waiting_times.serializers import (
 )
 from providers.waiting_times.storage import waiting_time_reports_record
 from providers.waiting_times.validation import ResolvedWaitingTimeRow, WaitingTimeReportErrors
-
-# One request carries at most this many figures (a year of biweekly figures for ~400 series);
-# larger sets go through the CSV import.
-MAX_ITEMS_PER_REQUEST = 10_000
 
 
 def _as_rows(items: list[dict[str, Any]]) -> list[WaitingTimeRow]:

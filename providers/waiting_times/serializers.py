@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import PolymorphicProxySerializer, inline_serializer
 from rest_framework import serializers
 
+from core.serializers import InputSerializer
 from providers.models import MAX_PLAUSIBLE_WAIT_DAYS, WaitingTimeImportStatus, WaitingTimeKind
 from providers.waiting_times.imports import MAX_IMPORT_BYTES
 
@@ -21,7 +22,7 @@ class RangeDocumentedIntegerField(serializers.IntegerField):
         self.min_value, self.max_value = documented_range
 
 
-class WaitingTimeReportInputSerializer(serializers.Serializer):
+class WaitingTimeReportInputSerializer(InputSerializer):
     location = serializers.CharField(max_length=64, help_text="Location code (AGB, 8 digits)")
     specialism = serializers.CharField(
         max_length=64,
@@ -122,11 +123,18 @@ WAITING_TIME_IMPORT_STATUS = inline_serializer(
 )
 
 
+# One request carries at most this many figures (a year of biweekly figures for ~400 series);
+# larger sets go through the CSV import.
+MAX_ITEMS_PER_REQUEST = 10_000
 WAITING_TIME_INPUT = PolymorphicProxySerializer(
     component_name="WaitingTimeReportSubmission",
     serializers=[
         WaitingTimeReportInputSerializer,
-        WaitingTimeReportInputSerializer(many=True),
+        WaitingTimeReportInputSerializer(
+            many=True,
+            min_length=1,  # type: ignore[call-arg]  # ListSerializer's, DRF >= 3.14
+            max_length=MAX_ITEMS_PER_REQUEST,  # type: ignore[call-arg]
+        ),
     ],
     resource_type_field_name=None,
     many=False,

@@ -201,6 +201,19 @@ def test_regulator_cannot_single_out_a_case_or_person(api_client, regulator, tra
         assert set(ids(api_client.get(URL, {**query, "date_to": "2026-03-31"}))) == everything
 
 
+@pytest.mark.parametrize("name", ["user", "case_reference", "object_id"])
+@pytest.mark.parametrize("value", ["", "a\x00b"])
+def test_the_regulators_ignored_filters_are_still_checked(api_client, regulator, name, value):
+    """Ignored for the regulator, but a parameter like any other: the schema's rules (not
+    empty, no NUL) hold for every role, so a malformed one is a 400 naming it."""
+    api_client.force_authenticate(regulator)
+
+    response = api_client.get(URL, {name: value})
+
+    assert response.status_code == 400
+    assert list(response.json()) == [name]
+
+
 def test_regulator_filters_by_organisation_code_and_action(
     api_client, regulator, trail, other_insurer
 ):

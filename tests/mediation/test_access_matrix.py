@@ -268,12 +268,13 @@ def test_patient_token_opens_only_its_own_case(api_client, world: World, owner, 
 
 @pytest.mark.parametrize("spec", ACTORS, ids=_ids)
 def test_staff_credentials_do_not_open_a_patients_request(api_client, world: World, spec) -> None:
-    """The patient endpoints answer to the case's token only, whoever else asks."""
+    """The patient endpoints answer to the case's token only, whoever else asks: without one
+    it is 401 (missing credentials), with another case's 404."""
     _authenticate(api_client, world, spec)
+    url = f"/api/v1/mediation-requests/{world.cases['A'].reference}/"
 
-    response = api_client.get(f"/api/v1/mediation-requests/{world.cases['A'].reference}/")
-
-    assert response.status_code == 404
+    assert api_client.get(url).status_code == 401
+    assert api_client.get(url, HTTP_X_ACCESS_TOKEN="token-B").status_code == 404
 
 
 # --- The web pages --------------------------------------------------------------------------------

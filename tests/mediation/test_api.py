@@ -170,6 +170,58 @@ def test_refusals_name_the_field(api_client, insurer, current_location, override
     assert not Case.objects.exists()
 
 
+@pytest.mark.parametrize("email", [None, "", "  "], ids=["missing", "empty", "blank"])
+def test_the_api_request_needs_an_email_address(api_client, insurer, current_location, email):
+    """The status link goes there: required in the service for the patient's own request, and
+    so in the API's schema (a phone number alone will not do)."""
+    payload = request_payload(insurer, current_location, email=email)
+    if email is None:
+        del payload["email"]
+
+    response = api_client.post(REQUESTS_URL, payload)
+
+    assert response.status_code == 400
+    assert response.json()["email"] == [
+        "Vul uw e-mailadres in: we sturen de link naar uw aanvraag naar dat adres."
+    ]
+    assert not Case.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("distance", "accepted"), [(4, False), (5, True), (300, True), (301, False)]
+)
+def test_the_travel_distance_lies_between_5_and_300_km(
+    api_client, insurer, current_location, distance, accepted
+):
+    response = api_client.post(
+        REQUESTS_URL, request_payload(insurer, current_location, max_distance_km=distance)
+    )
+
+    assert response.status_code == (201 if accepted else 400), response.json()
+
+
+def test_the_schema_states_the_request_rules(schema) -> None:
+    """What the service requires, the schema says: email required, 5–300 km, classes 3–5,
+    consent given."""
+    operation = schema.find_operation_by_label("POST /api/v1/mediation-requests/")
+    body = operation.definition.raw["requestBody"]["content"]["application/json"]["schema"]
+    component = schema.raw_schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    properties = component["properties"]
+
+    assert "email" in component["required"]
+    assert properties["email"]["minLength"] == 1
+    assert (properties["max_distance_km"]["minimum"], properties["max_distance_km"]["maximum"]) == (
+        5,
+        300,
+    )
+    assert (properties["urgency_class"]["minimum"], properties["urgency_class"]["maximum"]) == (
+        3,
+        5,
+    )
+    consent = properties["consent"]["allOf"][0]["$ref"].rsplit("/", 1)[1]
+    assert schema.raw_schema["components"]["schemas"][consent]["enum"] == [True]
+
+
 def test_request_creation_is_throttled(api_client, insurer, current_location, monkeypatch):
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"public_write": "2/hour"})
     payload = request_payload(insurer, current_location)
@@ -215,17 +267,34 @@ def test_status_shows_offers_in_design_shape(api_client, offered):
     assert row["expires_at"]
 
 
-@pytest.mark.parametrize(
-    "header",
-    [{}, {"HTTP_X_ACCESS_TOKEN": "wrong"}, {"HTTP_X_ACCESS_TOKEN": ""}],
-    ids=["none", "wrong", "empty"],
-)
-def test_wrong_or_missing_token_is_404(api_client, offered, header):
+def test_a_wrong_token_is_404(api_client, offered):
     case, offer, _token = offered
+    header = {"HTTP_X_ACCESS_TOKEN": "wrong"}
 
     assert api_client.get(f"{REQUESTS_URL}{case.reference}/", **header).status_code == 404
     url = f"{REQUESTS_URL}{case.reference}/offers/{offer.pk}/accept/"
     assert api_client.post(url, **header).status_code == 404
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.OPEN
+
+
+@pytest.mark.parametrize("header", [{}, {"HTTP_X_ACCESS_TOKEN": " "}], ids=["none", "empty"])
+@pytest.mark.parametrize("reference", ["own", "unknown"])
+def test_a_missing_token_is_401_whatever_the_reference(api_client, offered, header, reference):
+    """No credentials is 401 (DESIGN §8), for a real reference and an unknown one alike, so the
+    answer says nothing about which references exist; the schema marks the header required."""
+    case, offer, _token = offered
+    ref = case.reference if reference == "own" else "ZB-2020-000001"
+
+    answers = [
+        api_client.get(f"{REQUESTS_URL}{ref}/", **header),
+        api_client.post(f"{REQUESTS_URL}{ref}/offers/{offer.pk}/accept/", **header),
+        api_client.post(f"{REQUESTS_URL}{ref}/offers/{offer.pk}/decline/", {}, **header),
+        api_client.post(f"{REQUESTS_URL}{ref}/withdraw/", {}, **header),
+    ]
+
+    assert [answer.status_code for answer in answers] == [401] * 4
+    assert "X-Access-Token" in answers[0].json()["detail"]
     offer.refresh_from_db()
     assert offer.status == OfferStatus.OPEN
 
@@ -305,17 +374,20 @@ def test_decline_with_reason_sends_the_case_back_to_the_mediator(api_client, off
     assert case.status == CaseStatus.IN_PROGRESS
 
 
-def test_decline_needs_a_reason(api_client, offered):
+@pytest.mark.parametrize("body", [{}, {"reason": ""}, {"reason": "  "}])
+def test_decline_without_a_reason(api_client, offered, body):
+    """The reason is optional (DESIGN §3.3 and §8), as the schema says."""
     case, offer, token = offered
 
     response = api_client.post(
         f"{REQUESTS_URL}{case.reference}/offers/{offer.pk}/decline/",
-        {"reason": ""},
+        body,
         HTTP_X_ACCESS_TOKEN=token,
     )
 
-    assert response.status_code == 400
-    assert "reason" in response.json()
+    assert response.status_code == 200, response.json()
+    offer.refresh_from_db()
+    assert (offer.status, offer.decline_reason) == (OfferStatus.DECLINED, "")
 
 
 def test_withdraw(api_client, offered):

@@ -343,7 +343,7 @@ def test_only_an_open_unexpired_offer_of_the_case_is_accepted(case, actor, insur
         offer_accept(case=case, offer=offer)
 
 
-def test_declining_needs_a_reason_and_releases_the_slot(
+def test_declining_with_a_reason_releases_the_slot(
     case, actor, mediator, django_capture_on_commit_callbacks
 ):
     case.assigned_to = mediator
@@ -351,10 +351,6 @@ def test_declining_needs_a_reason_and_releases_the_slot(
     capacity = CapacityOfferFactory(specialism=case.specialism, location=amersfoort())
     offer = offer_make(case=case, actor=actor, location=capacity.location, capacity_offer=capacity)
     other = offer_make(case=case, actor=actor, location=amersfoort(), expected_days=30)
-    for reason in ("", "   "):
-        with pytest.raises(ValidationError) as exc_info:
-            offer_decline(case=case, offer=offer, reason=reason)
-        assert "reason" in exc_info.value.message_dict
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         offer_decline(case=case, offer=offer, reason="Ik wil niet zo ver reizen")
