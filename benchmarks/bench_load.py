@@ -885,8 +885,8 @@ def main() -> None:
 
     lines = [
         f"- data: {fixture.data}",
-        f"- server: {gunicorn}; settings `config.settings.base` (DEBUG off); cache and cached "
-        f"sessions: {cache_description()}; throttling lifted ("
+        f"- server: {gunicorn}; settings `config.settings.base` (DEBUG off); cache: "
+        f"{cache_description()}, sessions in the database; throttling lifted ("
         + ", ".join(f"`{name}`" for name in LIFTED_THROTTLES)
         + "), since all load comes from one address",
         f"- users: one wrk connection each (1 wrk thread, on the same machine), think time "

@@ -185,5 +185,5 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def cache_description() -> str:
-    """What gunicorn uses as its cache (throttle counters, cached sessions)."""
+    """What gunicorn uses as its cache (throttle counters; sessions are in the database)."""
     return "Redis (`REDIS_URL`)" if os.environ.get("REDIS_URL") else "local memory"
