@@ -38,7 +38,7 @@ def test_truncating_the_audit_trail_is_refused(mediator) -> None:
         for sql in (
             "TRUNCATE accounts_auditevent",
             "TRUNCATE accounts_auditevent RESTART IDENTITY CASCADE",
-            "TRUNCATE accounts_apikey, accounts_auditevent",
+            "TRUNCATE accounts_apikey, accounts_auditevent CASCADE",
         ):
             _refused(cursor, sql, "append-only")
     assert AuditEvent.objects.filter(pk=event.pk).exists()
