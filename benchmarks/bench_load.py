@@ -67,6 +67,7 @@ from loopback import (
     LIFTED_THROTTLES,
     cache_description,
     cpu_seconds,
+    database_cpu_seconds,
     http_get,
     run_wrk,
     start_gunicorn,
@@ -650,10 +651,15 @@ class Step:
     statuses: dict[int, int] = field(default_factory=dict)
     sent: dict[str, int] = field(default_factory=dict)
     server_cpu_s: float = 0.0
+    database_cpu_s: float = 0.0
 
     @property
     def cpu_ms_per_request(self) -> float:
         return self.server_cpu_s * 1000 / self.requests if self.requests else 0.0
+
+    @property
+    def database_cpu_ms_per_request(self) -> float:
+        return self.database_cpu_s * 1000 / self.requests if self.requests else 0.0
 
     @property
     def rps(self) -> float:
@@ -716,6 +722,7 @@ def run_step(
     with tempfile.TemporaryDirectory(prefix="zb-load-") as folder:
         script, listing = write_wrk_files(folder, requests, weights, users=users, seed=seed)
         cpu_before = cpu_seconds(workers)
+        db_before = database_cpu_seconds()
         output = run_wrk(
             port=port,
             script=script,
@@ -725,8 +732,10 @@ def run_step(
             env={"ZB_MIX": listing},
         )
         cpu_after = cpu_seconds(workers)
+        db_after = database_cpu_seconds()
     step = parse_wrk(output, users=users, seconds=seconds)
     step.server_cpu_s = cpu_after - cpu_before
+    step.database_cpu_s = max(db_after - db_before, 0.0)
     return step
 
 
@@ -735,6 +744,7 @@ class Checked:
     sent: int
     median_ms: float
     cpu_ms: float  # gunicorn's CPU time per request
+    database_cpu_ms: float = 0.0  # PostgreSQL's CPU time per request
 
 
 def check(
@@ -757,7 +767,7 @@ def check(
             http_get(port, path, headers)
     print(
         f"{'endpoint':<14} {'weight':>6} {'sent':>5}  {'statuses':<20} {'median':>9} {'max':>9} "
-        f"{'CPU/request':>11}"
+        f"{'CPU/request':>11} {'DB CPU':>8}"
     )
     for name, weight in weights.items():
         if not weight:
@@ -765,6 +775,7 @@ def check(
         statuses: dict[int, int] = {}
         times = []
         cpu_before = cpu_seconds(workers)
+        db_before = database_cpu_seconds()
         for path, headers in islice(cycle(requests[name]), per_endpoint):
             status, elapsed, _body = http_get(port, path, headers)
             statuses[status] = statuses.get(status, 0) + 1
@@ -773,20 +784,39 @@ def check(
                 good = False
                 print(f"  {name}: {status} for {path}", file=sys.stderr)
         cpu_ms = (cpu_seconds(workers) - cpu_before) * 1000 / len(times)
-        figures[name] = Checked(sent=len(times), median_ms=statistics.median(times), cpu_ms=cpu_ms)
+        db_ms = max(database_cpu_seconds() - db_before, 0.0) * 1000 / len(times)
+        figures[name] = Checked(
+            sent=len(times),
+            median_ms=statistics.median(times),
+            cpu_ms=cpu_ms,
+            database_cpu_ms=db_ms,
+        )
         shown = ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items()))
         print(
             f"{name:<14} {weight:>6} {len(times):>5}  {shown:<20} "
-            f"{figures[name].median_ms:>6.0f} ms {max(times):>6.0f} ms {cpu_ms:>8.1f} ms"
+            f"{figures[name].median_ms:>6.0f} ms {max(times):>6.0f} ms {cpu_ms:>8.1f} ms "
+            f"{db_ms:>5.1f} ms"
         )
     mean_cpu = mix_cpu_ms(figures, weights)
-    print(f"gunicorn CPU per request of the mix (weighted): {mean_cpu:.1f} ms")
+    mean_db = mix_cpu_ms(figures, weights, database=True)
+    print(
+        f"CPU per request of the mix (weighted): gunicorn {mean_cpu:.1f} ms, "
+        f"PostgreSQL {mean_db:.1f} ms"
+    )
     return good, figures
 
 
-def mix_cpu_ms(figures: dict[str, Checked], weights: dict[str, int]) -> float:
+def mix_cpu_ms(
+    figures: dict[str, Checked], weights: dict[str, int], *, database: bool = False
+) -> float:
     total = sum(weights[name] for name in figures)
-    return sum(figures[name].cpu_ms * weights[name] for name in figures) / total
+    return (
+        sum(
+            (figures[name].database_cpu_ms if database else figures[name].cpu_ms) * weights[name]
+            for name in figures
+        )
+        / total
+    )
 
 
 def _mix_lines(weights: dict[str, int], sent: dict[str, int]) -> list[str]:
@@ -806,8 +836,8 @@ def _step_line(step: Step) -> str:
         f"{step.requests:,} requests in {step.duration_s:.0f} s, **{step.rps:.1f} requests/s**; "
         f"latency **p50 {latency['p50']:.0f} ms, p95 {latency['p95']:.0f} ms, p99 "
         f"{latency['p99']:.0f} ms**, max {latency['max']:.0f} ms; "
-        f"**errors {step.describe_errors()}**; gunicorn CPU {step.cpu_ms_per_request:.1f} ms per "
-        "request"
+        f"**errors {step.describe_errors()}**; CPU per request: gunicorn "
+        f"{step.cpu_ms_per_request:.1f} ms, PostgreSQL {step.database_cpu_ms_per_request:.1f} ms"
     )
 
 
@@ -894,12 +924,13 @@ def main() -> None:
         f"{RAMP_MS / 1000:.1f} s; each request drawn from the mix:",
         *_mix_lines(weights, results[-1].sent),
         f"- before the load, {PREFLIGHT_REQUESTS} requests per endpoint one at a time (all 2xx; "
-        "this also warms the workers), median time and gunicorn CPU per request: "
+        "this also warms the workers), median time, gunicorn CPU and PostgreSQL CPU per request: "
         + ", ".join(
-            f"{name} {one.median_ms:.0f} / {one.cpu_ms:.0f} ms" for name, one in figures.items()
+            f"{name} {one.median_ms:.0f} / {one.cpu_ms:.0f} / {one.database_cpu_ms:.0f} ms"
+            for name, one in figures.items()
         )
-        + f"; the mix's weighted mean CPU {mix_cpu_ms(figures, weights):.1f} ms per request "
-        "(gunicorn only: PostgreSQL and Redis come on top)",
+        + f"; the mix's weighted mean CPU: gunicorn {mix_cpu_ms(figures, weights):.1f} ms, "
+        f"PostgreSQL {mix_cpu_ms(figures, weights, database=True):.1f} ms per request",
     ]
     if args.saturation:
         passed = [step for step in results if step.within_budget]
@@ -918,13 +949,14 @@ def main() -> None:
             f"- saturation search, {args.step_seconds} s per step, stopping at the first step with "
             f"p95 ≥ {BUDGET_P95_MS} ms or an error:",
             "",
-            "  | users | requests/s | p50 ms | p95 ms | p99 ms | max ms | errors | CPU ms/req. |",
-            "  |---:|---:|---:|---:|---:|---:|---|---:|",
+            "  | users | requests/s | p50 ms | p95 ms | p99 ms | max ms | errors "
+            "| gunicorn CPU ms/req. | PostgreSQL CPU ms/req. |",
+            "  |---:|---:|---:|---:|---:|---:|---|---:|---:|",
             *(
                 f"  | {step.users:,} | {step.rps:.1f} | {step.latency_ms['p50']:.0f} | "
                 f"{step.latency_ms['p95']:.0f} | {step.latency_ms['p99']:.0f} | "
                 f"{step.latency_ms['max']:.0f} | {step.describe_errors()} | "
-                f"{step.cpu_ms_per_request:.1f} |"
+                f"{step.cpu_ms_per_request:.1f} | {step.database_cpu_ms_per_request:.1f} |"
                 for step in results
             ),
             "",

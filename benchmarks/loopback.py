@@ -184,6 +184,28 @@ def cpu_seconds(pids: list[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def database_pids() -> list[int]:
+    """The PostgreSQL server's processes on this machine (the postmaster and its backends), for
+    the database's share of the CPU; read again at the end of a measurement, since backends come
+    and go with connections."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm", encoding="ascii") as comm:
+                if comm.read().strip() in {"postgres", "postmaster"}:
+                    pids.append(int(entry))
+        except OSError:
+            continue
+    return pids
+
+
+def database_cpu_seconds() -> float:
+    """User + system CPU time of the PostgreSQL processes now running (see ``database_pids``)."""
+    return cpu_seconds(database_pids())
+
+
 def cache_description() -> str:
     """What gunicorn uses as its cache (throttle counters; sessions are in the database)."""
     return "Redis (`REDIS_URL`)" if os.environ.get("REDIS_URL") else "local memory"

@@ -2,8 +2,14 @@
 (DESIGN §3.1)."""
 
 import math
+from typing import Any
 
 from django import template
+from django.template.defaultfilters import floatformat
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 register = template.Library()
 
@@ -14,3 +20,95 @@ def weeks(days: int | None) -> int | None:
     if days is None or days == "":
         return None
     return math.ceil(int(days) / 7)
+
+
+# --- The public search's result rows ------------------------------------------------------------
+# A search page shows 50 rows; rendered cell by cell in the template they cost about 0.17 ms each
+# (a third of the page, the most requested one). The row is written here instead, with the same
+# markup and the same translations as the template it replaced.
+
+_NORM_BADGES = {
+    "within_target": gettext_lazy("Within the target"),
+    "within_maximum": gettext_lazy("Within the maximum"),
+    "above_maximum": gettext_lazy("Above the maximum"),
+}
+
+
+def _wait_cell(row: Any) -> SafeString:
+    if row.days is None:
+        return format_html(
+            '<span class="d-block">{}</span>', gettext("Too few patients to calculate")
+        )
+    row_weeks = weeks(row.days)
+    badge = _NORM_BADGES.get(row.norm_status or "")
+    return format_html(
+        '<strong class="d-block text-nowrap">{}</strong>'
+        '<span class="d-block small text-nowrap">{}</span>{}',
+        ngettext("%(weeks)s week", "%(weeks)s weeks", row_weeks) % {"weeks": row_weeks},
+        ngettext("%(days)s day", "%(days)s days", row.days) % {"days": row.days},
+        format_html(
+            '<span class="badge wait-status wait-status-{}">{}</span>', row.norm_status, badge
+        )
+        if badge
+        else "",
+    )
+
+
+@register.simple_tag
+def search_result_row(row: Any, show_subject: bool) -> SafeString:
+    """One ``<tr>`` of the search results
+    (``providers/includes/waiting_time_search_results.html``)."""
+    location = row.location
+    provider_line = (
+        location.provider.kind_label
+        if location.named_after_provider
+        else format_html("{} · {}", location.provider.name, location.provider.kind_label)
+    )
+    subject = (
+        format_html(
+            '<span class="d-block small fw-normal subject-name">{}</span>',
+            gettext("Treatment: %(treatment)s") % {"treatment": row.treatment_name},
+        )
+        if show_subject
+        else ""
+    )
+    scale_down = (
+        ""
+        if location.accepts_mediation
+        else format_html(
+            '<span class="d-block small fw-normal scale-down-note">{}</span>',
+            gettext("Scaling down: currently only urgency classes %(classes)s")
+            % {"classes": ", ".join(str(one) for one in location.accepted_urgency_classes)},
+        )
+    )
+    distance = (
+        "" if row.distance_km is None else format_html("{} km", floatformat(row.distance_km, 1))
+    )
+    status = f" wait-cell-{row.norm_status}" if row.norm_status else ""
+    stale = (
+        format_html('<span class="badge badge-stale">{}</span>', gettext("Outdated"))
+        if row.stale
+        else ""
+    )
+    return format_html(
+        '<tr class="wait-row"><th scope="row"><span class="d-block">{}</span>'
+        '<span class="d-block small fw-normal text-body-secondary">{}</span>{}{}</th>'
+        '<td data-label="{}">{}</td>'
+        '<td class="text-md-end text-nowrap" data-label="{}">{}</td>'
+        '<td class="wait-cell{}" data-label="{}">{}</td>'
+        '<td data-label="{}"><span class="d-block text-nowrap">{}</span>{}</td></tr>',
+        location.name,
+        provider_line,
+        subject,
+        scale_down,
+        gettext("Place"),
+        location.city,
+        gettext("Distance"),
+        distance,
+        status,
+        gettext("Waiting time"),
+        _wait_cell(row),
+        gettext("Reference date"),
+        date_format(row.reference_date, "j M Y"),
+        stale,
+    )

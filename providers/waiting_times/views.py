@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -73,16 +74,20 @@ def _grid_context(
     request: HttpRequest, *, actor: Actor, today: date
 ) -> tuple[list[WaitingTimeSeries], dict[str, Any]]:
     """The series shown (all, or one location's) and what the page says about them."""
-    everything = list(waiting_time_series_list_for(actor=actor).filter(location__is_active=True))
-    locations = sorted(
-        {(one.location.code, one.location.name) for one in everything}, key=lambda c: c[1]
+    series = waiting_time_series_list_for(actor=actor).filter(location__is_active=True)
+    # The location list and the total come from two light queries; only the series shown are
+    # loaded as objects (a large provider has well over a thousand).
+    per_location = list(
+        series.order_by()
+        .values_list("location__code", "location__name")
+        .annotate(count=Count("pk"))
     )
+    locations = sorted(((code, name) for code, name, _count in per_location), key=lambda c: c[1])
+    series_total = sum(count for _code, _name, count in per_location)
     chosen = request.GET.get("location", "")
     if chosen not in {code for code, _name in locations}:
-        chosen = locations[0][0] if len(everything) > GRID_MAX_SERIES and locations else ""
-    shown = sorted(
-        (one for one in everything if not chosen or one.location.code == chosen), key=_grid_order
-    )
+        chosen = locations[0][0] if series_total > GRID_MAX_SERIES and locations else ""
+    shown = sorted(series.filter(location__code=chosen) if chosen else series, key=_grid_order)
     for one in shown:
         one.is_stale = is_stale(reference_date=one.current_reference_date, today=today)  # type: ignore[attr-defined]
     return shown, {
@@ -90,7 +95,7 @@ def _grid_context(
         "chosen_location": chosen,
         "stale_count": waiting_time_series_stale_count(actor=actor, today=today),
         "stale_days": settings.WAITING_TIME_STALE_DAYS,
-        "series_total": len(everything),
+        "series_total": series_total,
         "grid_max_series": GRID_MAX_SERIES,
     }
 
