@@ -6,10 +6,10 @@ from typing import Any
 
 from django import template
 from django.template.defaultfilters import floatformat
-from django.utils.formats import date_format
-from django.utils.html import format_html
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 register = template.Library()
@@ -127,14 +127,11 @@ def _grid_input(bound: Any) -> SafeString:
     if bound.form.is_bound:
         return SafeString(str(bound))
     widget = bound.field.widget
-    attrs = "".join(
-        format_html(' {}="{}"', name, value) for name, value in widget.attrs.items()
-    )
     return format_html(
         '<input type="{}" name="{}"{} id="{}">',
         widget.input_type,
         bound.html_name,
-        mark_safe(attrs),
+        format_html_join("", ' {}="{}"', widget.attrs.items()),
         bound.auto_id,
     )
 
@@ -151,16 +148,13 @@ def waiting_time_grid_row(row: Any) -> SafeString:
         else series.specialism.code
     )
     if series.current_insufficient_observations:
-        current = format_html(
-            '<span class="small">{}</span>', gettext("insufficient observations")
-        )
+        current = format_html('<span class="small">{}</span>', gettext("insufficient observations"))
     elif series.current_days is not None:
         current_weeks = weeks(series.current_days)
         current = format_html(
             '{} <span class="text-body-secondary small">({})</span>',
             series.current_days,
-            ngettext("%(weeks)s week", "%(weeks)s weeks", current_weeks)
-            % {"weeks": current_weeks},
+            ngettext("%(weeks)s week", "%(weeks)s weeks", current_weeks) % {"weeks": current_weeks},
         )
     else:
         current = format_html('<span class="text-body-secondary">—</span>')
@@ -185,7 +179,7 @@ def waiting_time_grid_row(row: Any) -> SafeString:
         '<td>{}<div class="form-check">{}<label class="form-check-label small" for="{}">'
         '{}<span class="visually-hidden"> {}</span></label></div></td></tr>',
         series.pk,
-        mark_safe(' class="table-danger"') if days.errors or insufficient.errors else "",
+        SafeString(' class="table-danger"') if days.errors or insufficient.errors else "",
         reverse("providers:waiting-time-series", args=[series.pk]),
         subject,
         detail,
