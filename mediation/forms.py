@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import insurer_list
 from mediation.models import CLOSE_OUTCOMES, CaseStatus, MediationSettings
-from providers.models import Location, WaitingTimeKind
+from providers.models import WaitingTimeKind
 from providers.reference import selectors as reference
+from providers.search.snapshot import search_reference
 
 DISTANCE_CHOICES = [
     ("10", _("10 km")),
@@ -60,20 +61,27 @@ def treatment_choices(empty_label: Any) -> list[tuple[str, Any]]:
     ]
 
 
+_location_groups: tuple[str, list[tuple[str, list[tuple[str, str]]]]] | None = None
+
+
 def location_choices() -> list[tuple[str, Any]]:
-    """Active locations grouped under their provider, both alphabetical."""
-    locations = (
-        Location.objects.filter(is_active=True)
-        .select_related("provider")
-        .order_by("provider__name", "name")
-    )
-    return [
-        ("", _("Choose the hospital or clinic")),
-        *(
+    """Active locations grouped under their provider, both alphabetical. Built from the reference
+    snapshot that the search keeps in memory (``providers.search.snapshot``), once per version
+    of it: the case page and the request form show this select of ~800 locations."""
+    global _location_groups
+    snapshot = search_reference()
+    held = _location_groups
+    if held is None or held[0] != snapshot.token:
+        locations = sorted(
+            (one.summary for one in snapshot.locations),
+            key=lambda loc: (loc.provider.name, loc.name, loc.code),
+        )
+        groups = [
             (provider_name, [(loc.code, f"{loc.name} ({loc.city})") for loc in group])
             for provider_name, group in groupby(locations, key=lambda loc: loc.provider.name)
-        ),
-    ]
+        ]
+        held = _location_groups = (snapshot.token, groups)
+    return [("", _("Choose the hospital or clinic")), *held[1]]
 
 
 class _CaseRequestFields(forms.Form):
