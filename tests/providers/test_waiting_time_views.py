@@ -104,6 +104,19 @@ def test_the_grid_shows_the_current_figures(as_planner, planner):
     assert 'id="stale-reminder"' not in page
 
 
+def test_the_opened_grid_writes_each_cell_as_the_form_would(as_planner, planner):
+    """The grid's rows are written by a tag (for speed): an opened grid's inputs are the form's
+    own widgets, character for character, with labels pointing at them."""
+    series = report(planner, days=30)
+    response = as_planner.get(LIST_URL)
+    page = text(response)
+    form = response.context["form"]
+    for name in (f"days_{series.pk}", f"insufficient_{series.pk}"):
+        assert str(form[name]) in page
+        assert f'for="{form[name].id_for_label}"' in page
+    assert f'<a href="/wachttijden/reeks/{series.pk}/">' in page
+
+
 def test_new_figures_are_saved_for_the_chosen_peildatum(as_planner, planner):
     first = report(planner, days=30, reference_date=peildatum(1))
     second = report(planner, kind="diagnostics", days=12, reference_date=peildatum(1))
