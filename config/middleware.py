@@ -1,6 +1,7 @@
 """The project's own middleware: Dutch first, and no stored copies of answers for someone who
 identified themselves."""
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -48,3 +49,34 @@ class DutchFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class SessionIdleRenewalMiddleware:
+    """The staff session's idle timeout, renewed without a database write on every request.
+
+    A session expires ``SESSION_COOKIE_AGE`` (the idle timeout) after it was last saved. Saving on
+    every request (``SESSION_SAVE_EVERY_REQUEST``) would write the session's row on every staff
+    page and API call; instead, a session is renewed (saved, which moves its expiry) when its last
+    renewal is at least ``SESSION_RENEWAL_SECONDS`` old. A user who stops working is signed out
+    between ``SESSION_COOKIE_AGE − SESSION_RENEWAL_SECONDS`` and ``SESSION_COOKIE_AGE`` after
+    their last request.
+
+    Sessions without data (anyone not signed in) are not touched: no query, no cookie. Placed
+    after ``SessionMiddleware``, so that its answer phase runs first and the session middleware
+    then saves what was marked."""
+
+    KEY = "_renewed_at"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.is_empty():
+            return response
+        now = int(time.time())
+        renewed_at = session.get(self.KEY)
+        if not isinstance(renewed_at, int) or now - renewed_at >= settings.SESSION_RENEWAL_SECONDS:
+            session[self.KEY] = now
+        return response

@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Renews a signed-in session's idle timeout at most once a minute.
+    "config.middleware.SessionIdleRenewalMiddleware",
     "config.middleware.DutchFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -198,11 +200,13 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:dashboard"
 LOGOUT_REDIRECT_URL = "home"
 
-# Staff sessions end after this many minutes without a request (idle timeout): the session cookie
-# is renewed on every request and expires that long after the last one.
+# Staff sessions end after this many minutes without a request (idle timeout): a session is
+# renewed at most once a minute (config.middleware.SessionIdleRenewalMiddleware; not a database
+# write per request) and expires that long after its last renewal.
 SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_RENEWAL_SECONDS = 60
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # In the database only: sessions must survive a Redis outage, and a session cached in Redis
 # could outlive a logout made while Redis was away.
