@@ -8,6 +8,7 @@ in the *path* is 404 when foreign or missing.
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -50,7 +51,9 @@ class CapacityOfferListCreateApi(generics.ListAPIView):
     filterset_class = CapacityOfferFilter
 
     def get_queryset(self):
-        return capacity_offer_list_for(actor=actor_from_request(self.request))
+        return capacity_offer_list_for(actor=actor_from_request(self.request)).with_lapsed_holds(
+            now=timezone.now()
+        )  # type: ignore[attr-defined]
 
     @extend_schema(
         request=CapacityOfferInputSerializer,
