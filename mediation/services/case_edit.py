@@ -175,6 +175,10 @@ def case_update(
     ]
     if not changed:
         return case
+    if "urgency_class" in changed and not note:
+        raise ValidationError(
+            {"note": _("Say who gave the new urgency class (a note is required for it).")}
+        )
     for field in changed:
         setattr(case, field, cleaned[field])
     case.save(update_fields=[*changed, "updated_at"])

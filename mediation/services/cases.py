@@ -463,7 +463,8 @@ def case_start(
         user=actor.user,
         kind=CaseEventKind.CONTACT_RECORDED,
         note=" — ".join(
-            part for part in ((_("Reached %(channel)s.") % {"channel": how}) if how else "", note)
+            part
+            for part in ((_("Reached %(channel)s.") % {"channel": how}) if how else "", note)
             if part
         ),
         extra_fields=fields,

@@ -59,9 +59,7 @@ def case_letter_issue(
         user=actor.user,
         note=_("A new status link was made for the letter; earlier links no longer work."),
     )
-    audit_case_change(
-        actor=actor, case=case, operation="case_letter_issue", request=request
-    )
+    audit_case_change(actor=actor, case=case, operation="case_letter_issue", request=request)
     audit_record(
         actor=actor,
         action=AuditAction.VIEW,
