@@ -54,6 +54,8 @@ def periodic_jobs_run_due(*, now: datetime | None = None) -> list[str]:
     """Run the jobs of ``CELERY_BEAT_SCHEDULE`` that no process has run in the last
     ``EMBEDDED_BEAT_INTERVAL_MINUTES``; return the names of those this call ran."""
     now = now or timezone.now()
+    # The apps' tasks modules are discovered lazily (a worker does it at start).
+    app.loader.import_default_modules()
     since = now - timedelta(minutes=settings.EMBEDDED_BEAT_INTERVAL_MINUTES)
     ran = []
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
