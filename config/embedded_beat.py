@@ -70,7 +70,7 @@ def periodic_jobs_run_due(*, now: datetime | None = None) -> list[str]:
         if not claimed:
             continue
         try:
-            app.tasks[entry["task"]].apply(throw=True)
+            app.tasks[str(entry["task"])].apply(throw=True)
         except Exception:
             logger.exception("Periodic job %s failed; it runs again when next due.", name)
         ran.append(name)

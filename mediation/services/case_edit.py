@@ -182,7 +182,9 @@ def case_update(
     for field in changed:
         setattr(case, field, cleaned[field])
     case.save(update_fields=[*changed, "updated_at"])
-    names = ", ".join(str(Case._meta.get_field(field).verbose_name) for field in changed)
+    names = ", ".join(
+        str(getattr(Case._meta.get_field(field), "verbose_name", field)) for field in changed
+    )
     event_add(
         case=case,
         kind=CaseEventKind.CASE_UPDATED,

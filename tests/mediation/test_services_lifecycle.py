@@ -393,7 +393,9 @@ def test_the_job_records_and_tells_when_nobody_read_the_case(case, actor):
 
 def test_a_lapsed_slot_goes_to_another_patient_and_is_not_released_twice(insurer, actor):
     first = CaseFactory(insurer=insurer, status=CaseStatus.IN_PROGRESS)
-    second = CaseFactory(insurer=insurer, status=CaseStatus.IN_PROGRESS, specialism=first.specialism)
+    second = CaseFactory(
+        insurer=insurer, status=CaseStatus.IN_PROGRESS, specialism=first.specialism
+    )
     location = amersfoort()
     capacity = _capacity(first, location)
     lapsed = offer_make(
