@@ -440,7 +440,7 @@ class CaseContactForm(forms.Form):
         initial=ContactChannel.PHONE,
     )
     note = forms.CharField(
-        label=_("Note (optional)"),
+        label=_("Note"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -460,7 +460,7 @@ class OfferAnswerForm(forms.Form):
         choices=[(c.value, c.label) for c in STAFF_ANSWER_CHANNELS],
     )
     reason = forms.CharField(
-        label=_("Reason for declining (optional)"),
+        label=_("Reason for declining"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),

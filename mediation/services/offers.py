@@ -31,6 +31,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
@@ -310,7 +311,7 @@ def offer_make(
         capacity_hold_add(capacity=capacity, holder=offer.hold_key, until=offer.expires_at)
     event_note = _("%(location)s, expected %(date)s") % {
         "location": location.name,
-        "date": expected_date.isoformat(),
+        "date": date_format(expected_date, "j F Y"),
     }
     if note:
         event_note = f"{event_note} — {note}"
@@ -733,7 +734,7 @@ def appointment_confirm(
         kind=CaseEventKind.APPOINTMENT_CONFIRMED,
         note=_("Appointment on %(date)s at %(location)s; %(days)d days gained.")
         % {
-            "date": appointment_date.isoformat(),
+            "date": date_format(appointment_date, "j F Y"),
             "location": offer.location.name,
             "days": days_gained,
         },

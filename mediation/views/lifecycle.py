@@ -27,6 +27,7 @@ from accounts.permissions import view_role_required
 from accounts.services import audit_record
 from core.errors import ApplicationError
 from core.forms import add_service_errors, service_error_messages
+from mediation.emails import case_status_url
 from mediation.forms import CaseContactForm, CaseEditForm, OfferAnswerForm
 from mediation.models import (
     Case,
@@ -137,9 +138,6 @@ def case_letter_view(request: HttpRequest, reference: str, *, actor: Actor) -> H
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return _back_to_case(case)
-    status_path = reverse(
-        "mediation:request-status", kwargs={"reference": case.reference, "token": token}
-    )
     offers = [offer for offer in case_offer_list(case=case) if offer.status == OfferStatus.OPEN]
     response = render(
         request,
@@ -147,7 +145,8 @@ def case_letter_view(request: HttpRequest, reference: str, *, actor: Actor) -> H
         {
             "case": case,
             "offers": offers,
-            "status_url": request.build_absolute_uri(status_path),
+            # The address patients' mails use (``SITE_URL``), not the one staff reach us by.
+            "status_url": case_status_url(reference=case.reference, token=token),
             "today": timezone.localdate(),
         },
     )
