@@ -36,5 +36,10 @@ urlpatterns: list = [
     path(
         "cases/<str:reference>/offers/", apis.CaseOfferCreateApi.as_view(), name="api-case-offers"
     ),
+    path(
+        "cases/<str:reference>/offers/<int:pk>/answer/",
+        apis.CaseOfferAnswerApi.as_view(),
+        name="api-case-offer-answer",
+    ),
     path("cases/<str:reference>/close/", apis.CaseCloseApi.as_view(), name="api-case-close"),
 ]

@@ -34,6 +34,7 @@ from core.throttling import ScopedRateThrottle
 from mediation.models import Case, CaseStatus, Channel
 from mediation.permissions import (
     access_case_for,
+    access_case_offer_for,
     access_patient_case_for,
     access_patient_offer_for,
 )
@@ -45,16 +46,25 @@ from mediation.serializers import (
     CaseListOutputSerializer,
     CaseOfferInputSerializer,
     CaseOfferOutputSerializer,
+    CaseUpdateInputSerializer,
     MatchOutputSerializer,
     MediationRequestCreatedSerializer,
     MediationRequestInputSerializer,
     MediationRequestOutputSerializer,
     MediationRequestWithdrawInputSerializer,
+    OfferAnswerInputSerializer,
     OfferDeclineInputSerializer,
     PatientOfferOutputSerializer,
 )
+from mediation.services.case_edit import case_update
 from mediation.services.cases import case_close, case_create, case_withdraw
-from mediation.services.offers import offer_accept, offer_decline, offer_make
+from mediation.services.offers import (
+    offer_accept,
+    offer_answer_record,
+    offer_decline,
+    offer_make,
+    offers_lapse,
+)
 
 ACCESS_TOKEN_HEADER = "X-Access-Token"  # noqa: S105 - a header name, not a secret
 ACCESS_TOKEN_PARAMETER = OpenApiParameter(
@@ -131,6 +141,7 @@ class MediationRequestDetailApi(_PatientApi):
     )
     def get(self, request: Request, reference: str) -> Response:
         case = _patient_case(request, reference)
+        offers_lapse(case=case, now=timezone.now())
         return Response(MediationRequestOutputSerializer(case).data)
 
 
@@ -216,6 +227,7 @@ class CaseListApi(generics.ListAPIView):
     filter_backends: list = []
 
     def get_queryset(self) -> Any:
+        offers_lapse(now=timezone.now())  # statuses as the clock has them
         # A plain dict, not the QueryDict: DRF reads form-like data as an HTML form, where a
         # missing boolean is false (it must be "both") and ``null`` would pass as none.
         filters = CaseFilterSerializer(data=self.request.query_params.dict())
@@ -262,6 +274,14 @@ class _CaseApi(APIView):
         return case
 
 
+def _case_detail(request: Request, case: Case) -> Any:
+    # Again through the queue, for its ``is_overdue``.
+    case = case_queue_for(actor=actor_from_request(request), today=timezone.localdate()).get(
+        pk=case.pk
+    )
+    return CaseDetailOutputSerializer(case).data
+
+
 class CaseDetailApi(_CaseApi):
     @extend_schema(
         operation_id="cases_retrieve",
@@ -271,11 +291,31 @@ class CaseDetailApi(_CaseApi):
     )
     def get(self, request: Request, reference: str) -> Response:
         case = self.case(request, reference, page="api_case")
-        # Again through the queue, for its ``is_overdue``.
-        case = case_queue_for(actor=actor_from_request(request), today=timezone.localdate()).get(
-            pk=case.pk
-        )
-        return Response(CaseDetailOutputSerializer(case).data)
+        offers_lapse(case=case, now=timezone.now())
+        return Response(_case_detail(request, case))
+
+    @extend_schema(
+        operation_id="cases_partial_update",
+        summary="Correct a case's details",
+        description=(
+            "Correct the patient's contact details, postcode, travel distance, appointment at "
+            "the current provider, the need for a hospital setting or the urgency class, with a "
+            "`note` for the timeline (required when the urgency class changes). Values are "
+            "checked as at intake. Only open cases; audited (the fields, not their values)."
+        ),
+        parameters=[REFERENCE_PARAMETER],
+        request=CaseUpdateInputSerializer,
+        responses=CaseDetailOutputSerializer,
+    )
+    def patch(self, request: Request, reference: str) -> Response:
+        actor = actor_from_request(request)
+        case = access_case_for(actor=actor, reference=reference, request=request)
+        serializer = CaseUpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        note = changes.pop("note", "")
+        case_update(case=case, actor=actor, changes=changes, note=note, request=request)
+        return Response(_case_detail(request, case))
 
 
 class CaseMatchesApi(_CaseApi):
@@ -317,6 +357,32 @@ class CaseOfferCreateApi(_CaseApi):
         serializer.is_valid(raise_exception=True)
         offer = offer_make(case=case, actor=actor, request=request, **serializer.validated_data)
         return Response(CaseOfferOutputSerializer(offer).data, status=status.HTTP_201_CREATED)
+
+
+class CaseOfferAnswerApi(_CaseApi):
+    @extend_schema(
+        operation_id="cases_offers_answer",
+        summary="Record the patient's answer taken by phone or letter",
+        description=(
+            "For patients without email (DESIGN §3.3): the mediator records the answer the "
+            "patient gave by phone or letter, with the same rules as the patient's own answer "
+            "(an open offer that has not expired; accepting withdraws the case's other open "
+            "offers). Audited with the channel; on the timeline as taken by the mediator."
+        ),
+        parameters=[REFERENCE_PARAMETER],
+        request=OfferAnswerInputSerializer,
+        responses=CaseOfferOutputSerializer,
+    )
+    def post(self, request: Request, reference: str, pk: int) -> Response:
+        actor = actor_from_request(request)
+        case = access_case_for(actor=actor, reference=reference, request=request)
+        offer = access_case_offer_for(actor=actor, case=case, pk=pk, request=request)
+        serializer = OfferAnswerInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        offer = offer_answer_record(
+            case=case, offer=offer, actor=actor, request=request, **serializer.validated_data
+        )
+        return Response(CaseOfferOutputSerializer(offer).data)
 
 
 class CaseCloseApi(_CaseApi):

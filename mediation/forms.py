@@ -11,7 +11,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import insurer_list
-from mediation.models import CLOSE_OUTCOMES, CaseStatus, MediationSettings
+from mediation.models import (
+    CLOSE_OUTCOMES,
+    STAFF_ANSWER_CHANNELS,
+    CaseStatus,
+    ContactChannel,
+    ContactResult,
+    MediationSettings,
+)
 from providers.models import WaitingTimeKind
 from providers.reference import selectors as reference
 from providers.search.snapshot import search_reference
@@ -240,6 +247,63 @@ class PhoneIntakeForm(_CaseRequestFields):
 
     field_order = ["policy_number", *MediationRequestForm.field_order[2:], "note"]
 
+    # The mediator fills this in for the patient: the labels speak about the patient.
+    MEDIATOR_LABELS = {
+        "full_name": (_("Patient's name"), None),
+        "birth_date": (_("Patient's date of birth"), None),
+        "email": (
+            _("Patient's email address"),
+            _(
+                "If the patient has one: the status link goes there. Without one, call the "
+                "patient or print a letter for each offer."
+            ),
+        ),
+        "phone": (_("Patient's phone number"), None),
+        "postcode": (
+            _("Patient's postcode"),
+            _("For example 3511 AB. Places the patient for the travel distance."),
+        ),
+        "treatment": (_("Treatment"), _("Only if the patient waits for a specific treatment.")),
+        "kind": (_("What is the patient waiting for?"), None),
+        "urgency_class": (
+            _("Urgency class"),
+            _("The urgency the patient's specialist or GP gave. Classes 1 and 2 are refused."),
+        ),
+        "current_location": (
+            _("Where does the patient wait now?"),
+            _("The hospital or clinic where the patient is on the waiting list."),
+        ),
+        "waiting_since": (
+            _("Waiting since"),
+            _("The date the patient was put on the waiting list."),
+        ),
+        "expected_date": (
+            _("Does the patient have an appointment there?"),
+            _("Enter its date; leave empty when the patient has no appointment yet."),
+        ),
+        "max_distance_km": (_("How far can the patient travel?"), None),
+        "hospital_setting_required": (
+            _("The patient needs to be treated in a hospital, not in an independent clinic (ZBC)"),
+            _("For example because of other conditions."),
+        ),
+    }
+    MEDIATOR_URGENCY_CHOICES = [
+        ("1", _("Class 1: urgent, within a day")),
+        ("2", _("Class 2: semi-urgent, within a week")),
+        ("3", _("Class 3: within 6 weeks (risk of damage to the patient's health)")),
+        ("4", _("Class 4: limited risk of damage to the patient's health")),
+        ("5", _("Class 5: limited risk of damage, no hurry")),
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, (label, help_text) in self.MEDIATOR_LABELS.items():
+            self.fields[name].label = label
+            self.fields[name].help_text = help_text or ""
+        cast(
+            forms.ChoiceField, self.fields["urgency_class"]
+        ).choices = self.MEDIATOR_URGENCY_CHOICES
+
 
 class OfferDeclineForm(forms.Form):
     reason = forms.CharField(
@@ -367,6 +431,80 @@ class OtherLocationOfferForm(_OfferForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["location"]).choices = location_choices()
+
+
+class CaseContactForm(forms.Form):
+    """First contact: reached or not, and how."""
+
+    result = forms.ChoiceField(
+        label=_("Result"),
+        choices=ContactResult.choices,
+        initial=ContactResult.REACHED,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    channel = forms.ChoiceField(
+        label=_("How"),
+        choices=[(c.value, c.label) for c in ContactChannel],
+        initial=ContactChannel.PHONE,
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class OfferAnswerForm(forms.Form):
+    """The answer a patient gave by phone or letter, recorded by the mediator."""
+
+    decision = forms.ChoiceField(
+        label=_("The patient's answer"),
+        choices=[("accept", _("Accepts the offer")), ("decline", _("Declines the offer"))],
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    channel = forms.ChoiceField(
+        label=_("Given"),
+        choices=[(c.value, c.label) for c in STAFF_ANSWER_CHANNELS],
+    )
+    reason = forms.CharField(
+        label=_("Reason for declining"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class CaseEditForm(forms.Form):
+    """Corrections of a case (``mediation.services.case_edit``), filled with its values."""
+
+    email = forms.EmailField(label=_("Patient's email address"), required=False)
+    phone = forms.CharField(label=_("Patient's phone number"), max_length=32, required=False)
+    postcode = forms.CharField(label=_("Patient's postcode"), max_length=16)
+    max_distance_km = forms.IntegerField(
+        label=_("How far can the patient travel? (km)"), min_value=1, max_value=1000
+    )
+    expected_date = forms.DateField(
+        label=_("Date of the patient's appointment at the current provider"),
+        required=False,
+        help_text=_("Leave empty when the patient has no appointment."),
+        widget=_date_widget(),
+    )
+    hospital_setting_required = forms.BooleanField(
+        label=_("The patient needs a hospital setting (no ZBC)"), required=False
+    )
+    urgency_class = forms.TypedChoiceField(
+        label=_("Urgency class"),
+        choices=[("3", "3"), ("4", "4"), ("5", "5")],
+        coerce=int,
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        help_text=_("Why, for the timeline; required when the urgency class changes."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class CaseNoteForm(forms.Form):

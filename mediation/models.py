@@ -7,7 +7,7 @@ change is a :class:`CaseEvent` on the case's timeline. No BSN is ever stored.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -66,6 +66,32 @@ class Channel(models.TextChoices):
     API = "api", _("API")
     PHONE = "phone", _("Phone (entered by a mediator)")
     PROACTIVE = "proactive", _("Proactive scan")
+
+
+class ContactChannel(models.TextChoices):
+    """How a mediator reached (or tried to reach) the patient."""
+
+    PHONE = "phone", _("by phone")
+    EMAIL = "email", _("by email")
+    LETTER = "letter", _("by letter")
+
+
+class ContactResult(models.TextChoices):
+    REACHED = "reached", _("Reached")
+    NOT_REACHED = "not_reached", _("Not reached")
+
+
+class AnswerChannel(models.TextChoices):
+    """How the patient's answer to an offer reached us: online by the patient, or taken by a
+    mediator on the patient's behalf (DESIGN §3.3)."""
+
+    WEB = "web", _("online")
+    PHONE = "phone", _("by phone")
+    LETTER = "letter", _("by letter")
+
+
+# The channels through which a mediator records a patient's answer.
+STAFF_ANSWER_CHANNELS = (AnswerChannel.PHONE, AnswerChannel.LETTER)
 
 
 class CaseQuerySet(models.QuerySet["Case"]):
@@ -169,6 +195,10 @@ class Case(models.Model):
     submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
     first_contact_due = models.DateField(_("first contact due"))
     first_contact_at = models.DateTimeField(_("first contact at"), null=True, blank=True)
+    # How the patient was reached at first contact (empty when unknown: an offer, the web).
+    first_contact_channel = models.CharField(
+        _("first contact channel"), max_length=16, choices=ContactChannel.choices, blank=True
+    )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     appointment_date = models.DateField(_("appointment date"), null=True, blank=True)
@@ -256,6 +286,9 @@ class CaseEventKind(models.TextChoices):
     OFFER_EXPIRED = "offer_expired", _("Offer expired")
     APPOINTMENT_CONFIRMED = "appointment_confirmed", _("Appointment confirmed")
     CONTACT_RECORDED = "contact_recorded", _("First contact")
+    CONTACT_ATTEMPTED = "contact_attempted", _("Patient not reached")
+    CASE_UPDATED = "case_updated", _("Details corrected")
+    LETTER_PRINTED = "letter_printed", _("Letter printed")
     ANONYMISED = "anonymised", _("Personal data anonymised")
 
 
@@ -366,6 +399,18 @@ class Offer(models.Model):
     )
     # When the patient was reminded that the offer is about to expire (once per offer).
     reminder_sent_at = models.DateTimeField(_("expiry reminder sent at"), null=True, blank=True)
+    # How the answer came: online by the patient, or taken by phone or letter by ``answered_by``.
+    answer_channel = models.CharField(
+        _("answer channel"), max_length=16, choices=AnswerChannel.choices, blank=True
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("answer recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("offer")
@@ -382,6 +427,16 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} → {self.location_id} ({self.status})"
+
+    @property
+    def hold_key(self) -> str:
+        """The key of this offer's slot hold (``providers.CapacityHold.holder``)."""
+        return f"mediation.offer:{self.pk}"
+
+    def is_lapsed_at(self, now: datetime) -> bool:
+        """Open, but its time has passed: it reads as expired whether or not the expiry has
+        been recorded yet (DESIGN §3.3, time-driven changes hold without a beat process)."""
+        return self.status == OfferStatus.OPEN and self.expires_at <= now
 
     @property
     def holds_slot(self) -> bool:

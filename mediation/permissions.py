@@ -8,6 +8,7 @@ patient is never revealed.
 * a case, for staff: only the mediators of its insurer (an insurer's API key acts as mediator);
 * a case, for the patient: its reference with its secret access token, never while anonymised;
 * an offer, for the patient: only an offer of the patient's own case;
+* an offer, for staff: only an offer of a case the staff actor may see;
 * an offer, for the receiving provider: only an accepted offer at one of the planner's own
   locations that is still on the incoming list.
 
@@ -87,5 +88,21 @@ def access_incoming_offer_for(*, actor: Actor, pk: int, request: Any) -> Offer:
     except Http404:
         audit_refusal(
             actor=actor, request=request, object_type=Offer._meta.label_lower, object_id=str(pk)
+        )
+        raise
+
+
+def access_case_offer_for(*, actor: Actor, case: Case, pk: int, request: Any) -> Offer:
+    """An offer of ``case`` (itself from :func:`access_case_for`); 404 (and a ``denied`` event
+    naming the id asked for) for an offer of any other case."""
+    try:
+        return get_object_or_404_for(case.offers.select_related("location"), pk=pk)
+    except Http404:
+        audit_refusal(
+            actor=actor,
+            request=request,
+            object_type=Offer._meta.label_lower,
+            object_id=str(pk),
+            case_reference=case.reference,
         )
         raise

@@ -19,6 +19,8 @@ from accounts.models import Organisation, OrganisationKind
 from core.serializers import InputSerializer
 from mediation.models import (
     CLOSE_OUTCOMES,
+    STAFF_ANSWER_CHANNELS,
+    AnswerChannel,
     Case,
     CaseEvent,
     CaseOutcome,
@@ -271,6 +273,16 @@ class CaseOfferOutputSerializer(serializers.ModelSerializer):
         read_only=True, allow_null=True
     )
     made_by = serializers.CharField(source="made_by.username", allow_null=True, default=None)
+    answer_channel = BlankAsNullChoiceField(
+        choices=AnswerChannel.choices,
+        help_text="How the answer came: online by the patient, or taken by phone or letter",
+    )
+    answered_by = serializers.CharField(
+        source="answered_by.username",
+        allow_null=True,
+        default=None,
+        help_text="The mediator who recorded the patient's answer (phone or letter)",
+    )
 
     class Meta:
         model = Offer
@@ -288,6 +300,8 @@ class CaseOfferOutputSerializer(serializers.ModelSerializer):
             "made_by",
             "expires_at",
             "responded_at",
+            "answer_channel",
+            "answered_by",
             "decline_reason",
             "note",
             "appointment_date",
@@ -413,3 +427,55 @@ class CaseOfferInputSerializer(InputSerializer):
 class CaseCloseInputSerializer(InputSerializer):
     outcome = serializers.ChoiceField(choices=[(o.value, o.label) for o in CLOSE_OUTCOMES])
     note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+class CaseUpdateInputSerializer(InputSerializer):
+    """A correction: only the fields given are changed (DESIGN §8 ``PATCH /cases/{reference}/``)."""
+
+    email = serializers.EmailField(
+        required=False, allow_blank=True, help_text="Empty: the patient has no email address"
+    )
+    phone = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        validators=[RegexValidator(PHONE_PATTERN, PHONE_MESSAGE)],
+    )
+    postcode = serializers.CharField(
+        max_length=16, required=False, help_text="Dutch postcode, e.g. 3511 AB"
+    )
+    max_distance_km = serializers.IntegerField(
+        min_value=MIN_DISTANCE_KM, max_value=MAX_DISTANCE_KM, required=False
+    )
+    expected_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="The appointment at the current provider; null when there is none",
+    )
+    hospital_setting_required = serializers.BooleanField(required=False)
+    urgency_class = MediatedUrgencyClassField(
+        required=False, help_text="3, 4 or 5; a change needs a note (who gave the new class)"
+    )
+    note = serializers.CharField(
+        max_length=2000,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="Why, for the timeline; required when the urgency class changes",
+    )
+
+
+class OfferAnswerInputSerializer(InputSerializer):
+    decision = serializers.ChoiceField(choices=[("accept", "accept"), ("decline", "decline")])
+    channel = serializers.ChoiceField(
+        choices=[(c.value, c.label) for c in STAFF_ANSWER_CHANNELS],
+        help_text="How the patient gave the answer",
+    )
+    reason = serializers.CharField(
+        max_length=2000,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="Why the patient declines (optional; only with decline)",
+    )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mediation.views import mediator, outcomes, patient, receiving
+from mediation.views import lifecycle, mediator, outcomes, patient, receiving
 
 app_name = "mediation"
 
@@ -35,6 +35,13 @@ urlpatterns: list = [
     path("zaken/<str:reference>/aanbod/", mediator.case_offer_view, name="case-offer"),
     path("zaken/<str:reference>/notitie/", mediator.case_note_view, name="case-note"),
     path("zaken/<str:reference>/sluiten/", mediator.case_close_view, name="case-close"),
+    path("zaken/<str:reference>/wijzigen/", lifecycle.case_edit_view, name="case-edit"),
+    path("zaken/<str:reference>/brief/", lifecycle.case_letter_view, name="case-letter"),
+    path(
+        "zaken/<str:reference>/aanbod/<int:pk>/antwoord/",
+        lifecycle.case_offer_answer_view,
+        name="case-offer-answer",
+    ),
     path("resultaten/", outcomes.outcomes, name="outcomes"),
     path("instellingen/", mediator.settings_view, name="settings"),
     # Receiving providers.

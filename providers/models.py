@@ -8,10 +8,13 @@ the migrations and every other app's foreign keys (``"providers.Location"``) exp
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Lower
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -482,11 +485,28 @@ class WaitingTimeRevision(models.Model):
         return f"{self.report} was {self.days} until {self.replaced_at:%Y-%m-%d}"
 
 
+class CapacityOfferQuerySet(models.QuerySet["CapacityOffer"]):
+    def with_lapsed_holds(self, *, now: datetime) -> CapacityOfferQuerySet:
+        """Annotate ``lapsed_holds``: the offer's holds whose time has passed (see
+        :class:`CapacityHold`), so that ``remaining`` needs no query per row."""
+        lapsed = (
+            CapacityHold.objects.filter(capacity_offer_id=OuterRef("pk"), until__lte=now)
+            .order_by()
+            .values("capacity_offer_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(lapsed_holds=Coalesce(Subquery(lapsed), 0))
+
+
 class CapacityOffer(models.Model):
     """Free capacity a provider offers for mediated patients in one week (a Monday).
 
     ``reserved_slots`` is raised by mediation offers that reserve a slot (under a row lock, so a
-    slot is never given twice); ``remaining = slots - reserved_slots``.
+    slot is never given twice) and counts their :class:`CapacityHold` rows. A hold whose time has
+    passed (an offer the patient let expire) no longer holds its slot, whether or not anything
+    has recorded the expiry yet: ``remaining = slots - reserved_slots + lapsed holds``; the next
+    reservation reclaims such slots under the row lock.
     """
 
     location = models.ForeignKey(
@@ -514,6 +534,8 @@ class CapacityOffer(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.CharField(_("created by"), max_length=200, blank=True)
 
+    objects = CapacityOfferQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("capacity offer")
         verbose_name_plural = _("capacity offers")
@@ -533,9 +555,49 @@ class CapacityOffer(models.Model):
     def __str__(self) -> str:
         return f"{self.location.code} {self.week_start} {self.slots}"
 
+    def lapsed_hold_count(self, *, now: datetime | None = None) -> int:
+        annotated = getattr(self, "lapsed_holds", None)
+        if annotated is not None and now is None:
+            return int(annotated)
+        if self.pk is None:
+            return 0
+        return self.holds.filter(until__lte=now or timezone.now()).count()
+
+    @property
+    def held_slots(self) -> int:
+        """Slots held right now (reserved, less the holds whose time has passed)."""
+        return self.reserved_slots - self.lapsed_hold_count()
+
     @property
     def remaining(self) -> int:
-        return self.slots - self.reserved_slots
+        return self.slots - self.held_slots
+
+
+class CapacityHold(models.Model):
+    """One reserved slot of a capacity offer, held for ``holder`` (an opaque key of whoever holds
+    it, e.g. a mediation offer) until ``until`` — or without limit when ``until`` is empty (the
+    patient accepted). A hold whose ``until`` has passed has lapsed: its slot is free for every
+    reader at once, and the next reservation of the offer deletes it and lowers
+    ``reserved_slots`` (under the capacity offer's row lock, which every change of holds takes
+    first)."""
+
+    capacity_offer = models.ForeignKey(
+        CapacityOffer,
+        verbose_name=_("capacity offer"),
+        on_delete=models.CASCADE,
+        related_name="holds",
+    )
+    holder = models.CharField(_("held for"), max_length=64, unique=True)
+    until = models.DateTimeField(_("held until"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("capacity hold")
+        verbose_name_plural = _("capacity holds")
+        indexes = [models.Index(fields=["capacity_offer", "until"], name="capacity_hold_until")]
+
+    def __str__(self) -> str:
+        return f"{self.capacity_offer_id} {self.holder}"
 
 
 class WaitingTimeImportStatus(models.TextChoices):

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The periodic jobs after responses when no beat process runs (EMBEDDED_BEAT).
+    "config.embedded_beat.EmbeddedBeatMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Renews a signed-in session's idle timeout at most once a minute.
@@ -152,6 +154,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # immediate retry (for a pooled connection that died with a Redis restart), no more.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 5}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0}
+# Without a beat process (the embedded default) the web process runs the periodic jobs below
+# itself, each at most once every EMBEDDED_BEAT_INTERVAL_MINUTES (config/embedded_beat.py).
+EMBEDDED_BEAT = env.bool("EMBEDDED_BEAT", default=CELERY_TASK_ALWAYS_EAGER)
+EMBEDDED_BEAT_INTERVAL_MINUTES = env.int("EMBEDDED_BEAT_INTERVAL_MINUTES", default=5)
+EMBEDDED_BEAT_CHECK_SECONDS = 60
 # Periodic tasks; the database scheduler of django-celery-beat installs these entries at start.
 CELERY_BEAT_SCHEDULE = {
     # Expire mediation offers past their time (and remind patients a day before), releasing slots.

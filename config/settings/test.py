@@ -13,6 +13,9 @@ from .base import CACHES, REDIS_URL
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# Tests move the clock themselves: the periodic jobs run only where a test starts them
+# (tests/test_embedded_beat.py turns EMBEDDED_BEAT on).
+EMBEDDED_BEAT = False
 # Tests exercise throttling explicitly with their own rates.
 REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
 

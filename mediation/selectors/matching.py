@@ -28,6 +28,7 @@ from datetime import date, timedelta
 
 from django.db.models import Exists, F, FloatField, OuterRef, Q, Subquery, TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from finance.models import Contract
 from mediation.matching import (
@@ -125,21 +126,26 @@ def _nearby(case: Case, *, point: tuple[float, float]) -> Q:
 def _capacity_by_location(
     case: Case, *, nearby: Q, today: date, parse: Callable[[str | None], tuple[int, ...]]
 ) -> dict[int, tuple[CapacitySlotOffer, ...]]:
-    """Offers with slots left for a week that is not over yet (this week's Monday or later)."""
+    """Offers with slots left for a week that is not over yet (this week's Monday or later).
+    A slot held by an offer whose time has passed is free (``CapacityHold``)."""
     offers: dict[int, list[CapacitySlotOffer]] = defaultdict(list)
     rows = (
         CapacityOffer.objects.filter(_subject_filter(case), nearby)
-        .filter(week_start__gt=today - timedelta(days=7), reserved_slots__lt=F("slots"))
+        .filter(week_start__gt=today - timedelta(days=7))
+        .with_lapsed_holds(now=timezone.now())  # type: ignore[attr-defined]
+        .filter(reserved_slots__lt=F("slots") + F("lapsed_holds"))
         .order_by("week_start", "id")
         .annotate(classes=Cast("urgency_classes", TextField()))
-        .values_list("id", "location_id", "week_start", "slots", "reserved_slots", "classes")
+        .values_list(
+            "id", "location_id", "week_start", "slots", "reserved_slots", "lapsed_holds", "classes"
+        )
     )
-    for pk, location_id, week_start, slots, reserved, classes in rows:
+    for pk, location_id, week_start, slots, reserved, lapsed, classes in rows:
         offers[location_id].append(
             CapacitySlotOffer(
                 id=pk,
                 week_start=week_start,
-                remaining=slots - reserved,
+                remaining=slots - reserved + lapsed,
                 urgency_classes=parse(classes),
             )
         )

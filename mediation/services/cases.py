@@ -49,6 +49,8 @@ from mediation.models import (
     CaseReferenceCounter,
     CaseStatus,
     Channel,
+    ContactChannel,
+    ContactResult,
     NotificationKind,
     NotificationRecipient,
     mediation_settings_for,
@@ -323,6 +325,8 @@ def case_create(
     token = secrets.token_urlsafe(32)
     (reference,) = case_references_allocate(year=today.year)
     user = actor.user if staff and actor is not None else None
+    # A request taken by phone is the work of the mediator who took it (issue 13).
+    assigned_to = user if channel == Channel.PHONE else None
     case = Case.objects.create(
         reference=reference,
         insurer=insurer_obj,
@@ -348,6 +352,7 @@ def case_create(
         submitted_at=now,
         first_contact_due=add_working_days(today, settings_row.first_contact_working_days),
         created_by=user,
+        assigned_to=assigned_to,
     )
     label = actor_label(actor) if staff and actor is not None else PATIENT_LABEL
     event_add(
@@ -359,6 +364,15 @@ def case_create(
         to_status=CaseStatus.SUBMITTED,
         note=str(Channel(channel).label),
     )
+    if assigned_to is not None:
+        event_add(
+            case=case,
+            kind=CaseEventKind.ASSIGNED,
+            at=now,
+            label=label,
+            user=user,
+            note=assigned_to.get_full_name() or assigned_to.get_username(),
+        )
     if staff and actor is not None:
         audit_case_change(
             actor=actor,
@@ -384,13 +398,30 @@ def case_start(
     case: Case,
     actor: Actor,
     note: str = "",
+    result: str = ContactResult.REACHED,
+    channel: str = "",
     request: Any = None,
     now: datetime | None = None,
 ) -> Case:
-    """First contact: a mediator starts work on a submitted case (``submitted → in_progress``);
-    records when the first contact was made (the SLA of DESIGN §3.3)."""
+    """First contact: a mediator records trying to reach the patient of a submitted case, how
+    (``channel``: phone, email, letter) and with what ``result``.
+
+    ``reached`` starts the work (``submitted → in_progress``) and records when the first contact
+    was made (the SLA of DESIGN §3.3). ``not_reached`` only goes on the timeline: the case keeps
+    its first-contact obligation (it is not contacted, and turns overdue as before)."""
     now = now or timezone.now()
     mediator_check(actor=actor, case=case)
+    errors: dict[str, list[str]] = {}
+    if result not in ContactResult.values:
+        errors["result"] = [_("Say whether you reached the patient.")]
+    if channel and channel not in ContactChannel.values:
+        errors["channel"] = [_("Choose how you contacted the patient: phone, email or letter.")]
+    if result == ContactResult.NOT_REACHED and not channel:
+        errors["channel"] = [_("Choose how you tried to reach the patient.")]
+    raise_if(errors)
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise ValidationError({"note": _("A note has at most 2000 characters.")})
     case_lock(case)
     if case.status != CaseStatus.SUBMITTED:
         # offered → in_progress exists in the map, but only for declined or expired offers.
@@ -399,10 +430,31 @@ def case_start(
             % {"status": CaseStatus(case.status).label.lower()},
             field="status",
         )
+    how = str(ContactChannel(channel).label) if channel else ""
+    if result == ContactResult.NOT_REACHED:
+        event_add(
+            case=case,
+            kind=CaseEventKind.CONTACT_ATTEMPTED,
+            at=now,
+            label=actor_label(actor),
+            user=actor.user,
+            note=" — ".join(
+                part for part in (_("Tried %(channel)s.") % {"channel": how}, note) if part
+            ),
+        )
+        audit_case_change(
+            actor=actor,
+            case=case,
+            operation="case_contact_attempt",
+            request=request,
+            detail={"result": result, "channel": channel},
+        )
+        return case
     fields: tuple[str, ...] = ()
     if case.first_contact_at is None:
         case.first_contact_at = now
-        fields = ("first_contact_at",)
+        case.first_contact_channel = channel
+        fields = ("first_contact_at", "first_contact_channel")
     status_move(
         case=case,
         to_status=CaseStatus.IN_PROGRESS,
@@ -410,10 +462,20 @@ def case_start(
         label=actor_label(actor),
         user=actor.user,
         kind=CaseEventKind.CONTACT_RECORDED,
-        note=(note or "").strip(),
+        note=" — ".join(
+            part
+            for part in ((_("Reached %(channel)s.") % {"channel": how}) if how else "", note)
+            if part
+        ),
         extra_fields=fields,
     )
-    audit_case_change(actor=actor, case=case, operation="case_start", request=request)
+    audit_case_change(
+        actor=actor,
+        case=case,
+        operation="case_start",
+        request=request,
+        detail={"result": result, "channel": channel},
+    )
     return case
 
 

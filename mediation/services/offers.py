@@ -29,19 +29,23 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Role
-from core.errors import ApplicationError
+from core.errors import ApplicationError, raise_if
 from core.working_days import add_working_days_to_moment
 from finance.services import volume_transfer_record
 from mediation.matching import distance_km, rounded_km
 from mediation.models import (
+    STAFF_ANSWER_CHANNELS,
+    AnswerChannel,
     Case,
     CaseEventKind,
+    CaseNotification,
     CaseOutcome,
     CaseStatus,
     NotificationKind,
@@ -63,6 +67,13 @@ from mediation.services.transitions import (
     status_move,
     transition_check,
 )
+from providers.capacity.services import (
+    capacity_hold_add,
+    capacity_hold_keep,
+    capacity_hold_release,
+    capacity_lapsed_holds_reclaim,
+    capacity_lock,
+)
 from providers.geography.points import postcode_point
 from providers.models import (
     MAX_PLAUSIBLE_WAIT_DAYS,
@@ -77,6 +88,8 @@ MAX_APPOINTMENT_DAYS_AHEAD = 365
 # Patients are reminded this long before an open offer expires.
 EXPIRY_REMINDER_BEFORE = timedelta(hours=24)
 MAX_REASON_LENGTH = 2000
+# What a mediator records for the patient (``POST …/offers/{id}/answer/``, DESIGN §8).
+ANSWER_DECISIONS = ("accept", "decline")
 
 
 # --- Capacity slots ---------------------------------------------------------------------------
@@ -99,12 +112,13 @@ def _capacity_fit_errors(*, capacity: CapacityOffer, case: Case, location: Locat
 
 
 def _slot_reserve(
-    *, capacity_pk: int, case: Case, location: Location, today: date
+    *, capacity_pk: int, case: Case, location: Location, today: date, now: datetime
 ) -> CapacityOffer:
-    """Lock the capacity offer and take one slot; refused when it does not fit, its week is
-    over or no slot remains. Concurrent reservations wait on the row lock, so the last slot goes
-    to exactly one of them."""
-    capacity = CapacityOffer.objects.select_for_update().filter(pk=capacity_pk).first()
+    """Lock the capacity offer and check that one slot can be taken: refused when it does not
+    fit, its week is over or no slot remains. Slots of offers whose time has passed are
+    reclaimed first. Concurrent reservations wait on the row lock, so the last slot goes to
+    exactly one of them; the caller takes it with ``capacity_hold_add`` once the offer exists."""
+    capacity = capacity_lock(capacity_pk=capacity_pk)
     if capacity is None:
         raise ValidationError({"capacity_offer": _("Unknown capacity offer.")})
     errors = _capacity_fit_errors(capacity=capacity, case=case, location=location)
@@ -115,22 +129,19 @@ def _slot_reserve(
             _("The week of this capacity offer is over; choose a later one."),
             field="capacity_offer",
         )
-    if capacity.remaining <= 0:
+    capacity_lapsed_holds_reclaim(capacity=capacity, now=now)
+    if capacity.slots - capacity.reserved_slots <= 0:
         raise ApplicationError(
             _("No slots are left in this capacity offer; another offer has taken the last one."),
             field="capacity_offer",
         )
-    capacity.reserved_slots += 1
-    capacity.save(update_fields=["reserved_slots"])
     return capacity
 
 
 def _slot_release(offer: Offer) -> None:
-    """Give the offer's reserved slot back (never below zero)."""
+    """Give the offer's reserved slot back (once; nothing when it was reclaimed already)."""
     if offer.capacity_offer_id is not None:
-        CapacityOffer.objects.filter(pk=offer.capacity_offer_id, reserved_slots__gt=0).update(
-            reserved_slots=F("reserved_slots") - 1
-        )
+        capacity_hold_release(capacity_pk=offer.capacity_offer_id, holder=offer.hold_key)
 
 
 def _offer_end(offer: Offer, *, status: str, now: datetime, reason: str = "") -> None:
@@ -150,7 +161,9 @@ def _offer_end(offer: Offer, *, status: str, now: datetime, reason: str = "") ->
 
 def offers_withdraw(*, case: Case, now: datetime, keep: Offer | None = None) -> int:
     """Withdraw the case's open and accepted offers (except ``keep``) and release their slots.
-    The caller holds the case lock."""
+    Offers whose time has passed are recorded as expired instead. The caller holds the case
+    lock."""
+    _case_offers_lapse(case=case, now=now, move_case=False)
     offers = list(
         case.offers.select_for_update().filter(status__in=(OfferStatus.OPEN, OfferStatus.ACCEPTED))
     )
@@ -170,7 +183,7 @@ def _offer_lock(*, case: Case, offer: Offer) -> Offer:
 
 
 # --- Making an offer --------------------------------------------------------------------------
-def _location_errors(*, location: Location | None, case: Case) -> list[str]:
+def _location_errors(*, location: Location | None, case: Case, now: datetime) -> list[str]:
     if location is None or not location.is_active:
         return [_("Unknown location.")]
     if location.pk == case.current_location_id:
@@ -182,7 +195,7 @@ def _location_errors(*, location: Location | None, case: Case) -> list[str]:
         ]
     if case.hospital_setting_required and location.provider.kind == ProviderKind.ZBC:
         return [_("The patient needs a hospital setting; a ZBC cannot be offered.")]
-    if case.offers.filter(location=location, status=OfferStatus.OPEN).exists():
+    if case.offers.filter(location=location, status=OfferStatus.OPEN, expires_at__gt=now).exists():
         return [_("An open offer for this location already exists.")]
     return []
 
@@ -223,11 +236,12 @@ def offer_make(
     today = timezone.localdate(now)
     mediator_check(actor=actor, case=case)
     case_lock(case)
+    _case_offers_lapse(case=case, now=now)
     if case.status not in (CaseStatus.SUBMITTED, CaseStatus.IN_PROGRESS, CaseStatus.OFFERED):
         transition_check(case=case, to_status=CaseStatus.OFFERED)  # raises for this status
 
     location_obj = _location_resolve(location)
-    errors = _location_errors(location=location_obj, case=case)
+    errors = _location_errors(location=location_obj, case=case, now=now)
     if errors:
         raise ValidationError({"location": errors})
     assert location_obj is not None
@@ -245,7 +259,9 @@ def offer_make(
             capacity_pk = int(capacity_pk)
         except (TypeError, ValueError):
             raise ValidationError({"capacity_offer": _("Unknown capacity offer.")}) from None
-        capacity = _slot_reserve(capacity_pk=capacity_pk, case=case, location=location, today=today)
+        capacity = _slot_reserve(
+            capacity_pk=capacity_pk, case=case, location=location, today=today, now=now
+        )
         expected_date = max(capacity.week_start, today)
         expected_days = (expected_date - today).days
     else:
@@ -291,9 +307,11 @@ def offer_make(
         made_at=now,
         note=note,
     )
+    if capacity is not None:
+        capacity_hold_add(capacity=capacity, holder=offer.hold_key, until=offer.expires_at)
     event_note = _("%(location)s, expected %(date)s") % {
         "location": location.name,
-        "date": expected_date.isoformat(),
+        "date": date_format(expected_date, "j F Y"),
     }
     if note:
         event_note = f"{event_note} — {note}"
@@ -339,10 +357,36 @@ def offer_make(
 
 
 # --- The patient's answer ---------------------------------------------------------------------
+def _answer_label(*, recorded_by: Actor | None, channel: str) -> tuple[str, Any]:
+    """Who answered, for the timeline, and the staff user who took the answer (if any)."""
+    if recorded_by is None:
+        return PATIENT_LABEL, None
+    return actor_label(recorded_by), recorded_by.user
+
+
+def _answer_note(*, text: str, recorded_by: Actor | None, channel: str) -> str:
+    if recorded_by is None:
+        return text
+    taken = _("Answer given %(channel)s, recorded by %(mediator)s.") % {
+        "channel": AnswerChannel(channel).label,
+        "mediator": actor_label(recorded_by),
+    }
+    return f"{text} — {taken}" if text else taken
+
+
 @transaction.atomic
-def offer_accept(*, case: Case, offer: Offer, now: datetime | None = None) -> Offer:
+def offer_accept(
+    *,
+    case: Case,
+    offer: Offer,
+    now: datetime | None = None,
+    recorded_by: Actor | None = None,
+    channel: str = AnswerChannel.WEB,
+) -> Offer:
     """The patient accepts an open offer (``offered → accepted``); the case's other open offers
-    are withdrawn and their slots released. The receiving provider then sees the patient."""
+    are withdrawn and their slots released. The receiving provider then sees the patient.
+
+    ``recorded_by`` is the mediator who took the answer by phone or letter (``channel``)."""
     now = now or timezone.now()
     case_lock(case)
     offer = _offer_lock(case=case, offer=offer)
@@ -355,15 +399,26 @@ def offer_accept(*, case: Case, offer: Offer, now: datetime | None = None) -> Of
     if offer.expires_at <= now:
         raise ApplicationError(_("This offer has expired."), field="offer")
     transition_check(case=case, to_status=CaseStatus.ACCEPTED)
+    if offer.capacity_offer_id is not None and not capacity_hold_keep(
+        capacity_pk=offer.capacity_offer_id, holder=offer.hold_key
+    ):
+        # The hold lapsed and its slot went to another patient (it cannot have, while the
+        # offer had time left; kept as the invariant that a slot is never given twice).
+        raise ApplicationError(_("This offer has expired."), field="offer")
+    offer.answer_channel = channel
+    offer.answered_by = recorded_by.user if recorded_by is not None else None
+    offer.save(update_fields=["answer_channel", "answered_by"])
     _offer_end(offer, status=OfferStatus.ACCEPTED, now=now)
     offers_withdraw(case=case, now=now, keep=offer)
+    label, user = _answer_label(recorded_by=recorded_by, channel=channel)
     status_move(
         case=case,
         to_status=CaseStatus.ACCEPTED,
         at=now,
-        label=PATIENT_LABEL,
+        label=label,
+        user=user,
         kind=CaseEventKind.OFFER_ACCEPTED,
-        note=offer.location.name,
+        note=_answer_note(text=offer.location.name, recorded_by=recorded_by, channel=channel),
         offer=offer,
     )
     return offer
@@ -372,16 +427,26 @@ def offer_accept(*, case: Case, offer: Offer, now: datetime | None = None) -> Of
 def _back_in_progress_if_none_open(*, case: Case, now: datetime, label: str) -> None:
     if (
         case.status == CaseStatus.OFFERED
-        and not case.offers.filter(status=OfferStatus.OPEN).exists()
+        and not case.offers.filter(status=OfferStatus.OPEN, expires_at__gt=now).exists()
     ):
         status_move(case=case, to_status=CaseStatus.IN_PROGRESS, at=now, label=label)
 
 
 @transaction.atomic
-def offer_decline(*, case: Case, offer: Offer, reason: str, now: datetime | None = None) -> Offer:
+def offer_decline(
+    *,
+    case: Case,
+    offer: Offer,
+    reason: str,
+    now: datetime | None = None,
+    recorded_by: Actor | None = None,
+    channel: str = AnswerChannel.WEB,
+) -> Offer:
     """The patient declines an open offer, saying why if they wish (the reason is optional,
     DESIGN §3.3 and §8); its slot is released. With no open offer left the case goes back to
-    ``in_progress``. The assigned mediator is told."""
+    ``in_progress``. The assigned mediator is told (unless a mediator took the answer).
+
+    ``recorded_by`` is the mediator who took the answer by phone or letter (``channel``)."""
     now = now or timezone.now()
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON_LENGTH:
@@ -394,23 +459,30 @@ def offer_decline(*, case: Case, offer: Offer, reason: str, now: datetime | None
             % {"status": OfferStatus(offer.status).label.lower()},
             field="offer",
         )
+    if offer.expires_at <= now:
+        raise ApplicationError(_("This offer has expired."), field="offer")
     if case.status != CaseStatus.OFFERED:
         raise ApplicationError(
             _("This request is %(status)s; its offers can no longer be answered.")
             % {"status": CaseStatus(case.status).label.lower()},
             field="status",
         )
+    offer.answer_channel = channel
+    offer.answered_by = recorded_by.user if recorded_by is not None else None
+    offer.save(update_fields=["answer_channel", "answered_by"])
     _offer_end(offer, status=OfferStatus.DECLINED, now=now, reason=reason)
+    label, user = _answer_label(recorded_by=recorded_by, channel=channel)
     event_add(
         case=case,
         kind=CaseEventKind.OFFER_DECLINED,
         at=now,
-        label=PATIENT_LABEL,
-        note=reason,
+        label=label,
+        user=user,
+        note=_answer_note(text=reason, recorded_by=recorded_by, channel=channel),
         offer=offer,
     )
-    _back_in_progress_if_none_open(case=case, now=now, label=PATIENT_LABEL)
-    if case.assigned_to_id:
+    _back_in_progress_if_none_open(case=case, now=now, label=label)
+    if case.assigned_to_id and recorded_by is None:
         notification_queue(
             case=case,
             offer=offer,
@@ -420,35 +492,138 @@ def offer_decline(*, case: Case, offer: Offer, reason: str, now: datetime | None
     return offer
 
 
-# --- Expiry -----------------------------------------------------------------------------------
-def offer_expire_due(*, now: datetime) -> int:
-    """Expire every open offer whose ``expires_at`` has passed; return how many were expired.
+@transaction.atomic
+def offer_answer_record(
+    *,
+    case: Case,
+    offer: Offer,
+    actor: Actor,
+    decision: str,
+    channel: str,
+    reason: str = "",
+    request: Any = None,
+    now: datetime | None = None,
+) -> Offer:
+    """A mediator records the answer a patient gave by phone or letter (DESIGN §3.3: patients
+    without email are reached that way): the same rules as the patient's own answer, audited
+    with the channel, and on the timeline as taken by the mediator."""
+    now = now or timezone.now()
+    mediator_check(actor=actor, case=case)
+    errors: dict[str, list[str]] = {}
+    if decision not in ANSWER_DECISIONS:
+        errors["decision"] = [_("Choose the patient's answer: accept or decline.")]
+    if channel not in STAFF_ANSWER_CHANNELS:
+        errors["channel"] = [_("Say how the patient answered: by phone or by letter.")]
+    if decision == "accept" and (reason or "").strip():
+        errors["reason"] = [_("A reason is only given when the patient declines.")]
+    raise_if(errors)
+    if decision == "accept":
+        offer = offer_accept(case=case, offer=offer, now=now, recorded_by=actor, channel=channel)
+    else:
+        offer = offer_decline(
+            case=case, offer=offer, reason=reason, now=now, recorded_by=actor, channel=channel
+        )
+    audit_case_change(
+        actor=actor,
+        case=case,
+        operation="offer_answer_record",
+        request=request,
+        obj=offer,
+        detail={"offer": offer.pk, "decision": decision, "channel": channel},
+    )
+    return offer
 
-    Each offer in its own transaction (one failure does not hold back the others): its slot is
-    released, the case goes back to ``in_progress`` when no open offer is left, and the patient
-    and the assigned mediator are told. Idempotent: an offer that is no longer open is skipped."""
+
+# --- Expiry -----------------------------------------------------------------------------------
+# An offer's time passing is a fact for every reader at once: ``Offer.is_lapsed_at`` says so,
+# its slot hold lapses with it (``providers.CapacityHold``), accepting refuses it and a new offer
+# of the same location is allowed. Recording it (status, timeline, slot counter, case back in
+# progress) happens on the next read or write of the case, or by the periodic job, whichever
+# comes first; telling the patient and the mediator is the periodic job's.
+def _offer_lapse(*, case: Case, offer: Offer) -> None:
+    """Record the expiry of one lapsed offer (the caller holds the case and offer locks); the
+    timeline says when it expired, not when this ran."""
+    at = offer.expires_at
+    _offer_end(offer, status=OfferStatus.EXPIRED, now=at)
+    event_add(
+        case=case,
+        kind=CaseEventKind.OFFER_EXPIRED,
+        at=at,
+        label=SYSTEM_LABEL,
+        note=offer.location.name,
+        offer=offer,
+    )
+
+
+def _case_offers_lapse(*, case: Case, now: datetime, move_case: bool = True) -> int:
+    """Record the expiry of the locked case's offers whose time has passed; return how many.
+    With ``move_case`` an offered case with no open offer left goes back to ``in_progress``."""
+    offers = list(
+        case.offers.select_for_update()
+        .filter(status=OfferStatus.OPEN, expires_at__lte=now)
+        .order_by("expires_at", "pk")
+    )
+    for offer in offers:
+        _offer_lapse(case=case, offer=offer)
+    if offers and move_case:
+        _back_in_progress_if_none_open(case=case, now=offers[-1].expires_at, label=SYSTEM_LABEL)
+    return len(offers)
+
+
+def offers_lapse(*, now: datetime, case: Case | None = None) -> int:
+    """Record the expiry of open offers whose time has passed — of ``case`` (which is then
+    reloaded), or of every case — without telling anyone (the periodic job does). Readers of a
+    case call this first, so that what they show and what they do next agree with the clock.
+    Each case in its own transaction; idempotent."""
+    due = Offer.objects.filter(status=OfferStatus.OPEN, expires_at__lte=now)
+    if case is not None:
+        if not due.filter(case_id=case.pk).exists():
+            return 0
+        with transaction.atomic():
+            case_lock(case)
+            return _case_offers_lapse(case=case, now=now)
+    lapsed = 0
+    for case_pk in sorted(set(due.values_list("case_id", flat=True))):
+        with transaction.atomic():
+            lapsed += _case_offers_lapse(case=case_lock(Case(pk=case_pk)), now=now)
+    return lapsed
+
+
+# Expired offers older than this are not looked at again for a missing notification.
+EXPIRY_NOTICE_WINDOW = timedelta(days=30)
+
+
+def offer_expire_due(*, now: datetime) -> int:
+    """The periodic job: record every lapsed offer (:func:`offers_lapse`) and tell the patient
+    and the assigned mediator of each expired offer not told yet; return how many were told.
+    Idempotent: an offer's expiry is told once (its ``offer_expired`` notification)."""
+    offers_lapse(now=now)
+    told = CaseNotification.objects.filter(
+        offer_id=OuterRef("pk"),
+        kind=NotificationKind.OFFER_EXPIRED,
+        recipient=NotificationRecipient.PATIENT,
+    )
     due = list(
-        Offer.objects.filter(status=OfferStatus.OPEN, expires_at__lte=now)
+        Offer.objects.filter(
+            status=OfferStatus.EXPIRED,
+            expires_at__lte=now,
+            expires_at__gt=now - EXPIRY_NOTICE_WINDOW,
+        )
+        .exclude(Exists(told))
         .order_by("expires_at", "pk")
         .values_list("pk", "case_id")
     )
-    expired = 0
+    notified = 0
     for offer_pk, case_pk in due:
         with transaction.atomic():
             case = case_lock(Case(pk=case_pk))
             offer = Offer.objects.select_for_update().get(pk=offer_pk)
-            if offer.status != OfferStatus.OPEN or offer.expires_at > now:
-                continue
-            _offer_end(offer, status=OfferStatus.EXPIRED, now=now)
-            event_add(
-                case=case,
-                kind=CaseEventKind.OFFER_EXPIRED,
-                at=now,
-                label=SYSTEM_LABEL,
-                note=offer.location.name,
+            if CaseNotification.objects.filter(
                 offer=offer,
-            )
-            _back_in_progress_if_none_open(case=case, now=now, label=SYSTEM_LABEL)
+                kind=NotificationKind.OFFER_EXPIRED,
+                recipient=NotificationRecipient.PATIENT,
+            ).exists():
+                continue
             notification_queue(
                 case=case,
                 offer=offer,
@@ -462,8 +637,8 @@ def offer_expire_due(*, now: datetime) -> int:
                     kind=NotificationKind.OFFER_EXPIRED,
                     recipient=NotificationRecipient.MEDIATOR,
                 )
-            expired += 1
-    return expired
+            notified += 1
+    return notified
 
 
 def offer_remind_expiring(*, now: datetime) -> int:
@@ -559,7 +734,7 @@ def appointment_confirm(
         kind=CaseEventKind.APPOINTMENT_CONFIRMED,
         note=_("Appointment on %(date)s at %(location)s; %(days)d days gained.")
         % {
-            "date": appointment_date.isoformat(),
+            "date": date_format(appointment_date, "j F Y"),
             "location": offer.location.name,
             "days": days_gained,
         },

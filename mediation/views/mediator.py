@@ -32,6 +32,7 @@ from core.errors import ApplicationError
 from core.forms import add_service_errors, service_error_messages
 from mediation.forms import (
     CaseCloseForm,
+    CaseContactForm,
     CaseNoteForm,
     CaseQueueFilterForm,
     MediationSettingsForm,
@@ -44,6 +45,7 @@ from mediation.models import (
     Case,
     CaseStatus,
     Channel,
+    ContactResult,
     MediationSettings,
     mediation_settings_for,
 )
@@ -51,8 +53,9 @@ from mediation.permissions import access_case_for
 from mediation.selectors.cases import CASE_ROLES, case_offer_list, case_queue_for, case_timeline
 from mediation.selectors.matching import case_matches, case_remaining_wait_days
 from mediation.services.cases import case_assign, case_close, case_create, case_note_add, case_start
-from mediation.services.offers import offer_make
+from mediation.services.offers import offer_make, offers_lapse
 from mediation.views.audit import audit_list
+from mediation.views.lifecycle import case_page_parts
 from mediation.views.reasons import MatchRow, reason_text
 
 CASES_PER_PAGE = 25
@@ -77,6 +80,7 @@ def case_list(request: HttpRequest, *, actor: Actor) -> HttpResponse:
     arguments: dict[str, Any] = {"statuses": list(OPEN_STATUSES)}
     if form.is_bound and form.is_valid():
         arguments = form.selector_arguments(user_id=actor.user.pk if actor.user else None)
+    offers_lapse(now=timezone.now())  # statuses as the clock has them
     cases = case_queue_for(actor=actor, today=today, **arguments)
     page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
@@ -163,7 +167,10 @@ def case_detail(request: HttpRequest, reference: str, *, actor: Actor) -> HttpRe
         request=request,
         detail={"page": "case_detail"},
     )
+    # Offers whose time has passed are recorded as expired before anything is shown or offered.
+    offers_lapse(case=case, now=timezone.now())
     offerable = case.status in OFFERABLE_STATUSES and case.anonymised_at is None
+    offers = list(case_offer_list(case=case))
     matches = _match_rows(case, today) if offerable else []
     context = {
         "case": case,
@@ -172,7 +179,8 @@ def case_detail(request: HttpRequest, reference: str, *, actor: Actor) -> HttpRe
         "remaining_days": case_remaining_wait_days(case=case, today=today)
         if case.is_open
         else None,
-        "offers": list(case_offer_list(case=case)),
+        "offers": offers,
+        **case_page_parts(case=case, offers=offers),
         "timeline": list(case_timeline(case=case)),
         "matches": matches,
         "offerable": offerable,
@@ -191,15 +199,40 @@ def _back_to_case(case: Case, anchor: str = "") -> HttpResponse:
 @require_POST
 @view_role_required(*CASE_ROLES)
 def case_start_view(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
-    """Record the first contact with the patient (submitted → in progress)."""
+    """Record the first contact with the patient: reached (submitted → in progress) or not
+    reached (on the timeline; the first contact stays due), and how."""
     case = access_case_for(actor=actor, reference=reference, request=request)
+    form = CaseContactForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, str(message))
+        return _back_to_case(case)
+    data = form.cleaned_data
     try:
-        case_start(case=case, actor=actor, note=request.POST.get("note", ""), request=request)
+        case_start(
+            case=case,
+            actor=actor,
+            note=data["note"],
+            result=data["result"],
+            channel=data["channel"],
+            request=request,
+        )
     except (ValidationError, ApplicationError) as exc:
         for message in service_error_messages(exc):
             messages.error(request, message)
     else:
-        messages.success(request, _("First contact recorded; the case is in progress."))
+        if data["result"] == ContactResult.REACHED:
+            messages.success(request, _("First contact recorded; the case is in progress."))
+        else:
+            messages.warning(
+                request,
+                _(
+                    "Recorded that the patient was not reached. The first contact is still due "
+                    "on %(date)s."
+                )
+                % {"date": date_format(case.first_contact_due, "j F Y")},
+            )
     return _back_to_case(case)
 
 
@@ -235,11 +268,22 @@ def case_offer_view(request: HttpRequest, reference: str, *, actor: Actor) -> Ht
         for message in service_error_messages(exc):
             messages.error(request, message)
         return _back_to_case(case, "#matches")
-    messages.success(
-        request,
-        _("Offer made: %(location)s, expected %(date)s. The patient has been told.")
-        % {"location": offer.location.name, "date": date_format(offer.expected_date, "j F Y")},
-    )
+    made = {"location": offer.location.name, "date": date_format(offer.expected_date, "j F Y")}
+    if case.email:
+        messages.success(
+            request,
+            _("Offer made: %(location)s, expected %(date)s. The patient is told by email.") % made,
+        )
+    else:
+        # Say plainly that nobody has told the patient yet (issue 13).
+        messages.warning(
+            request,
+            _(
+                "Offer made: %(location)s, expected %(date)s. The patient has no email address "
+                "and has NOT been told: call the patient or print the letter."
+            )
+            % made,
+        )
     return _back_to_case(case, "#offers")
 
 

@@ -30,7 +30,7 @@ from mediation.models import Case, Channel, OfferStatus
 from mediation.permissions import access_patient_case_for, access_patient_offer_for
 from mediation.selectors.cases import case_offer_list
 from mediation.services.cases import case_create, case_withdraw
-from mediation.services.offers import offer_accept, offer_decline
+from mediation.services.offers import offer_accept, offer_decline, offers_lapse
 
 # The patient's reference and token after a request, for the confirmation page (never in a URL
 # that is not the status page's own).
@@ -154,6 +154,7 @@ def _status_page(
 def request_status(request: HttpRequest, reference: str, token: str) -> HttpResponse:
     """The patient's status page (the link with the secret token; wrong or unknown: 404)."""
     case = access_patient_case_for(reference=reference, token=token)
+    offers_lapse(case=case, now=timezone.now())
     return _status_page(request, case, token)
 
 

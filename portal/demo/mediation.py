@@ -40,6 +40,7 @@ from mediation.models import (
 )
 from mediation.services.cases import case_references_allocate
 from providers.models import (
+    CapacityHold,
     CapacityOffer,
     Location,
     ProviderKind,
@@ -187,6 +188,11 @@ def _release_demo_slots(cases: list[int]) -> None:
         capacity = CapacityOffer.objects.select_for_update().get(pk=row["capacity_offer_id"])
         capacity.reserved_slots = max(0, capacity.reserved_slots - row["n"])
         capacity.save(update_fields=["reserved_slots"])
+    holders = [
+        f"mediation.offer:{pk}"
+        for pk in Offer.objects.filter(case_id__in=cases).values_list("pk", flat=True)
+    ]
+    CapacityHold.objects.filter(holder__in=holders).delete()
 
 
 class _Builder:
@@ -680,6 +686,18 @@ def seed_demo_cases(
             offer.case = demo.case
             offers.append(offer)
     Offer.objects.bulk_create(offers, batch_size=500)
+    CapacityHold.objects.bulk_create(
+        [
+            CapacityHold(
+                capacity_offer_id=offer.capacity_offer_id,
+                holder=offer.hold_key,
+                until=offer.expires_at if offer.status == OfferStatus.OPEN else None,
+            )
+            for offer in offers
+            if offer.capacity_offer_id and offer.status in (OfferStatus.OPEN, OfferStatus.ACCEPTED)
+        ],
+        batch_size=500,
+    )
     events: list[CaseEvent] = []
     for demo in demos:
         for event in demo.events:

@@ -8,6 +8,9 @@ in the *path* is 404 when foreign or missing.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -50,7 +53,8 @@ class CapacityOfferListCreateApi(generics.ListAPIView):
     filterset_class = CapacityOfferFilter
 
     def get_queryset(self):
-        return capacity_offer_list_for(actor=actor_from_request(self.request))
+        offers: Any = capacity_offer_list_for(actor=actor_from_request(self.request))
+        return offers.with_lapsed_holds(now=timezone.now())
 
     @extend_schema(
         request=CapacityOfferInputSerializer,

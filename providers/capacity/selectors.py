@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.actors import Actor
 from providers.models import CapacityOffer
@@ -32,4 +33,8 @@ def upcoming_week_starts(*, today: date, weeks: int = OFFER_WEEKS_AHEAD) -> list
 
 
 def capacity_offer_upcoming_list_for(*, actor: Actor, today: date) -> QuerySet[CapacityOffer]:
-    return capacity_offer_list_for(actor=actor).filter(week_start__gte=week_start_of(today))
+    return (
+        capacity_offer_list_for(actor=actor)
+        .filter(week_start__gte=week_start_of(today))
+        .with_lapsed_holds(now=timezone.now())  # type: ignore[attr-defined]
+    )

@@ -79,6 +79,11 @@ class CapacityOfferOutputSerializer(serializers.ModelSerializer):
     treatment: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="code", read_only=True, allow_null=True
     )
+    reserved_slots = serializers.IntegerField(
+        source="held_slots",
+        read_only=True,
+        help_text="Slots held for patients by open or accepted mediation offers",
+    )
     remaining = serializers.IntegerField(
         read_only=True, help_text="Slots not yet reserved by mediation offers"
     )

@@ -20,7 +20,7 @@ change is recorded in the audit trail.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -37,6 +37,7 @@ from core.errors import ApplicationError, raise_if
 from providers.capacity.selectors import week_start_of
 from providers.models import (
     URGENCY_CLASSES,
+    CapacityHold,
     CapacityOffer,
     Location,
     Specialism,
@@ -229,6 +230,8 @@ def _locked_own_offer(*, actor: Actor, offer: CapacityOffer) -> CapacityOffer:
     if locked is None:
         # Callers look offers up through the scoped selector (404); this is the invariant.
         raise PermissionDenied
+    # Slots of offers the patients let expire are free again, recorded or not.
+    capacity_lapsed_holds_reclaim(capacity=locked, now=timezone.now())
     return locked
 
 
@@ -338,3 +341,56 @@ def location_accepted_urgency_classes_set(
         },
     )
     return location
+
+
+# --- Holds of single slots (for mediation offers) ---------------------------------------------
+# Every change of holds first locks the capacity offer's row (``capacity_lock``), so reservations,
+# releases and reclaims of one offer are serialised and always take their locks in one order.
+def capacity_lock(*, capacity_pk: int) -> CapacityOffer | None:
+    return CapacityOffer.objects.select_for_update().filter(pk=capacity_pk).first()
+
+
+def capacity_lapsed_holds_reclaim(*, capacity: CapacityOffer, now: datetime) -> int:
+    """Delete the locked ``capacity``'s holds whose time has passed and give their slots back;
+    return how many. Their slots already read as free; this makes the counter say so too."""
+    lapsed = list(capacity.holds.filter(until__lte=now).values_list("pk", flat=True))
+    if not lapsed:
+        return 0
+    deleted, _detail = CapacityHold.objects.filter(pk__in=lapsed).delete()
+    capacity.reserved_slots = max(0, capacity.reserved_slots - deleted)
+    capacity.save(update_fields=["reserved_slots"])
+    return deleted
+
+
+def capacity_hold_add(
+    *, capacity: CapacityOffer, holder: str, until: datetime | None
+) -> CapacityHold:
+    """Take one slot of the locked ``capacity`` for ``holder`` until ``until``. The caller has
+    checked that a slot remains (after :func:`capacity_lapsed_holds_reclaim`)."""
+    capacity.reserved_slots += 1
+    capacity.save(update_fields=["reserved_slots"])
+    return CapacityHold.objects.create(capacity_offer=capacity, holder=holder, until=until)
+
+
+def capacity_hold_keep(*, capacity_pk: int, holder: str) -> bool:
+    """Hold ``holder``'s slot without a time limit from now on; ``False`` when the hold is gone
+    (it lapsed and was reclaimed), so the slot is no longer the holder's."""
+    capacity_lock(capacity_pk=capacity_pk)
+    return (
+        CapacityHold.objects.filter(capacity_offer_id=capacity_pk, holder=holder).update(until=None)
+        == 1
+    )
+
+
+def capacity_hold_release(*, capacity_pk: int, holder: str) -> bool:
+    """Give ``holder``'s slot back (once: a hold already reclaimed or released changes nothing)."""
+    capacity = capacity_lock(capacity_pk=capacity_pk)
+    if capacity is None:
+        return False
+    deleted, _detail = CapacityHold.objects.filter(
+        capacity_offer_id=capacity_pk, holder=holder
+    ).delete()
+    if deleted:
+        capacity.reserved_slots = max(0, capacity.reserved_slots - deleted)
+        capacity.save(update_fields=["reserved_slots"])
+    return bool(deleted)

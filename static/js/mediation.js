@@ -48,9 +48,20 @@
     });
   }
 
+  // The patient's letter: a button that opens the browser's print dialog.
+  function initPrintButtons(root) {
+    root.querySelectorAll("[data-print]:not([data-mediation-initialised])").forEach(function (button) {
+      button.setAttribute("data-mediation-initialised", "");
+      button.addEventListener("click", function () {
+        window.print();
+      });
+    });
+  }
+
   function init(root) {
     initOfferForms(root);
     initTreatmentFilter(root);
+    initPrintButtons(root);
   }
 
   document.addEventListener("DOMContentLoaded", function () {

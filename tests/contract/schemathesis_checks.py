@@ -67,6 +67,19 @@ RULES_BEYOND_SCHEMA: dict[str, set[str]] = {
         *_STATE,
     },
     "POST /api/v1/cases/{reference}/close/": _STATE,
+    # The offer's and the case's state (open, not expired); a reason only with a refusal.
+    "POST /api/v1/cases/{reference}/offers/{id}/answer/": {"offer", "reason", *_STATE},
+    # A postcode we know, a plausible appointment not in the past nor before the waiting
+    # began, an email address or a phone number kept, a note with a new urgency class; only
+    # open cases.
+    "PATCH /api/v1/cases/{reference}/": {
+        "postcode",
+        "expected_date",
+        "email",
+        "phone",
+        "note",
+        *_STATE,
+    },
     # The location must be your own, codes must exist, a treatment fit its kind and
     # specialism; days or insufficient observations, not both; a peildatum not in the future.
     "POST /api/v1/waiting-times/": {

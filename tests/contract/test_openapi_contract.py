@@ -72,6 +72,8 @@ CALLERS: dict[str, tuple[str, ...]] = {
     "GET /api/v1/cases/{reference}/matches/": MEDIATORS,
     "POST /api/v1/cases/{reference}/offers/": MEDIATORS,
     "POST /api/v1/cases/{reference}/close/": MEDIATORS,
+    "PATCH /api/v1/cases/{reference}/": MEDIATORS,
+    "POST /api/v1/cases/{reference}/offers/{id}/answer/": MEDIATORS,
     "GET /api/v1/contracts/": CONTRACT_READERS,
     "GET /api/v1/contracts/{id}/": CONTRACT_READERS,
     "POST /api/v1/contracts/": CONTRACT_MANAGERS,
@@ -170,7 +172,12 @@ def world(insurer, provider_org, regulator_org, api_key_for, monkeypatch) -> Wor
         **{name: {"X-CSRFToken": CSRF_TOKEN} for name in members},
     }
     cookies = {name: _session_cookies(user) for name, user in members.items()}
-    ids = {"plans": plan.pk, "contracts": contract.pk, "arrangements": claim.arrangement.pk}
+    ids = {
+        "plans": plan.pk,
+        "contracts": contract.pk,
+        "arrangements": claim.arrangement.pk,
+        "cases": offer.pk,  # the offer of .../cases/{reference}/offers/{id}/answer/
+    }
     path_parameters = {
         "anonymous": {},
         "patient": {"reference": offer.case.reference, "id": offer.pk},

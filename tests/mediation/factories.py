@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from core.working_days import add_working_days
 from mediation.models import Case, CaseEvent, CaseEventKind, CaseStatus, Channel, Offer, OfferStatus
-from providers.models import CapacityOffer
+from providers.models import CapacityHold, CapacityOffer
 from tests.accounts.factories import InsurerFactory
 from tests.providers.factories import LocationFactory, SpecialismFactory
 
@@ -66,6 +66,7 @@ class OfferFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Offer
+        skip_postgeneration_save = True
 
     case = factory.SubFactory(CaseFactory, status=CaseStatus.OFFERED)
     location = factory.SubFactory(
@@ -87,6 +88,17 @@ class OfferFactory(factory.django.DjangoModelFactory):
     expires_at = factory.LazyAttribute(lambda o: o.made_at + timedelta(days=7))
     made_by = None
     note = ""
+
+    @factory.post_generation
+    def slot_hold(self, create, extracted, **kwargs):
+        """An offer with a capacity offer holds its slot (``providers.CapacityHold``), as
+        ``offer_make`` leaves it; the capacity's ``reserved_slots`` is the test's to set."""
+        if create and self.capacity_offer_id and self.status in ("open", "accepted"):
+            CapacityHold.objects.create(
+                capacity_offer_id=self.capacity_offer_id,
+                holder=self.hold_key,
+                until=self.expires_at if self.status == "open" else None,
+            )
 
 
 class CaseEventFactory(factory.django.DjangoModelFactory):

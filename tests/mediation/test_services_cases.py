@@ -292,7 +292,12 @@ def test_a_mediator_enters_a_phone_request_for_own_insurer_only(insurer, other_i
     actor = actor_for_user(mediator)
     case, _ = case_create(**case_request(insurer=insurer, channel="phone", email=""), actor=actor)
     assert case.channel == "phone" and case.created_by == mediator
-    assert case.events.get().actor == mediator
+    # The mediator who took the call owns the case (issue 13).
+    assert case.assigned_to == mediator
+    assert [(e.kind, e.actor) for e in case.events.all()] == [
+        ("created", mediator),
+        ("assigned", mediator),
+    ]
     audit = AuditEvent.objects.get(case_reference=case.reference)
     assert (audit.action, audit.actor) == ("create", mediator)
     with pytest.raises(ValidationError) as exc_info:

@@ -414,7 +414,10 @@ def test_record_first_contact_note_and_close(english, mediator, insurer):
     case = CaseFactory(insurer=insurer)
     english.force_login(mediator)
 
-    english.post(reverse("mediation:case-start", args=[case.reference]))
+    english.post(
+        reverse("mediation:case-start", args=[case.reference]),
+        {"result": "reached", "channel": "phone"},
+    )
     english.post(reverse("mediation:case-note", args=[case.reference]), {"note": "Teruggebeld"})
     english.post(
         reverse("mediation:case-close", args=[case.reference]),
