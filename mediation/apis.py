@@ -37,7 +37,7 @@ from mediation.permissions import (
     access_patient_case_for,
     access_patient_offer_for,
 )
-from mediation.selectors.cases import CASE_ROLES, case_queue_for
+from mediation.selectors.cases import CASE_ROLES, SEARCH_MAX_LENGTH, case_queue_for
 from mediation.selectors.matching import case_matches
 from mediation.serializers import (
     CaseCloseInputSerializer,
@@ -72,6 +72,10 @@ REFERENCE_PARAMETER = OpenApiParameter(
     pattern=r"^ZB-\d{4}-\d{6}$",
 )
 CASE_OBJECT_TYPE = "mediation.case"
+SEARCH_HELP = (
+    "Free text, case-insensitive, over reference, name, policy number and email address; "
+    "every word must occur (a whole reference is looked up exactly)"
+)
 
 
 def _patient_case(request: Request, reference: str) -> Case:
@@ -194,6 +198,9 @@ class CaseFilterSerializer(serializers.Serializer):
     overdue = serializers.BooleanField(
         required=False, default=None, help_text="Only (not) overdue cases"
     )
+    search = serializers.CharField(
+        required=False, max_length=SEARCH_MAX_LENGTH, help_text=SEARCH_HELP
+    )
 
 
 @extend_schema_view(
@@ -207,6 +214,11 @@ class CaseFilterSerializer(serializers.Serializer):
             OpenApiParameter("specialism", str, description="Specialism code", pattern=r"^\d{4}$"),
             OpenApiParameter("urgency_class", int, enum=[3, 4, 5]),
             OpenApiParameter("overdue", OpenApiTypes.BOOL),
+            OpenApiParameter(
+                "search",
+                {"type": "string", "minLength": 1, "maxLength": SEARCH_MAX_LENGTH},
+                description=SEARCH_HELP,
+            ),
         ],
     )
 )
@@ -229,6 +241,7 @@ class CaseListApi(generics.ListAPIView):
             specialism_code=data.get("specialism"),
             urgency_class=data.get("urgency_class"),
             overdue=data.get("overdue"),
+            search=data.get("search", ""),
         )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
