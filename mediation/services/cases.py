@@ -53,6 +53,7 @@ from mediation.models import (
     NotificationRecipient,
     mediation_settings_for,
 )
+from mediation.services.notifications import notify_case_withdrawn
 from mediation.services.offers import offers_withdraw
 from mediation.services.transitions import (
     PATIENT_LABEL,
@@ -605,4 +606,5 @@ def case_withdraw(*, case: Case, reason: str = "", now: datetime | None = None) 
             kind=NotificationKind.CASE_WITHDRAWN,
             recipient=NotificationRecipient.MEDIATOR,
         )
+    notify_case_withdrawn(case=case)
     return case
