@@ -119,9 +119,7 @@ def notification_read_view(request: HttpRequest, *, actor: Actor) -> HttpRespons
         notification_id = int(request.POST.get("notification", ""))
     except ValueError:
         return redirect("accounts:notifications")
-    notification = get_object_or_404_for(
-        notification_list_for(user=actor.user), pk=notification_id
-    )
+    notification = get_object_or_404_for(notification_list_for(user=actor.user), pk=notification_id)
     notification_mark_read(user=actor.user, notification_ids=[notification.pk])
     if "open" in request.POST and notification.link.startswith("/"):
         return redirect(notification.link)

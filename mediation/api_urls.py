@@ -37,4 +37,10 @@ urlpatterns: list = [
         "cases/<str:reference>/offers/", apis.CaseOfferCreateApi.as_view(), name="api-case-offers"
     ),
     path("cases/<str:reference>/close/", apis.CaseCloseApi.as_view(), name="api-case-close"),
+    path("incoming/", apis.IncomingListApi.as_view(), name="api-incoming"),
+    path(
+        "incoming/<int:pk>/confirm/",
+        apis.IncomingConfirmApi.as_view(),
+        name="api-incoming-confirm",
+    ),
 ]

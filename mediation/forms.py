@@ -332,11 +332,16 @@ class CaseQueueFilterForm(forms.Form):
         }
 
 
+class _AssigneeField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
 class CaseAssignForm(forms.Form):
     """Assign one case, or the cases ticked in the work queue (``references``, resolved by the
     view through the access helper), to one mediator of the insurer."""
 
-    assigned_to = forms.ModelChoiceField(
+    assigned_to: forms.ModelChoiceField = _AssigneeField(
         label=_("Assign to"),
         queryset=None,
         empty_label=None,
@@ -345,9 +350,7 @@ class CaseAssignForm(forms.Form):
 
     def __init__(self, *args: Any, assignees: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = cast(forms.ModelChoiceField, self.fields["assigned_to"])
-        field.queryset = assignees
-        field.label_from_instance = lambda user: user.get_full_name() or user.get_username()  # type: ignore[method-assign]
+        cast(forms.ModelChoiceField, self.fields["assigned_to"]).queryset = assignees
 
 
 class _OfferForm(forms.Form):

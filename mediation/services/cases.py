@@ -498,7 +498,7 @@ def case_assign_bulk(
             case_assign(case=case, user=user, actor=actor, request=request, now=now)
         except ApplicationError as exc:
             raise ApplicationError(
-                _("%(reference)s: %(message)s") % {"reference": case.reference, "message": exc.message},
+                f"{case.reference}: {exc.message}",
                 field="references",
             ) from exc
         changed += before != user.pk

@@ -125,7 +125,7 @@ def case_list(request: HttpRequest, *, actor: Actor) -> HttpResponse:
     page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     for case in page.object_list:
-        case.days_waited = (today - case.waiting_since).days
+        case.days_waited = (today - case.waiting_since).days  # type: ignore[attr-defined]
     audit_list(
         request,
         actor,
@@ -171,7 +171,7 @@ def case_assign_view(request: HttpRequest, reference: str, *, actor: Actor) -> H
         form = CaseAssignForm(request.POST, assignees=case_assignees_for(actor=actor))
         if not form.is_valid():
             for message in form.errors.get("assigned_to", []):
-                messages.error(request, message)
+                messages.error(request, str(message))
             return redirect(back)
         assignee = form.cleaned_data["assigned_to"]
     try:
@@ -203,7 +203,7 @@ def case_bulk_assign_view(request: HttpRequest, *, actor: Actor) -> HttpResponse
         return redirect(back)
     if not form.is_valid():
         for message in form.errors.get("assigned_to", []):
-            messages.error(request, message)
+            messages.error(request, str(message))
         return redirect(back)
     # Each through the access helper: a reference that is not the actor's is 404 (and audited).
     cases = [

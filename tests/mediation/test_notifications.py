@@ -105,9 +105,7 @@ def test_decline_and_withdrawal_are_listed_for_the_mediator_and_mailed_once(
     with django_capture_on_commit_callbacks(execute=True):
         case_withdraw(case=case)
 
-    kinds = list(
-        Notification.objects.filter(recipient=mediator).values_list("kind", flat=True)
-    )
+    kinds = list(Notification.objects.filter(recipient=mediator).values_list("kind", flat=True))
     assert sorted(kinds) == ["case_withdrawn", "offer_declined"]
     # One mail each (from the case outbox), not a second one from the staff list.
     assert len([m for m in mail.outbox if m.to == [mediator.email]]) == 2
@@ -148,8 +146,12 @@ def test_overdue_digest_per_mediator_once_a_day(insurer, other_insurer, mediator
     mine = CaseFactory(insurer=insurer, assigned_to=mediator, first_contact_due=late)
     unassigned = CaseFactory(insurer=insurer, first_contact_due=late)
     CaseFactory(insurer=insurer, assigned_to=mediator)  # not overdue
-    CaseFactory(insurer=insurer, assigned_to=mediator, first_contact_due=late,
-                first_contact_at=timezone.now())  # contacted
+    CaseFactory(
+        insurer=insurer,
+        assigned_to=mediator,
+        first_contact_due=late,
+        first_contact_at=timezone.now(),
+    )  # contacted
     mail.outbox.clear()
 
     assert overdue_digest_send(today=today) == 2
@@ -173,7 +175,9 @@ def test_overdue_digest_is_a_beat_task():
 
 
 # --- The mail outbox ------------------------------------------------------------------------------
-def test_a_broker_outage_loses_no_staff_mail(offered, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_broker_outage_loses_no_staff_mail(
+    offered, monkeypatch, django_capture_on_commit_callbacks
+):
     case, offer, _planner = offered
 
     def broker_down(*args, **kwargs):
@@ -212,8 +216,12 @@ def test_a_user_without_an_address_gets_the_notification_but_no_mail(
 
 # --- The page and the navigation bar --------------------------------------------------------------
 def _notify(user, **kwargs):
-    defaults = {"kind": "offer_accepted", "message": "Case %(reference)s: test.",
-                "params": {"reference": "ZB-2026-000001"}, "link": "/bemiddeling/zaken/"}
+    defaults = {
+        "kind": "offer_accepted",
+        "message": "Case %(reference)s: test.",
+        "params": {"reference": "ZB-2026-000001"},
+        "link": "/bemiddeling/zaken/",
+    }
     return Notification.objects.create(recipient=user, **{**defaults, **kwargs})
 
 

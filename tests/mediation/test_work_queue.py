@@ -63,9 +63,7 @@ def people(insurer, other_insurer):
     "text",
     ["jansen", "JANSEN", "jan jansen", "pol123", "j.jansen@example", "EXAMPLE.ORG", "  jansen  "],
 )
-def test_search_finds_by_name_policy_number_and_email_case_insensitively(
-    mediator, people, text
-):
+def test_search_finds_by_name_policy_number_and_email_case_insensitively(mediator, people, text):
     found = _queue(actor_for_user(mediator), search=text)
 
     assert [case.pk for case in found] == [people["jansen"].pk]
@@ -93,7 +91,9 @@ def test_a_whole_reference_uses_the_exact_lookup():
 
 
 def test_anonymised_cases_are_not_found_by_their_former_name(mediator, insurer):
-    CaseFactory(insurer=insurer, full_name="", email="", policy_number="", anonymised_at=timezone.now())
+    CaseFactory(
+        insurer=insurer, full_name="", email="", policy_number="", anonymised_at=timezone.now()
+    )
 
     assert _queue(actor_for_user(mediator), search="a") == []
 
@@ -327,9 +327,7 @@ def test_bulk_assign_is_all_or_nothing(mediator, colleague, insurer):
     closed = CaseFactory(insurer=insurer, status=CaseStatus.CLOSED, outcome="out_of_scope")
 
     with pytest.raises(ApplicationError, match=closed.reference):
-        case_assign_bulk(
-            cases=[open_case, closed], user=colleague, actor=actor_for_user(mediator)
-        )
+        case_assign_bulk(cases=[open_case, closed], user=colleague, actor=actor_for_user(mediator))
 
     open_case.refresh_from_db()
     assert open_case.assigned_to is None
