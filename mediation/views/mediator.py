@@ -47,6 +47,7 @@ from mediation.models import (
     CaseStatus,
     Channel,
     MediationSettings,
+    OfferStatus,
     mediation_settings_for,
 )
 from mediation.permissions import access_case_for
@@ -72,6 +73,8 @@ from mediation.views.audit import audit_list
 from mediation.views.reasons import MatchRow, reason_text
 
 CASES_PER_PAGE = 25
+# Matches shown on the case page before "show more" (the rest stay one click away).
+TOP_MATCHES = 5
 # Statuses in which matching is shown and offers can be made.
 OFFERABLE_STATUSES = (CaseStatus.SUBMITTED, CaseStatus.IN_PROGRESS, CaseStatus.OFFERED)
 CASE_OBJECT_TYPE = "mediation.case"
@@ -266,6 +269,7 @@ def case_detail(request: HttpRequest, reference: str, *, actor: Actor) -> HttpRe
     )
     offerable = case.status in OFFERABLE_STATUSES and case.anonymised_at is None
     matches = _match_rows(case, today) if offerable else []
+    offers = list(case_offer_list(case=case))
     context = {
         "case": case,
         "today": today,
@@ -273,9 +277,15 @@ def case_detail(request: HttpRequest, reference: str, *, actor: Actor) -> HttpRe
         "remaining_days": case_remaining_wait_days(case=case, today=today)
         if case.is_open
         else None,
-        "offers": list(case_offer_list(case=case)),
+        "offers": offers,
         "timeline": list(case_timeline(case=case)),
         "matches": matches,
+        "top_matches": matches[:TOP_MATCHES],
+        "more_matches": matches[TOP_MATCHES:],
+        "top_count": TOP_MATCHES,
+        # After an offer is made, the matches fold away.
+        "has_open_offer": any(offer.status == OfferStatus.OPEN for offer in offers),
+        "assign_form": CaseAssignForm(assignees=case_assignees_for(actor=actor)),
         "offerable": offerable,
         "other_offer_form": OtherLocationOfferForm(prefix="other"),
         "note_form": CaseNoteForm(),
