@@ -120,6 +120,7 @@ def day(reference_data):
     return {
         "mediator": mediator,
         "case": detailed,
+        "offered": cases[0],
         "manager": manager,
         "planner": planner,
         "plan": plan,
@@ -150,6 +151,11 @@ def test_the_mediators_pages_fit_1366_and_pass_axe(browsing, day):
     for anchor in ("#offers", "#close"):
         box = main.locator(anchor).bounding_box()
         assert box is not None and box["y"] < HEIGHT, anchor
+
+    # A case with an open offer: the matches are folded away, the offer is in view.
+    _check(browsing, f"/bemiddeling/zaken/{day['offered'].reference}/", "case-page-offered")
+    expect(main.locator("details.matches-panel")).not_to_have_attribute("open", "")
+    expect(main.locator("li.offer-row.offer-open")).to_be_in_viewport()
 
     # The notifications page too.
     _check(browsing, "/accounts/notifications/", "notifications")
