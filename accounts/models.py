@@ -12,6 +12,8 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 UZOVI_VALIDATOR = RegexValidator(r"^\d{4}$", _("A UZOVI code has exactly 4 digits."))
@@ -288,3 +290,65 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("The audit trail is append-only.")
+
+
+class Notification(models.Model):
+    """A message to one staff user: in the in-app list (unread until read) and, unless it is
+    marked as needing no mail, also an email — this row is that mail's outbox entry (written in
+    the transaction of the change it reports, sent after the commit, sent again by a beat task
+    when the broker lost it; never sent twice).
+
+    The text is an English message id with its parameters, translated when shown (the user's
+    language) or mailed (Dutch); it names a case by reference only, never the patient. Apps above
+    this floor write these rows (``mediation.services.notifications``); ``dedupe_key`` lets a
+    periodic job write a notification at most once (e.g. one digest per mediator per day)."""
+
+    recipient = models.ForeignKey(
+        User,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField(_("kind"), max_length=32)
+    message = models.CharField(_("message"), max_length=500)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    link = models.CharField(_("link"), max_length=500, blank=True)
+    dedupe_key = models.CharField(max_length=100, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # The mail (an outbox row): done when sent, or skipped (no mail wanted, no address).
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+    email_skipped = models.BooleanField(_("no email"), default=False)
+    email_attempts = models.PositiveSmallIntegerField(_("email attempts"), default=0)
+    email_error = models.TextField(_("last email error"), blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=~Q(dedupe_key=""),
+                name="notification_once_per_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+            models.Index(fields=["emailed_at", "created_at"], name="notification_mail_outbox"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def text(self) -> str:
+        """The message in the active language, with its parameters."""
+        try:
+            return gettext(self.message) % self.params
+        except (KeyError, TypeError, ValueError):
+            return gettext(self.message)
+
+    @property
+    def is_mail_done(self) -> bool:
+        return self.emailed_at is not None or self.email_skipped

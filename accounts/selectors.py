@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from accounts.models import Organisation, OrganisationKind
+from accounts.models import Notification, Organisation, OrganisationKind, User
 
 
 def insurer_list() -> QuerySet[Organisation]:
@@ -20,3 +20,14 @@ def organisation_by_code(*, code: str) -> Organisation | None:
 
 def demo_data_present() -> bool:
     return Organisation.objects.filter(is_demo=True).exists()
+
+
+def notification_list_for(*, user: User) -> QuerySet[Notification]:
+    """A staff user's own notifications, newest first (nobody sees another's)."""
+    return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
+
+
+def notification_unread_count(*, user: User) -> int:
+    """How many of the user's notifications are unread: one COUNT on an index, cheap enough for
+    the navigation bar of every staff page."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

@@ -21,6 +21,7 @@ from accounts.models import (
     AuditEvent,
     AuditOutcome,
     Membership,
+    Notification,
     Organisation,
     User,
 )
@@ -243,3 +244,15 @@ def audit_refusal(
         request=request,
         detail=detail,
     )
+
+
+# --- Notifications ------------------------------------------------------------------------------
+def notification_mark_read(
+    *, user: User, notification_ids: list[int] | None = None, now: Any = None
+) -> int:
+    """Mark the user's own unread notifications as read: those of ``notification_ids``, or all
+    of them when ``None``. Another user's ids are ignored. Returns how many changed."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=notification_ids)
+    return unread.update(read_at=now or timezone.now())

@@ -1,10 +1,11 @@
-"""Staff web UI of the accounts app: login/logout, members and API keys."""
+"""Staff web UI of the accounts app: login/logout, members, API keys and one's notifications."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -21,7 +22,15 @@ from accounts.permissions import (
     member_list_for,
     view_role_required,
 )
-from accounts.services import api_key_create, api_key_revoke, audit_record
+from accounts.selectors import notification_list_for
+from accounts.services import (
+    api_key_create,
+    api_key_revoke,
+    audit_record,
+    notification_mark_read,
+)
+
+NOTIFICATIONS_PER_PAGE = 25
 
 
 class LoginView(auth_views.LoginView):
@@ -82,3 +91,36 @@ def api_key_revoke_view(request: HttpRequest, prefix: str, *, actor: Actor) -> H
     )
     messages.success(request, _("The key %(name)s has been revoked.") % {"name": api_key.name})
     return redirect("accounts:api-keys")
+
+
+@view_role_required()
+def notification_list(request: HttpRequest, *, actor: Actor) -> HttpResponse:
+    """The signed-in user's own notifications, newest first, unread ones marked."""
+    if actor.user is None:
+        raise PermissionDenied
+    page = Paginator(notification_list_for(user=actor.user), NOTIFICATIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "accounts/notifications.html", {"page": page})
+
+
+@require_POST
+@view_role_required()
+def notification_read_view(request: HttpRequest, *, actor: Actor) -> HttpResponse:
+    """Mark one notification (``notification``) or all (``all``) of one's own as read; with
+    ``open`` set, go on to the notification's link."""
+    if actor.user is None:
+        raise PermissionDenied
+    if "all" in request.POST:
+        notification_mark_read(user=actor.user)
+        messages.success(request, _("All notifications are marked as read."))
+        return redirect("accounts:notifications")
+    try:
+        notification_id = int(request.POST.get("notification", ""))
+    except ValueError:
+        return redirect("accounts:notifications")
+    notification = get_object_or_404_for(notification_list_for(user=actor.user), pk=notification_id)
+    notification_mark_read(user=actor.user, notification_ids=[notification.pk])
+    if "open" in request.POST and notification.link.startswith("/"):
+        return redirect(notification.link)
+    return redirect("accounts:notifications")

@@ -42,4 +42,10 @@ urlpatterns: list = [
         name="api-case-offer-answer",
     ),
     path("cases/<str:reference>/close/", apis.CaseCloseApi.as_view(), name="api-case-close"),
+    path("incoming/", apis.IncomingListApi.as_view(), name="api-incoming"),
+    path(
+        "incoming/<int:pk>/confirm/",
+        apis.IncomingConfirmApi.as_view(),
+        name="api-incoming-confirm",
+    ),
 ]

@@ -4,6 +4,9 @@ Patients (no account): ``POST /mediation-requests/`` (throttled, scope ``public_
 with the secret from its answer in ``X-Access-Token``, their own request, accepting or declining
 an offer and withdrawing. A wrong token and an unknown reference are both 404.
 
+Receiving providers (planners, and the provider's API key): the patients who accepted an offer
+at one of their locations, with what scheduling needs, and the confirmation of the appointment.
+
 Insurers (mediators, and the insurer's API key acting as mediator): the own insurer's cases, their
 matches, offers and closing. Another insurer's case is 404, like a missing one; a role that may not
 work cases (a planner, a contract manager) is 403. Every read of a case is audited here, every
@@ -31,14 +34,21 @@ from accounts.permissions import role_required
 from accounts.services import audit_record
 from core.filters import refuse_empty_parameters
 from core.throttling import ScopedRateThrottle
-from mediation.models import Case, CaseStatus, Channel
+from mediation.models import Case, CaseStatus, Channel, Offer
 from mediation.permissions import (
     access_case_for,
     access_case_offer_for,
+    access_incoming_offer_for,
     access_patient_case_for,
     access_patient_offer_for,
 )
-from mediation.selectors.cases import CASE_ROLES, case_queue_for
+from mediation.selectors.cases import (
+    CASE_ROLES,
+    INCOMING_ROLES,
+    SEARCH_MAX_LENGTH,
+    case_queue_for,
+    incoming_offer_list_for,
+)
 from mediation.selectors.matching import case_matches
 from mediation.serializers import (
     CaseCloseInputSerializer,
@@ -47,6 +57,8 @@ from mediation.serializers import (
     CaseOfferInputSerializer,
     CaseOfferOutputSerializer,
     CaseUpdateInputSerializer,
+    IncomingConfirmInputSerializer,
+    IncomingOutputSerializer,
     MatchOutputSerializer,
     MediationRequestCreatedSerializer,
     MediationRequestInputSerializer,
@@ -59,6 +71,7 @@ from mediation.serializers import (
 from mediation.services.case_edit import case_update
 from mediation.services.cases import case_close, case_create, case_withdraw
 from mediation.services.offers import (
+    appointment_confirm,
     offer_accept,
     offer_answer_record,
     offer_decline,
@@ -82,6 +95,10 @@ REFERENCE_PARAMETER = OpenApiParameter(
     pattern=r"^ZB-\d{4}-\d{6}$",
 )
 CASE_OBJECT_TYPE = "mediation.case"
+SEARCH_HELP = (
+    "Free text, case-insensitive, over reference, name, policy number and email address; "
+    "every word must occur (a whole reference is looked up exactly)"
+)
 
 
 def _patient_case(request: Request, reference: str) -> Case:
@@ -205,6 +222,9 @@ class CaseFilterSerializer(serializers.Serializer):
     overdue = serializers.BooleanField(
         required=False, default=None, help_text="Only (not) overdue cases"
     )
+    search = serializers.CharField(
+        required=False, max_length=SEARCH_MAX_LENGTH, help_text=SEARCH_HELP
+    )
 
 
 @extend_schema_view(
@@ -218,6 +238,16 @@ class CaseFilterSerializer(serializers.Serializer):
             OpenApiParameter("specialism", str, description="Specialism code", pattern=r"^\d{4}$"),
             OpenApiParameter("urgency_class", int, enum=[3, 4, 5]),
             OpenApiParameter("overdue", OpenApiTypes.BOOL),
+            OpenApiParameter(
+                "search",
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": SEARCH_MAX_LENGTH,
+                    "pattern": r"\S",
+                },
+                description=SEARCH_HELP,
+            ),
         ],
     )
 )
@@ -241,6 +271,7 @@ class CaseListApi(generics.ListAPIView):
             specialism_code=data.get("specialism"),
             urgency_class=data.get("urgency_class"),
             overdue=data.get("overdue"),
+            search=data.get("search", ""),
         )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -401,3 +432,76 @@ class CaseCloseApi(_CaseApi):
         case_close(case=case, actor=actor, request=request, **serializer.validated_data)
         case = case_queue_for(actor=actor, today=timezone.localdate()).get(pk=case.pk)
         return Response(CaseListOutputSerializer(case).data)
+
+
+# --- Receiving providers -------------------------------------------------------------------------
+INCOMING_ID_PARAMETER = OpenApiParameter(
+    "id", int, OpenApiParameter.PATH, description="The id of the incoming patient's offer"
+)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="incoming_list",
+        summary="Patients coming to the own provider",
+        description=(
+            "Patients who accepted an offer at one of the provider's locations: those still to be "
+            "planned first (earliest expected date first), then those confirmed in the last 30 "
+            "days. Only what scheduling needs."
+        ),
+    )
+)
+class IncomingListApi(generics.ListAPIView):
+    permission_classes = [role_required(*INCOMING_ROLES)]
+    serializer_class = IncomingOutputSerializer
+    filter_backends: list = []
+
+    def get_queryset(self) -> Any:
+        return incoming_offer_list_for(
+            actor=actor_from_request(self.request), today=timezone.localdate()
+        ).select_related("case__specialism", "case__treatment", "location")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().list(request, *args, **kwargs)
+        references = [row["reference"] for row in response.data["results"]]
+        if references:
+            audit_record(
+                actor=actor_from_request(request),
+                action=AuditAction.LIST,
+                object_type="mediation.offer",
+                request=request,
+                detail={"page": "api_incoming", "references": references},
+            )
+        return response
+
+
+class IncomingConfirmApi(APIView):
+    permission_classes = [role_required(*INCOMING_ROLES)]
+
+    @extend_schema(
+        operation_id="incoming_confirm",
+        summary="Confirm an incoming patient's appointment",
+        description=(
+            "The date of the appointment planned for the patient (not in the past, at most a "
+            "year ahead): the case is completed as placed, with the days gained, and the patient "
+            "is told. Another provider's patient is 404."
+        ),
+        parameters=[INCOMING_ID_PARAMETER],
+        request=IncomingConfirmInputSerializer,
+        responses=IncomingOutputSerializer,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        actor = actor_from_request(request)
+        offer = access_incoming_offer_for(actor=actor, pk=pk, request=request)
+        serializer = IncomingConfirmInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        offer = appointment_confirm(
+            offer=offer,
+            actor=actor,
+            appointment_date=serializer.validated_data["appointment_date"],
+            request=request,
+        )
+        offer = Offer.objects.select_related("case__specialism", "case__treatment", "location").get(
+            pk=offer.pk
+        )
+        return Response(IncomingOutputSerializer(offer).data)

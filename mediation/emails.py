@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
+from accounts.models import Notification
 from mediation.models import (
     CaseNotification,
     NotificationRecipient,
@@ -149,5 +150,64 @@ def case_notification_send(*, notification_id: int) -> str:
             )
             return "sent"
     logger.warning("Mail %s failed: %s", notification_id, failure)
+    assert failure is not None
+    raise failure
+
+
+# --- Staff notifications (``accounts.models.Notification``) ---------------------------------------
+def staff_mail_render(notification: Notification) -> Mail | None:
+    """The mail of a staff notification, in Dutch: its text as the subject and the body, with the
+    link to the page it is about; ``None`` when the user has no address or is inactive."""
+    user = notification.recipient
+    if not user.is_active or not user.email:
+        return None
+    with translation.override(MAIL_LANGUAGE), timezone.override(settings.TIME_ZONE):
+        text = notification.text
+        body = render_to_string(
+            "mediation/email/staff_notification_body.txt",
+            {
+                "text": text,
+                "url": absolute_url(notification.link) if notification.link else "",
+                "notifications_url": absolute_url(reverse("accounts:notifications")),
+            },
+        )
+    return Mail(subject=" ".join(text.split()), body=body.strip() + "\n", to=user.email)
+
+
+def staff_notification_send(*, notification_id: int) -> str:
+    """Send one staff notification's mail, at most once (the row locked meanwhile); return
+    ``sent``, ``skipped``, ``done`` or ``missing``. A failure is recorded and raised again."""
+    failure: Exception | None = None
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("recipient")
+            .filter(pk=notification_id)
+            .first()
+        )
+        if notification is None:
+            return "missing"
+        if notification.is_mail_done:
+            return "done"
+        mail = staff_mail_render(notification)
+        if mail is None:
+            notification.email_skipped = True
+            notification.save(update_fields=["email_skipped"])
+            return "skipped"
+        notification.email_attempts += 1
+        try:
+            send_mail(
+                mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, [mail.to], fail_silently=False
+            )
+        except Exception as exc:  # SMTP and connection errors: record, then retry
+            notification.email_error = f"{type(exc).__name__}: {exc}"[:2000]
+            notification.save(update_fields=["email_attempts", "email_error"])
+            failure = exc
+        else:
+            notification.emailed_at = timezone.now()
+            notification.email_error = ""
+            notification.save(update_fields=["email_attempts", "emailed_at", "email_error"])
+            return "sent"
+    logger.warning("Staff mail %s failed: %s", notification_id, failure)
     assert failure is not None
     raise failure

@@ -19,6 +19,7 @@ from mediation.models import (
     ContactResult,
     MediationSettings,
 )
+from mediation.selectors.cases import QUEUE_SORTS, SEARCH_MAX_LENGTH
 from providers.models import WaitingTimeKind
 from providers.reference import selectors as reference
 from providers.search.snapshot import search_reference
@@ -332,6 +333,15 @@ QUEUE_STATUS_CHOICES = [
 
 
 class CaseQueueFilterForm(forms.Form):
+    search = forms.CharField(
+        label=_("Search"),
+        help_text=_("Reference, name, policy number or email address"),
+        max_length=SEARCH_MAX_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    # A column heading's link sets it; the form keeps it while filtering. Unknown keys are ignored.
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
     status = forms.ChoiceField(
         label=_("Status"), choices=QUEUE_STATUS_CHOICES, required=False, widget=forms.Select(LIVE)
     )
@@ -364,6 +374,10 @@ class CaseQueueFilterForm(forms.Form):
         field.choices = specialism_choices(_("All specialisms"))
         field.widget.attrs.update(LIVE)
 
+    def clean_sort(self) -> str:
+        value = self.cleaned_data.get("sort") or ""
+        return value if value in QUEUE_SORTS else ""
+
     def selector_arguments(self, *, user_id: int | None) -> dict[str, Any]:
         data = self.cleaned_data
         status = data.get("status") or "open"
@@ -385,7 +399,30 @@ class CaseQueueFilterForm(forms.Form):
             "urgency_class": data.get("urgency_class"),
             "overdue": data.get("overdue"),
             "assigned_to_id": user_id if data.get("mine") else None,
+            "search": data.get("search") or "",
+            "sort": data.get("sort") or "",
         }
+
+
+class _AssigneeField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class CaseAssignForm(forms.Form):
+    """Assign one case, or the cases ticked in the work queue (``references``, resolved by the
+    view through the access helper), to one mediator of the insurer."""
+
+    assigned_to: forms.ModelChoiceField = _AssigneeField(
+        label=_("Assign to"),
+        queryset=None,
+        empty_label=None,
+        error_messages={"invalid_choice": _("Choose a mediator of your insurer.")},
+    )
+
+    def __init__(self, *args: Any, assignees: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["assigned_to"]).queryset = assignees
 
 
 class _OfferForm(forms.Form):

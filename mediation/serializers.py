@@ -479,3 +479,61 @@ class OfferAnswerInputSerializer(InputSerializer):
         default="",
         help_text="Why the patient declines (optional; only with decline)",
     )
+
+
+# --- Receiving provider: incoming patients -------------------------------------------------------
+class IncomingOutputSerializer(serializers.ModelSerializer):
+    """An accepted patient coming to the provider: only what scheduling needs (who, how to reach
+    them, what for, where, from when), never the policy number or the case's history."""
+
+    reference = serializers.CharField(source="case.reference")
+    full_name = serializers.CharField(source="case.full_name")
+    birth_date = serializers.DateField(source="case.birth_date", allow_null=True)
+    email = serializers.CharField(source="case.email")
+    phone = serializers.CharField(source="case.phone")
+    specialism = serializers.CharField(source="case.specialism.code", help_text="Specialism code")
+    treatment = serializers.CharField(
+        source="case.treatment.code", allow_null=True, default=None, help_text="Treatment code"
+    )
+    kind = serializers.ChoiceField(source="case.kind", choices=WaitingTimeKind.choices)
+    urgency_class = serializers.IntegerField(source="case.urgency_class")
+    location = serializers.CharField(source="location.code", help_text="Location code")
+    capacity_offer: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The capacity offer whose slot is reserved"
+    )
+    accepted_at = serializers.DateTimeField(source="responded_at", allow_null=True)
+    confirmed = serializers.SerializerMethodField(
+        help_text="Whether the appointment date has been confirmed"
+    )
+
+    class Meta:
+        model = Offer
+        fields = [
+            "id",
+            "reference",
+            "full_name",
+            "birth_date",
+            "email",
+            "phone",
+            "specialism",
+            "treatment",
+            "kind",
+            "urgency_class",
+            "location",
+            "expected_date",
+            "capacity_offer",
+            "accepted_at",
+            "confirmed",
+            "appointment_date",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_confirmed(self, offer: Offer) -> bool:
+        return offer.confirmed_at is not None
+
+
+class IncomingConfirmInputSerializer(InputSerializer):
+    appointment_date = serializers.DateField(
+        help_text="The date of the appointment: not in the past, at most a year ahead"
+    )

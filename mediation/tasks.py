@@ -13,8 +13,10 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from mediation.emails import case_notification_send
+from accounts.models import Notification
+from mediation.emails import case_notification_send, staff_notification_send
 from mediation.models import CaseNotification
+from mediation.services.notifications import overdue_digest_send
 from mediation.services.offers import offer_expire_due, offer_remind_expiring
 from mediation.services.retention import case_anonymise_due
 
@@ -35,22 +37,48 @@ def send_case_mail(notification_id: int) -> str:
     return case_notification_send(notification_id=notification_id)
 
 
+@shared_task(
+    name="mediation.send_staff_mail",
+    autoretry_for=(SMTPException, OSError, OperationalError),
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    max_retries=5,
+)
+def send_staff_mail(notification_id: int) -> str:
+    """Send one staff notification's mail (at most once, whatever how often this runs)."""
+    return staff_notification_send(notification_id=notification_id)
+
+
 @shared_task(name="mediation.case_mails_flush")
 def case_mails_flush() -> int:
-    """Queue the mails that are still unsent some minutes after they were written."""
+    """Queue the mails (to patients and to staff) that are still unsent some minutes after they
+    were written."""
+    cutoff = timezone.now() - MAIL_FLUSH_AFTER
+    staff = list(
+        Notification.objects.filter(
+            emailed_at__isnull=True,
+            email_skipped=False,
+            email_attempts__lt=MAIL_MAX_ATTEMPTS,
+            created_at__lte=cutoff,
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in staff:
+        send_staff_mail.delay(pk)
     pending = list(
         CaseNotification.objects.filter(
             sent_at__isnull=True,
             skipped=False,
             attempts__lt=MAIL_MAX_ATTEMPTS,
-            created_at__lte=timezone.now() - MAIL_FLUSH_AFTER,
+            created_at__lte=cutoff,
         )
         .order_by("created_at")
         .values_list("pk", flat=True)[:500]
     )
     for pk in pending:
         send_case_mail.delay(pk)
-    return len(pending)
+    return len(pending) + len(staff)
 
 
 @shared_task(name="mediation.offers_expire", autoretry_for=(OperationalError,), max_retries=3)
@@ -66,3 +94,9 @@ def offers_expire() -> dict[str, int]:
 def cases_anonymise() -> int:
     """Anonymise the personal data of cases finished longer ago than the retention period."""
     return case_anonymise_due(today=timezone.localdate())
+
+
+@shared_task(name="mediation.overdue_digest", autoretry_for=(OperationalError,), max_retries=3)
+def overdue_digest() -> int:
+    """Each mediator's daily digest of overdue cases (once a day, whatever how often this runs)."""
+    return overdue_digest_send(today=timezone.localdate())

@@ -29,6 +29,7 @@ urlpatterns: list = [
     # Mediators.
     path("zaken/", mediator.case_list, name="case-list"),
     path("zaken/telefonisch/", mediator.case_create_phone, name="case-create-phone"),
+    path("zaken/toewijzen/", mediator.case_bulk_assign_view, name="case-bulk-assign"),
     path("zaken/<str:reference>/", mediator.case_detail, name="case-detail"),
     path("zaken/<str:reference>/toewijzen/", mediator.case_assign_view, name="case-assign"),
     path("zaken/<str:reference>/contact/", mediator.case_start_view, name="case-start"),

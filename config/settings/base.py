@@ -171,6 +171,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mediation.cases_anonymise",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Every mediator's morning digest of overdue cases (in-app and by mail; once a day).
+    "mediation-overdue-digest": {
+        "task": "mediation.overdue_digest",
+        "schedule": crontab(hour=7, minute=0, day_of_week="mon-fri"),
+    },
     # Send case mails whose queue message was lost (e.g. a broker outage).
     "mediation-case-mails-flush": {
         "task": "mediation.case_mails_flush",

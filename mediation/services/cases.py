@@ -55,6 +55,7 @@ from mediation.models import (
     NotificationRecipient,
     mediation_settings_for,
 )
+from mediation.services.notifications import notify_case_withdrawn
 from mediation.services.offers import offers_withdraw
 from mediation.services.transitions import (
     PATIENT_LABEL,
@@ -530,6 +531,42 @@ def case_assign(
     return case
 
 
+# Cases assigned in one go from the work queue (one page of it at most).
+BULK_ASSIGN_MAX = 100
+
+
+@transaction.atomic
+def case_assign_bulk(
+    *,
+    cases: list[Case],
+    user: User,
+    actor: Actor,
+    request: Any = None,
+    now: datetime | None = None,
+) -> int:
+    """Assign several cases of the actor's insurer to one mediator: all or none (one refused case
+    refuses the batch, naming it). Each case is assigned, put on its timeline and audited as by
+    :func:`case_assign`; returns how many changed hands."""
+    if not cases:
+        raise ValidationError({"references": _("Tick the cases to assign.")})
+    if len(cases) > BULK_ASSIGN_MAX:
+        raise ValidationError(
+            {"references": _("Assign at most %(max)d cases at a time.") % {"max": BULK_ASSIGN_MAX}}
+        )
+    changed = 0
+    for case in cases:
+        before = case.assigned_to_id
+        try:
+            case_assign(case=case, user=user, actor=actor, request=request, now=now)
+        except ApplicationError as exc:
+            raise ApplicationError(
+                f"{case.reference}: {exc.message}",
+                field="references",
+            ) from exc
+        changed += before != user.pk
+    return changed
+
+
 @transaction.atomic
 def case_note_add(
     *, case: Case, actor: Actor, note: str, request: Any = None, now: datetime | None = None
@@ -631,4 +668,5 @@ def case_withdraw(*, case: Case, reason: str = "", now: datetime | None = None) 
             kind=NotificationKind.CASE_WITHDRAWN,
             recipient=NotificationRecipient.MEDIATOR,
         )
+    notify_case_withdrawn(case=case)
     return case

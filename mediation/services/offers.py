@@ -55,6 +55,11 @@ from mediation.models import (
     mediation_settings_for,
 )
 from mediation.selectors.matching import case_remaining_wait_days
+from mediation.services.notifications import (
+    notify_offer_accepted,
+    notify_offer_declined,
+    notify_offer_expiring,
+)
 from mediation.services.transitions import (
     PATIENT_LABEL,
     SYSTEM_LABEL,
@@ -421,6 +426,7 @@ def offer_accept(
         note=_answer_note(text=offer.location.name, recorded_by=recorded_by, channel=channel),
         offer=offer,
     )
+    notify_offer_accepted(case=case, offer=offer)
     return offer
 
 
@@ -489,6 +495,7 @@ def offer_decline(
             kind=NotificationKind.OFFER_DECLINED,
             recipient=NotificationRecipient.MEDIATOR,
         )
+    notify_offer_declined(case=case, offer=offer)
     return offer
 
 
@@ -654,7 +661,11 @@ def offer_remind_expiring(*, now: datetime) -> int:
     reminded = 0
     for offer_pk in due:
         with transaction.atomic():
-            offer = Offer.objects.select_for_update().select_related("case").get(pk=offer_pk)
+            offer = (
+                Offer.objects.select_for_update(of=("self",))
+                .select_related("case__assigned_to", "location")
+                .get(pk=offer_pk)
+            )
             if offer.status != OfferStatus.OPEN or offer.reminder_sent_at is not None:
                 continue
             offer.reminder_sent_at = now
@@ -665,6 +676,7 @@ def offer_remind_expiring(*, now: datetime) -> int:
                 kind=NotificationKind.OFFER_EXPIRING,
                 recipient=NotificationRecipient.PATIENT,
             )
+            notify_offer_expiring(offer=offer)
             reminded += 1
     return reminded
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -31,6 +32,7 @@ from accounts.services import audit_record
 from core.errors import ApplicationError
 from core.forms import add_service_errors, service_error_messages
 from mediation.forms import (
+    CaseAssignForm,
     CaseCloseForm,
     CaseContactForm,
     CaseNoteForm,
@@ -47,18 +49,35 @@ from mediation.models import (
     Channel,
     ContactResult,
     MediationSettings,
+    OfferStatus,
     mediation_settings_for,
 )
 from mediation.permissions import access_case_for
-from mediation.selectors.cases import CASE_ROLES, case_offer_list, case_queue_for, case_timeline
+from mediation.selectors.cases import (
+    CASE_ROLES,
+    case_assignees_for,
+    case_offer_list,
+    case_queue_for,
+    case_timeline,
+)
 from mediation.selectors.matching import case_matches, case_remaining_wait_days
-from mediation.services.cases import case_assign, case_close, case_create, case_note_add, case_start
+from mediation.services.cases import (
+    BULK_ASSIGN_MAX,
+    case_assign,
+    case_assign_bulk,
+    case_close,
+    case_create,
+    case_note_add,
+    case_start,
+)
 from mediation.services.offers import offer_make, offers_lapse
 from mediation.views.audit import audit_list
 from mediation.views.lifecycle import case_page_parts
 from mediation.views.reasons import MatchRow, reason_text
 
 CASES_PER_PAGE = 25
+# Matches shown on the case page before "show more" (the rest stay one click away).
+TOP_MATCHES = 5
 # Statuses in which matching is shown and offers can be made.
 OFFERABLE_STATUSES = (CaseStatus.SUBMITTED, CaseStatus.IN_PROGRESS, CaseStatus.OFFERED)
 CASE_OBJECT_TYPE = "mediation.case"
@@ -71,6 +90,34 @@ def _page_query(request: HttpRequest) -> str:
     return query.urlencode()
 
 
+# The queue's sortable columns and the direction each starts in when first clicked.
+SORTABLE_COLUMNS = {
+    "reference": "reference",
+    "urgency": "urgency",
+    "waited": "-waited",
+    "due": "due",
+    "expires": "expires",
+    "activity": "-activity",
+}
+
+
+def _sort_columns(request: HttpRequest, current: str) -> dict[str, dict[str, str]]:
+    """Per sortable column: the link that sorts by it (the other filters kept, back to page 1;
+    clicking the sorted column again turns the direction) and its ``aria-sort`` state."""
+    columns = {}
+    for column, first in SORTABLE_COLUMNS.items():
+        query = request.GET.copy()
+        query.pop("page", None)
+        if current.lstrip("-") == column:
+            query["sort"] = current[1:] if current.startswith("-") else f"-{current}"
+            state = "descending" if current.startswith("-") else "ascending"
+        else:
+            query["sort"] = first
+            state = "none"
+        columns[column] = {"url": "?" + query.urlencode(), "state": state}
+    return columns
+
+
 @vary_on_headers("HX-Request")
 @view_role_required(*CASE_ROLES)
 def case_list(request: HttpRequest, *, actor: Actor) -> HttpResponse:
@@ -81,9 +128,11 @@ def case_list(request: HttpRequest, *, actor: Actor) -> HttpResponse:
     if form.is_bound and form.is_valid():
         arguments = form.selector_arguments(user_id=actor.user.pk if actor.user else None)
     offers_lapse(now=timezone.now())  # statuses as the clock has them
-    cases = case_queue_for(actor=actor, today=today, **arguments)
+    cases = case_queue_for(actor=actor, today=today, with_activity=True, **arguments)
     page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
+    for case in page.object_list:
+        case.days_waited = (today - case.waiting_since).days  # type: ignore[attr-defined]
     audit_list(
         request,
         actor,
@@ -99,6 +148,9 @@ def case_list(request: HttpRequest, *, actor: Actor) -> HttpResponse:
         "page_query": _page_query(request),
         "today": today,
         "overdue_count": case_queue_for(actor=actor, today=today, overdue=True).count(),
+        "sort_columns": _sort_columns(request, arguments.get("sort", "")),
+        "current_sort": arguments.get("sort", ""),
+        "assign_form": CaseAssignForm(assignees=case_assignees_for(actor=actor)),
     }
     template = "mediation/case_list_results.html" if is_partial else "mediation/case_list.html"
     return render(request, template, context, status=400 if form.errors else 200)
@@ -116,20 +168,72 @@ def _next_or(request: HttpRequest, fallback: str) -> str:
 @require_POST
 @view_role_required(*CASE_ROLES)
 def case_assign_view(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
-    """Assign the case to myself."""
+    """Assign the case to myself, or (``assigned_to``) to a mediator colleague."""
     case = access_case_for(actor=actor, reference=reference, request=request)
     if actor.user is None:
         raise PermissionDenied
+    back = _next_or(request, reverse("mediation:case-detail", args=[case.reference]))
+    assignee = actor.user
+    if "assigned_to" in request.POST:
+        form = CaseAssignForm(request.POST, assignees=case_assignees_for(actor=actor))
+        if not form.is_valid():
+            for message in form.errors.get("assigned_to", []):
+                messages.error(request, str(message))
+            return redirect(back)
+        assignee = form.cleaned_data["assigned_to"]
     try:
-        case_assign(case=case, user=actor.user, actor=actor, request=request)
+        case_assign(case=case, user=assignee, actor=actor, request=request)
+    except (ValidationError, ApplicationError) as exc:
+        for message in service_error_messages(exc):
+            messages.error(request, message)
+    else:
+        if assignee == actor.user:
+            text = _("Case %(reference)s is assigned to you.") % {"reference": case.reference}
+        else:
+            text = _("Case %(reference)s is assigned to %(name)s.") % {
+                "reference": case.reference,
+                "name": assignee.get_full_name() or assignee.get_username(),
+            }
+        messages.success(request, text)
+    return redirect(back)
+
+
+@require_POST
+@view_role_required(*CASE_ROLES)
+def case_bulk_assign_view(request: HttpRequest, *, actor: Actor) -> HttpResponse:
+    """Assign the cases ticked in the work queue to one mediator (all or none)."""
+    back = _next_or(request, reverse("mediation:case-list"))
+    references = list(dict.fromkeys(request.POST.getlist("references")))[: BULK_ASSIGN_MAX + 1]
+    form = CaseAssignForm(request.POST, assignees=case_assignees_for(actor=actor))
+    if not references:
+        messages.error(request, _("Tick the cases to assign."))
+        return redirect(back)
+    if not form.is_valid():
+        for message in form.errors.get("assigned_to", []):
+            messages.error(request, str(message))
+        return redirect(back)
+    # Each through the access helper: a reference that is not the actor's is 404 (and audited).
+    cases = [
+        access_case_for(actor=actor, reference=reference, request=request)
+        for reference in references
+    ]
+    assignee = form.cleaned_data["assigned_to"]
+    try:
+        changed = case_assign_bulk(cases=cases, user=assignee, actor=actor, request=request)
     except (ValidationError, ApplicationError) as exc:
         for message in service_error_messages(exc):
             messages.error(request, message)
     else:
         messages.success(
-            request, _("Case %(reference)s is assigned to you.") % {"reference": case.reference}
+            request,
+            ngettext(
+                "%(count)d case assigned to %(name)s.",
+                "%(count)d cases assigned to %(name)s.",
+                changed,
+            )
+            % {"count": changed, "name": assignee.get_full_name() or assignee.get_username()},
         )
-    return redirect(_next_or(request, reverse("mediation:case-detail", args=[case.reference])))
+    return redirect(back)
 
 
 # --- The case page --------------------------------------------------------------------------------
@@ -183,6 +287,12 @@ def case_detail(request: HttpRequest, reference: str, *, actor: Actor) -> HttpRe
         **case_page_parts(case=case, offers=offers),
         "timeline": list(case_timeline(case=case)),
         "matches": matches,
+        "top_matches": matches[:TOP_MATCHES],
+        "more_matches": matches[TOP_MATCHES:],
+        "top_count": TOP_MATCHES,
+        # After an offer is made, the matches fold away.
+        "has_open_offer": any(offer.status == OfferStatus.OPEN for offer in offers),
+        "assign_form": CaseAssignForm(assignees=case_assignees_for(actor=actor)),
         "offerable": offerable,
         "other_offer_form": OtherLocationOfferForm(prefix="other"),
         "note_form": CaseNoteForm(),

@@ -146,6 +146,9 @@ RULES_BEYOND_SCHEMA: dict[str, set[str]] = {
     # years after today, so the bound moves with the calendar and a schema cannot state it).
     "GET /api/v1/audit-events/": {"date_from", "date_to"},
     "GET /api/v1/capacity-offers/": {"week_from"},
+    # The appointment not in the past nor more than a year ahead (judged against today); only an
+    # accepted offer not yet confirmed can be confirmed.
+    "POST /api/v1/incoming/{id}/confirm/": {"appointment_date", "offer", *_STATE},
 }
 
 

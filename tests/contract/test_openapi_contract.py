@@ -21,12 +21,14 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from rest_framework.throttling import ScopedRateThrottle
 from schemathesis import GenerationMode
 from schemathesis.checks import ignored_auth, positive_data_acceptance
 
 from accounts.models import Role
+from mediation.models import CaseStatus, OfferStatus
 from tests.accounts.factories import member
 from tests.contract.schemathesis_checks import RULES_BEYOND_SCHEMA, beyond_schema_rejection
 from tests.finance.factories import ArrangementFactory, ContractFactory, CostClaimFactory
@@ -74,6 +76,8 @@ CALLERS: dict[str, tuple[str, ...]] = {
     "POST /api/v1/cases/{reference}/close/": MEDIATORS,
     "PATCH /api/v1/cases/{reference}/": MEDIATORS,
     "POST /api/v1/cases/{reference}/offers/{id}/answer/": MEDIATORS,
+    "GET /api/v1/incoming/": PLANNERS,
+    "POST /api/v1/incoming/{id}/confirm/": PLANNERS,
     "GET /api/v1/contracts/": CONTRACT_READERS,
     "GET /api/v1/contracts/{id}/": CONTRACT_READERS,
     "POST /api/v1/contracts/": CONTRACT_MANAGERS,
@@ -146,6 +150,14 @@ def world(insurer, provider_org, regulator_org, api_key_for, monkeypatch) -> Wor
     location = LocationFactory(provider=provider)
     WaitingTimeSeriesFactory(location=location)
     offer = OfferFactory(case__insurer=insurer, case__token=PATIENT_TOKEN)
+    # A patient who accepted a place at the provider: on its incoming list.
+    incoming = OfferFactory(
+        location=location,
+        status=OfferStatus.ACCEPTED,
+        responded_at=timezone.now(),
+        case__insurer=insurer,
+        case__status=CaseStatus.ACCEPTED,
+    )
     members = {
         name: member(
             role, regulator_org if role == Role.REGULATOR else _org(role, insurer, provider_org)
@@ -177,6 +189,7 @@ def world(insurer, provider_org, regulator_org, api_key_for, monkeypatch) -> Wor
         "contracts": contract.pk,
         "arrangements": claim.arrangement.pk,
         "cases": offer.pk,  # the offer of .../cases/{reference}/offers/{id}/answer/
+        "incoming": incoming.pk,
     }
     path_parameters = {
         "anonymous": {},

@@ -20,6 +20,10 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
+# axe-core (MPL-2.0, Deque Systems), vendored for the accessibility checks: no network at test time.
+AXE_SCRIPT = Path(__file__).with_name("vendor") / "axe.min.js"
+# Violations of these impacts fail a page (WCAG 2.1 AA rules and axe's best practices).
+AXE_FAILING_IMPACTS = ("serious", "critical")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -56,6 +60,20 @@ ACCESSIBILITY_PROBLEMS_JS = """
     if (!labelled) problems.push(`<${el.tagName.toLowerCase()} name="${el.name}"> has no label`);
   }
   return problems;
+}
+"""
+
+
+HORIZONTAL_OVERFLOW_JS = """
+() => {
+  let worst = document.scrollingElement.scrollWidth - window.innerWidth;
+  for (const el of document.querySelectorAll("main *")) {
+    const overflowX = getComputedStyle(el).overflowX;
+    if (overflowX === "auto" || overflowX === "scroll") {
+      worst = Math.max(worst, el.scrollWidth - el.clientWidth);
+    }
+  }
+  return worst;
 }
 """
 
@@ -109,6 +127,27 @@ class Browsing:
 
     def accessibility_problems(self) -> list[str]:
         return self.page.evaluate(ACCESSIBILITY_PROBLEMS_JS)
+
+    def axe_violations(self, impacts: tuple[str, ...] = AXE_FAILING_IMPACTS) -> list[str]:
+        """axe-core's violations of the page as it is now, of the given impacts, one line each
+        (rule, impact, the first offending elements). The script is evaluated through the
+        browser's debugging protocol, so the page's CSP (script-src 'self') does not block it."""
+        if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
+            self.page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8"))
+        violations = self.page.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        )
+        return [
+            f"{v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(" ".join(node["target"]) for node in v["nodes"][:3])
+            for v in violations
+            if v["impact"] in impacts
+        ]
+
+    def horizontal_overflow(self) -> int:
+        """How many CSS pixels the page, or any box in it that scrolls sideways (a
+        ``.table-responsive``), is wider than its room: 0 or less means no horizontal scrolling."""
+        return self.page.evaluate(HORIZONTAL_OVERFLOW_JS)
 
     def assert_clean(self) -> None:
         """No console errors, no failed requests, no answer >= 400, no host but ours, an icon."""

@@ -127,7 +127,7 @@ def test_patient_is_placed_sooner_end_to_end(browsing, eager_tasks):
     match.locator("form.offer-form button[type='submit']").click()
     expect(page).to_have_url(re.compile(rf"/bemiddeling/zaken/{reference}/#offers$"))
     expect(main.locator("#case-status")).to_have_text(re.compile(r"\S"))
-    expect(main.locator("tr.offer-open")).to_have_count(1)
+    expect(main.locator("li.offer-row.offer-open")).to_have_count(1)
     browsing.screenshot("offer-made")
     _log_out(browsing)
 
