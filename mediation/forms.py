@@ -32,6 +32,28 @@ URGENCY_CHOICES = [
     ("4", _("Class 4: limited risk of damage to my health")),
     ("5", _("Class 5: limited risk of damage to my health, no hurry")),
 ]
+# The request's fields as ``mediation.services.cases.case_create`` takes them, and those that
+# ``case_request_check`` judges.
+REQUEST_FIELDS = (
+    "insurer",
+    "policy_number",
+    "full_name",
+    "birth_date",
+    "email",
+    "phone",
+    "postcode",
+    "specialism",
+    "treatment",
+    "kind",
+    "urgency_class",
+    "current_location",
+    "waiting_since",
+    "expected_date",
+    "max_distance_km",
+    "hospital_setting_required",
+    "consent",
+)
+REQUEST_CHECK_FIELDS = tuple(name for name in REQUEST_FIELDS if name != "hospital_setting_required")
 # Fields a link from the waiting-time search may fill in (its query parameters).
 PREFILL_FIELDS = ("postcode", "specialism", "treatment", "kind", "max_distance_km")
 # Selects and checkboxes with this class refresh the work queue at once (htmx, see the template).
@@ -42,8 +64,13 @@ def _date_widget() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def specialism_choices(empty_label: Any) -> list[tuple[str, Any]]:
-    specialisms = sorted(reference.specialism_list(), key=lambda s: s.name)
+def specialism_choices(empty_label: Any, *, patients_only: bool = False) -> list[tuple[str, Any]]:
+    """The active specialisms by name; ``patients_only`` leaves out those no patient waits for
+    (laboratory specialisms, "niet nader gespecificeerd": ``Specialism.patients_wait``)."""
+    specialisms = sorted(
+        (s for s in reference.specialism_list() if s.patients_wait or not patients_only),
+        key=lambda s: s.name,
+    )
     return [("", empty_label), *((s.code, s.name) for s in specialisms)]
 
 
@@ -72,6 +99,29 @@ def location_choices() -> list[tuple[str, Any]]:
         *(
             (provider_name, [(loc.code, f"{loc.name} ({loc.city})") for loc in group])
             for provider_name, group in groupby(locations, key=lambda loc: loc.provider.name)
+        ),
+    ]
+
+
+def location_choices_by_city() -> list[tuple[str, Any]]:
+    """Active locations grouped under their city, both alphabetical: without JavaScript the
+    patient finds "where do you wait now?" by the place (with it, ``mediation.js`` turns the
+    list into a combobox that filters as they type)."""
+    locations = sorted(
+        Location.objects.filter(is_active=True).select_related("provider"),
+        key=lambda loc: (loc.city.casefold(), loc.name.casefold(), loc.code),
+    )
+
+    def label(loc: Location) -> str:
+        if loc.provider.name.casefold() in loc.name.casefold():
+            return loc.name
+        return f"{loc.name} ({loc.provider.name})"
+
+    return [
+        ("", _("Choose the hospital or clinic")),
+        *(
+            (city, [(loc.code, label(loc)) for loc in group])
+            for city, group in groupby(locations, key=lambda loc: loc.city)
         ),
     ]
 
@@ -153,7 +203,7 @@ class _CaseRequestFields(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["specialism"]).choices = specialism_choices(
-            _("Choose a specialism")
+            _("Choose a specialism"), patients_only=True
         )
         cast(forms.ChoiceField, self.fields["treatment"]).choices = treatment_choices(
             _("No specific treatment")
@@ -190,6 +240,15 @@ class MediationRequestForm(_CaseRequestFields):
         ),
         required=False,  # the service refuses a request without consent, with its own message
     )
+    # Sent by the "send it anyway" button of the notice that the wait is within the Treeknorm;
+    # never rendered as a field, so that changed answers are checked again.
+    within_norm_confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["current_location"]).choices = (
+            location_choices_by_city()
+        )
 
     field_order = [
         "insurer",

@@ -9,7 +9,6 @@ or indexed.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 from django.contrib import messages
@@ -19,29 +18,32 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
-from core.forms import add_service_errors
-from core.throttling import ScopedRateThrottle
-from mediation.forms import PREFILL_FIELDS, MediationRequestForm, OfferDeclineForm, WithdrawForm
+from core.forms import add_service_errors, error_summary
+from core.throttling import RateBudget
+from mediation.forms import (
+    PREFILL_FIELDS,
+    REQUEST_CHECK_FIELDS,
+    REQUEST_FIELDS,
+    MediationRequestForm,
+    OfferDeclineForm,
+    WithdrawForm,
+)
 from mediation.models import Case, Channel, OfferStatus
 from mediation.permissions import access_patient_case_for, access_patient_offer_for
 from mediation.selectors.cases import case_offer_list
-from mediation.services.cases import case_create, case_withdraw
+from mediation.selectors.requests import WaitWithinNorm, request_wait_within_norm
+from mediation.services.cases import case_create, case_request_check, case_withdraw
 from mediation.services.offers import offer_accept, offer_decline
+from providers.models import Location, Specialism, Treatment
 
 # The patient's reference and token after a request, for the confirmation page (never in a URL
 # that is not the status page's own).
 CONFIRMATION_SESSION_KEY = "mediation_request_confirmation"
-
-
-def _public_write_throttled(request: HttpRequest) -> bool:
-    """The public form shares the API's ``public_write`` budget (DESIGN §7: throttled public
-    endpoints), so a web form cannot be used to get around the API's limit."""
-    scope: Any = SimpleNamespace(throttle_scope="public_write")  # what the throttle reads
-    return not ScopedRateThrottle().allow_request(request, scope)  # type: ignore[arg-type]
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -53,39 +55,102 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 # --- The request ----------------------------------------------------------------------------------
+TOO_MANY_REQUESTS = _lazy(
+    "We received too many requests from your connection. Please try again in an hour, or call "
+    "your health insurer."
+)
+
+
+def _request_checked(form: MediationRequestForm) -> bool:
+    """The form's own checks and the service's rules at once, so that the patient sees every
+    error in one pass (issue 13): a field the form could not read goes to the rules as missing,
+    and keeps the form's own message rather than a second one."""
+    valid = form.is_valid()
+    fields = {name: form.cleaned_data.get(name) for name in REQUEST_CHECK_FIELDS}
+    try:
+        case_request_check(channel=Channel.WEB, today=timezone.localdate(), **fields)
+    except ValidationError as exc:
+        for field, messages_ in exc.message_dict.items():
+            if field in form.errors:
+                continue
+            for message in messages_:
+                form.add_error(field if field in form.fields else None, message)
+        return False
+    return valid
+
+
+def _within_norm(form: MediationRequestForm) -> WaitWithinNorm | None:
+    """The patient's wait when it is within the Treeknorm and they have not yet said to send the
+    request all the same."""
+    data = form.cleaned_data
+    if data.get("within_norm_confirmed"):
+        return None
+    specialism = Specialism.objects.get(code=data["specialism"])
+    return request_wait_within_norm(
+        specialism=specialism,
+        treatment=Treatment.objects.filter(code=data["treatment"]).first()
+        if data.get("treatment")
+        else None,
+        kind=data["kind"],
+        current_location=Location.objects.get(code=data["current_location"]),
+        waiting_since=data["waiting_since"],
+        expected_date=data.get("expected_date"),
+        today=timezone.localdate(),
+    )
+
+
 def request_create(request: HttpRequest) -> HttpResponse:
     """The public request form (channel ``web``). A link from the waiting-time search fills in
-    what the patient searched for."""
+    what the patient searched for.
+
+    Every error is shown at once, in a summary that links to the fields. A wait within the
+    Treeknorm is pointed out before the request is sent; the patient may send it all the same.
+    Only a request that is sent spends the client's ``public_write`` budget (shared with the
+    API); an invalid one spends the looser ``public_invalid`` budget, so a few typos never lock
+    a family out (issue 13)."""
     initial = {
         name: request.GET[name] for name in PREFILL_FIELDS if request.GET.get(name, "").strip()
     }
     form = MediationRequestForm(request.POST or None, initial=initial)
+    context: dict[str, Any] = {"form": form}
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            if _public_write_throttled(request):
-                form.add_error(
-                    None,
-                    _(
-                        "We received too many requests from your connection. Please try again "
-                        "in an hour, or call your health insurer."
-                    ),
-                )
+        invalid_budget = RateBudget("public_invalid")
+        if not _request_checked(form):
+            if invalid_budget.exhausted(request):
+                # Only this: the errors themselves would answer a client that probes the form.
+                form.errors.clear()
+                form.add_error(None, str(TOO_MANY_REQUESTS))
+                status = 429
+            else:
+                invalid_budget.spend(request)
+                status = 400
+        elif within_norm := _within_norm(form):
+            context["within_norm"] = within_norm
+        else:
+            write_budget = RateBudget("public_write")
+            if write_budget.exhausted(request):
+                form.add_error(None, str(TOO_MANY_REQUESTS))
                 status = 429
             else:
                 try:
-                    case, token = case_create(channel=Channel.WEB, **form.cleaned_data)
+                    case, token = case_create(
+                        channel=Channel.WEB,
+                        **{name: form.cleaned_data[name] for name in REQUEST_FIELDS},
+                    )
                 except ValidationError as exc:
                     add_service_errors(form, exc)
+                    status = 400
                 else:
+                    write_budget.spend(request)
                     request.session[CONFIRMATION_SESSION_KEY] = {
                         "reference": case.reference,
                         "token": token,
                     }
                     return redirect("mediation:request-confirmation")
-        if status == 200:
-            status = 400
-    return render(request, "mediation/request_form.html", {"form": form}, status=status)
+    if form.is_bound:
+        context["error_summary"] = error_summary(form)
+    return render(request, "mediation/request_form.html", context, status=status)
 
 
 @never_cache

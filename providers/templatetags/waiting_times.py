@@ -110,7 +110,7 @@ def search_result_row(row: Any, show_subject: bool) -> SafeString:
         gettext("Waiting time"),
         _wait_cell(row),
         gettext("Reference date"),
-        date_format(row.reference_date, "j M Y"),
+        date_format(row.reference_date, "j F Y"),
         stale,
     )
 
