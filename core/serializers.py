@@ -194,5 +194,11 @@ class InputSerializer(serializers.Serializer):
                 if message
             }
             if errors:
+                # Every field's error at once (issue 13): the other fields' own checks too.
+                try:
+                    super().to_internal_value(data)
+                except serializers.ValidationError as exc:
+                    if isinstance(exc.detail, dict):
+                        errors = {**exc.detail, **errors}
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)

@@ -8,10 +8,12 @@ from itertools import groupby
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import insurer_list
-from mediation.models import CLOSE_OUTCOMES, CaseStatus, MediationSettings
+from mediation.models import CLOSE_OUTCOMES, CaseStatus, DeclineReason, MediationSettings
 from providers.models import Location, WaitingTimeKind
 from providers.reference import selectors as reference
 
@@ -32,28 +34,6 @@ URGENCY_CHOICES = [
     ("4", _("Class 4: limited risk of damage to my health")),
     ("5", _("Class 5: limited risk of damage to my health, no hurry")),
 ]
-# The request's fields as ``mediation.services.cases.case_create`` takes them, and those that
-# ``case_request_check`` judges.
-REQUEST_FIELDS = (
-    "insurer",
-    "policy_number",
-    "full_name",
-    "birth_date",
-    "email",
-    "phone",
-    "postcode",
-    "specialism",
-    "treatment",
-    "kind",
-    "urgency_class",
-    "current_location",
-    "waiting_since",
-    "expected_date",
-    "max_distance_km",
-    "hospital_setting_required",
-    "consent",
-)
-REQUEST_CHECK_FIELDS = tuple(name for name in REQUEST_FIELDS if name != "hospital_setting_required")
 # Fields a link from the waiting-time search may fill in (its query parameters).
 PREFILL_FIELDS = ("postcode", "specialism", "treatment", "kind", "max_distance_km")
 # Selects and checkboxes with this class refresh the work queue at once (htmx, see the template).
@@ -246,9 +226,9 @@ class MediationRequestForm(_CaseRequestFields):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["current_location"]).choices = (
-            location_choices_by_city()
-        )
+        cast(
+            forms.ChoiceField, self.fields["current_location"]
+        ).choices = location_choices_by_city()
 
     field_order = [
         "insurer",
@@ -293,17 +273,37 @@ class PhoneIntakeForm(_CaseRequestFields):
 
 
 class OfferDeclineForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Why do you decline this offer? (optional)"),
+    """Declining an offer: a short reason to choose, and/or the patient's own words; both are
+    optional (DESIGN §3.3)."""
+
+    choice = forms.ChoiceField(
+        label=_("Why do you decline this offer?"),
+        choices=DeclineReason.choices,
         required=False,
-        max_length=2000,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    reason = forms.CharField(
+        label=_("Anything you want to tell your mediator"),
+        required=False,
+        max_length=1800,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def decline_reason(self) -> str:
+        """The reason as stored: the chosen one in the staff's language, then the own words."""
+        data = self.cleaned_data
+        parts = []
+        if data.get("choice"):
+            with translation.override(settings.LANGUAGE_CODE):
+                parts.append(str(DeclineReason(data["choice"]).label))
+        if data.get("reason", "").strip():
+            parts.append(data["reason"].strip())
+        return " — ".join(parts)
 
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
-        label=_("Why do you withdraw your request? (optional)"),
+        label=_("Why do you withdraw your request?"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -380,7 +380,7 @@ class _OfferForm(forms.Form):
         label=_("Expected wait (days)"), min_value=0, max_value=3 * 365, required=False
     )
     note = forms.CharField(
-        label=_("Note for the patient (optional)"),
+        label=_("Note for the patient"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),

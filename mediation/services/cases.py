@@ -152,6 +152,31 @@ def _birth_date_errors(value: date | None, *, today: date) -> list[str]:
     return []
 
 
+# A request's fields as ``case_create`` takes them, and those that ``case_request_check`` judges.
+CASE_REQUEST_FIELDS = (
+    "insurer",
+    "policy_number",
+    "full_name",
+    "birth_date",
+    "email",
+    "phone",
+    "postcode",
+    "specialism",
+    "treatment",
+    "kind",
+    "urgency_class",
+    "current_location",
+    "waiting_since",
+    "expected_date",
+    "max_distance_km",
+    "hospital_setting_required",
+    "consent",
+)
+CASE_REQUEST_CHECKED_FIELDS = tuple(
+    name for name in CASE_REQUEST_FIELDS if name != "hospital_setting_required"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class CaseRequest:
     """A request that passed every rule: its values normalised and its codes resolved."""

@@ -9,37 +9,46 @@ or indexed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError
 from core.forms import add_service_errors, error_summary
 from core.throttling import RateBudget
 from mediation.forms import (
     PREFILL_FIELDS,
-    REQUEST_CHECK_FIELDS,
-    REQUEST_FIELDS,
     MediationRequestForm,
     OfferDeclineForm,
     WithdrawForm,
 )
-from mediation.models import Case, Channel, OfferStatus
+from mediation.models import Case, CaseStatus, Channel, Offer, OfferStatus
 from mediation.permissions import access_patient_case_for, access_patient_offer_for
 from mediation.selectors.cases import case_offer_list
-from mediation.selectors.requests import WaitWithinNorm, request_wait_within_norm
-from mediation.services.cases import case_create, case_request_check, case_withdraw
+from mediation.selectors.requests import (
+    WaitWithinNorm,
+    request_location_choices,
+    request_wait_within_norm,
+)
+from mediation.services.cases import (
+    CASE_REQUEST_CHECKED_FIELDS,
+    CASE_REQUEST_FIELDS,
+    case_create,
+    case_request_check,
+    case_withdraw,
+)
 from mediation.services.offers import offer_accept, offer_decline
-from providers.models import Location, Specialism, Treatment
+from providers.models import Location, ProviderKind, Specialism, Treatment
 
 # The patient's reference and token after a request, for the confirmation page (never in a URL
 # that is not the status page's own).
@@ -66,7 +75,7 @@ def _request_checked(form: MediationRequestForm) -> bool:
     error in one pass (issue 13): a field the form could not read goes to the rules as missing,
     and keeps the form's own message rather than a second one."""
     valid = form.is_valid()
-    fields = {name: form.cleaned_data.get(name) for name in REQUEST_CHECK_FIELDS}
+    fields = {name: form.cleaned_data.get(name) for name in CASE_REQUEST_CHECKED_FIELDS}
     try:
         case_request_check(channel=Channel.WEB, today=timezone.localdate(), **fields)
     except ValidationError as exc:
@@ -136,7 +145,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
                 try:
                     case, token = case_create(
                         channel=Channel.WEB,
-                        **{name: form.cleaned_data[name] for name in REQUEST_FIELDS},
+                        **{name: form.cleaned_data[name] for name in CASE_REQUEST_FIELDS},
                     )
                 except ValidationError as exc:
                     add_service_errors(form, exc)
@@ -151,6 +160,35 @@ def request_create(request: HttpRequest) -> HttpResponse:
     if form.is_bound:
         context["error_summary"] = error_summary(form)
     return render(request, "mediation/request_form.html", context, status=status)
+
+
+LOCATION_LIMIT = 400  # more than there are active locations today; a guard, not a page size
+
+
+@require_GET
+def request_locations(request: HttpRequest) -> JsonResponse:
+    """The locations for "where do you wait now?" as the request form's combobox reads them:
+    those with figures for ``?specialism=`` first, nearest to ``?postcode=`` first (the form's
+    own values so far; either may be empty or half-typed). Public data only, like the search."""
+    choices = request_location_choices(
+        specialism_code=request.GET.get("specialism", "")[:8],
+        postcode=request.GET.get("postcode", "")[:16],
+    )
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "code": choice.code,
+                    "name": choice.name,
+                    "city": choice.city,
+                    "provider": choice.provider,
+                    "offers_specialism": choice.offers_specialism,
+                    "distance_km": choice.distance_km,
+                }
+                for choice in choices[:LOCATION_LIMIT]
+            ]
+        }
+    )
 
 
 @never_cache
@@ -182,6 +220,82 @@ def request_confirmation(request: HttpRequest) -> HttpResponse:
 
 
 # --- The status page (the secret link) ------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Stage:
+    label: str
+    state: str  # "done", "current" or "todo"
+
+
+# How many of the stages are behind the patient, and which one is under way, per case status.
+_STAGES_DONE = {
+    CaseStatus.SUBMITTED: (1, 1),
+    CaseStatus.IN_PROGRESS: (2, 2),
+    CaseStatus.OFFERED: (2, 2),
+    CaseStatus.ACCEPTED: (4, 4),
+    CaseStatus.COMPLETED: (5, None),
+}
+
+
+def request_stages(case: Case) -> list[Stage]:
+    """The steps of a request (received → contact → offer → accepted → appointment confirmed) as
+    the status page shows them: those behind, the one under way, those ahead. A closed request
+    shows how far it came, none under way."""
+    labels = [
+        _("Request received"),
+        _("Contact with your mediator"),
+        _("An offer for you"),
+        _("Offer accepted"),
+        _("Appointment confirmed"),
+    ]
+    if case.status in _STAGES_DONE:
+        done, current = _STAGES_DONE[CaseStatus(case.status)]
+    else:  # closed: as far as it came
+        done = 2 if case.first_contact_at else 1
+        current = None
+
+    def state(index: int) -> str:
+        if index == current:
+            return "current"
+        return "done" if index < done else "todo"
+
+    return [Stage(str(label), state(index)) for index, label in enumerate(labels)]
+
+
+@dataclass(frozen=True, slots=True)
+class OfferView:
+    """An offer as the patient reads it: how much sooner than the appointment they have, the
+    kind of place, and the form to decline it."""
+
+    offer: Offer
+    decline_form: OfferDeclineForm
+    sooner_days: int | None  # than the patient's own appointment; None without one
+    is_zbc: bool
+
+    @property
+    def sooner_weeks(self) -> int | None:
+        """Whole weeks sooner, rounded down: never more than the patient gains."""
+        return None if self.sooner_days is None else self.sooner_days // 7
+
+
+def _offer_views(
+    case: Case, offers: list[Offer], forms: dict[int, OfferDeclineForm]
+) -> list[OfferView]:
+    views = []
+    for offer in offers:
+        sooner = None
+        if case.expected_date is not None and offer.expected_date is not None:
+            sooner = (case.expected_date - offer.expected_date).days
+        views.append(
+            OfferView(
+                offer=offer,
+                decline_form=forms.get(offer.pk) or OfferDeclineForm(prefix=f"offer-{offer.pk}"),
+                sooner_days=sooner,
+                is_zbc=offer.location.provider.kind == ProviderKind.ZBC,
+            )
+        )
+    return views
+
+
 def _status_page(
     request: HttpRequest,
     case: Case,
@@ -191,22 +305,30 @@ def _status_page(
     withdraw_form: WithdrawForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The status page. ``?confirm=accept&offer=<id>`` and ``?confirm=withdraw`` show the
+    confirmation step of accepting and withdrawing (plain links and forms: no JavaScript
+    needed); the buttons of that step post to the actions."""
     offers = list(case_offer_list(case=case))
-    decline_forms = decline_forms or {}
-    rows = [
-        (offer, decline_forms.get(offer.pk) or OfferDeclineForm(prefix=f"offer-{offer.pk}"))
-        for offer in offers
-    ]
     accepted = next((o for o in offers if o.status == OfferStatus.ACCEPTED), None)
+    open_offers = [o for o in offers if o.status == OfferStatus.OPEN]
+    confirm = request.GET.get("confirm", "")
+    confirm_accept = None
+    if confirm == "accept":
+        confirm_accept = next(
+            (o for o in open_offers if str(o.pk) == request.GET.get("offer", "")), None
+        )
     response = render(
         request,
         "mediation/request_status.html",
         {
             "case": case,
             "token": token,
-            "rows": rows,
-            "open_offers": [o for o in offers if o.status == OfferStatus.OPEN],
+            "stages": request_stages(case),
+            "offer_views": _offer_views(case, offers, decline_forms or {}),
+            "open_offers": open_offers,
             "accepted_offer": accepted,
+            "confirm_accept": confirm_accept,
+            "confirm_withdraw": confirm == "withdraw" or withdraw_form is not None,
             "withdraw_form": withdraw_form or WithdrawForm(),
             "now": timezone.now(),
         },
@@ -255,7 +377,7 @@ def offer_decline_view(request: HttpRequest, reference: str, token: str, pk: int
     form = OfferDeclineForm(request.POST, prefix=f"offer-{offer.pk}")
     if form.is_valid():
         try:
-            offer_decline(case=case, offer=offer, reason=form.cleaned_data["reason"])
+            offer_decline(case=case, offer=offer, reason=form.decline_reason())
         except (ValidationError, ApplicationError) as exc:
             add_service_errors(form, exc)
         else:

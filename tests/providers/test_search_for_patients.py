@@ -41,9 +41,7 @@ def test_any_distance_without_a_postcode_is_a_national_list_by_wait(english, url
     place("Middle", north_km=40, days=30)
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
 
-    response = english.get(
-        url, {**ORTHOPAEDICS, "postcode": "", "max_distance_km": ""}, **headers
-    )
+    response = english.get(url, {**ORTHOPAEDICS, "postcode": "", "max_distance_km": ""}, **headers)
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -101,9 +99,13 @@ def test_only_specialisms_patients_wait_for_are_offered_and_radiologie_once(engl
     ):
         assert hidden not in names
     assert "Orthopedie" in names and "Anaesthesiologie" in names
-    assert set(
-        Specialism.objects.filter(patients_wait=False).values_list("code", flat=True)
-    ) == {"0300", "0360", "0386", "0387", "0388"}
+    assert set(Specialism.objects.filter(patients_wait=False).values_list("code", flat=True)) == {
+        "0300",
+        "0360",
+        "0386",
+        "0387",
+        "0388",
+    }
 
 
 def test_a_hidden_specialism_is_not_a_valid_choice_on_the_page():
