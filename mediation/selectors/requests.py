@@ -13,15 +13,14 @@ within the Treeknorm, and the locations to choose "where do you wait now?" from.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from providers.geography.greatcircle import distance_km
 from providers.geography.points import postcode_point
-from providers.geography.postcodes import normalise_pc4
 from providers.models import (
     Location,
     Norm,
@@ -95,6 +94,9 @@ def request_wait_within_norm(
     return WaitWithinNorm(total_days=total, max_days=max_days, appointment=expected_date)
 
 
+_PC4_START = re.compile(r"\s*([1-9][0-9]{3})")
+
+
 @dataclass(frozen=True, slots=True)
 class LocationChoice:
     code: str
@@ -110,12 +112,9 @@ def request_location_choices(
 ) -> list[LocationChoice]:
     """Every active location, for "where do you wait now?": those with a figure for the
     specialism first, then nearest to the postcode (when it is a known one), then by name."""
-    point = None
-    if postcode.strip():
-        try:
-            point = postcode_point(normalise_pc4(postcode))
-        except ValidationError:  # a half-typed postcode simply gives no distances
-            point = None
+    # The four digits are enough for a distance: the patient may not have typed the letters yet.
+    digits = _PC4_START.match(postcode)
+    point = postcode_point(digits.group(1)) if digits else None
     offering: set[int] = set()
     if specialism_code:
         offering = set(

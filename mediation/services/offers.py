@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Role
+from core.dates import date_display
 from core.errors import ApplicationError
 from core.working_days import add_working_days_to_moment
 from finance.services import volume_transfer_record
@@ -293,7 +294,7 @@ def offer_make(
     )
     event_note = _("%(location)s, expected %(date)s") % {
         "location": location.name,
-        "date": expected_date.isoformat(),
+        "date": date_display(expected_date),
     }
     if note:
         event_note = f"{event_note} — {note}"
@@ -559,7 +560,7 @@ def appointment_confirm(
         kind=CaseEventKind.APPOINTMENT_CONFIRMED,
         note=_("Appointment on %(date)s at %(location)s; %(days)d days gained.")
         % {
-            "date": appointment_date.isoformat(),
+            "date": date_display(appointment_date),
             "location": offer.location.name,
             "days": days_gained,
         },
