@@ -231,7 +231,7 @@
           var n = shown.length;
           count.textContent = n === 0 ? count.getAttribute("data-none")
             : n === 1 ? count.getAttribute("data-one")
-            : count.getAttribute("data-many").replace("%(count)s", n);
+            : count.getAttribute("data-many").replace("{count}", n);
         }
       }
 
