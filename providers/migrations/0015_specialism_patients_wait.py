@@ -12,12 +12,19 @@ From the Vektis COD016 list (``providers/data/specialisms_vektis_cod016.csv``):
 
 from django.db import migrations, models
 
+from providers.reference.stamp import create_triggers
+
 NOT_FOR_PATIENTS = ("0300", "0360", "0386", "0387", "0388")
 
 
 def mark_not_for_patients(apps, schema_editor):
     Specialism = apps.get_model("providers", "Specialism")
     Specialism.objects.filter(code__in=NOT_FOR_PATIENTS).update(patients_wait=False)
+
+
+def restore_triggers(apps, schema_editor):
+    # SQLite rebuilt the table to add the column, and dropped its triggers with the old one.
+    create_triggers(schema_editor, ["providers_specialism"])
 
 
 class Migration(migrations.Migration):
@@ -36,5 +43,6 @@ class Migration(migrations.Migration):
                 verbose_name="patients wait for it",
             ),
         ),
+        migrations.RunPython(restore_triggers, migrations.RunPython.noop),
         migrations.RunPython(mark_not_for_patients, migrations.RunPython.noop),
     ]

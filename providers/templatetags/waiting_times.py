@@ -159,7 +159,7 @@ def waiting_time_grid_row(row: Any) -> SafeString:
     else:
         current = format_html('<span class="text-body-secondary">—</span>')
     if series.current_reference_date:
-        reference = date_format(series.current_reference_date, "SHORT_DATE_FORMAT")
+        reference = date_format(series.current_reference_date, "j F Y")
     else:
         reference = format_html(
             '<span class="text-body-secondary">{}</span>', gettext("no figure yet")
