@@ -79,9 +79,13 @@ def _request_checked(form: MediationRequestForm) -> bool:
     try:
         case_request_check(channel=Channel.WEB, today=timezone.localdate(), **fields)
     except ValidationError as exc:
+        own = form.errors.as_data()
         for field, messages_ in exc.message_dict.items():
-            if field in form.errors:
-                continue
+            if field in own:
+                if any(error.code != "required" for error in own[field]):
+                    continue
+                # "This field is required" says less than the rule ("Choose your insurer").
+                del form.errors[field]
             for message in messages_:
                 form.add_error(field if field in form.fields else None, message)
         return False

@@ -63,6 +63,7 @@
     if (document.activeElement !== summary) {
       summary.focus();
     }
+    summary.scrollIntoView();
     summary.querySelectorAll("a[href^='#']").forEach(function (link) {
       link.addEventListener("click", function (event) {
         var input = document.getElementById(link.getAttribute("href").slice(1));
@@ -131,7 +132,10 @@
       listbox.setAttribute("aria-label", label ? label.textContent.trim() : "");
       listbox.hidden = true;
       if (label) {
+        // The label now names the combobox; the hidden select keeps its name by reference.
+        label.id = label.id || base + "_label";
         label.setAttribute("for", input.id);
+        select.setAttribute("aria-labelledby", label.id);
       }
       if (count) {
         count.hidden = false;
