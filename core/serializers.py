@@ -186,7 +186,7 @@ class InputSerializer(serializers.Serializer):
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
-            errors = {
+            errors: dict[str, Any] = {
                 str(field.field_name): [message]
                 for field in self._writable_fields
                 if field.field_name in data
