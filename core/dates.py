@@ -67,3 +67,8 @@ def date_display(day: date) -> str:
     same as the templates' ``date:"j F Y"``. For messages and timeline notes built in Python;
     never ``isoformat()`` or ``strftime`` there (those are for files, JSON and audit details)."""
     return date_format(day, "j F Y")
+
+
+def month_display(month: date) -> str:
+    """A month as people read it: "maart 2026" (``month_format`` gives the API's "2026-03")."""
+    return date_format(month, "F Y")

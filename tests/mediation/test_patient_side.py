@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from rest_framework.throttling import ScopedRateThrottle
 
-from core.dates import date_display
+from core.dates import date_display, month_display
 from mediation.models import Case, CaseStatus, DeclineReason, OfferStatus
 from mediation.serializers import DECLINE_REASON_HELP
 from mediation.views.patient import request_stages
@@ -449,6 +449,8 @@ def test_dates_in_messages_are_dutch_and_lower_case():
         assert date_display(date(2026, 12, 6)) == "6 december 2026"
     with translation.override("en"):
         assert date_display(date(2026, 12, 6)) == "6 December 2026"
+    with translation.override("nl"):
+        assert month_display(date(2026, 3, 1)) == "maart 2026"
 
 
 def test_an_offers_timeline_note_has_no_iso_date(mediator, insurer):
