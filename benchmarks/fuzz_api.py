@@ -278,6 +278,7 @@ def start_gunicorn(port: int, workers: int, log: Path) -> subprocess.Popen:
         "DJANGO_SETTINGS_MODULE": "config.settings.base",
         "THROTTLE_PUBLIC_RATE": "100000000/minute",
         "THROTTLE_PUBLIC_WRITE_RATE": "100000000/minute",
+        "THROTTLE_PUBLIC_INVALID_RATE": "100000000/minute",
         "SESSION_IDLE_TIMEOUT_MINUTES": str(24 * 60),
     }
     server = subprocess.Popen(  # noqa: S603

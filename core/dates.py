@@ -17,6 +17,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 PLAUSIBLE_FIRST_YEAR = 1900
@@ -58,3 +59,16 @@ def validate_plausible_date(value: date) -> None:
     errors = plausible_date_errors(value, today=timezone.localdate())
     if errors:
         raise ValidationError(errors[0], code="implausible")
+
+
+def date_display(day: date) -> str:
+    """A date as people read it, in the active language: "6 december 2026" in Dutch (lower-case
+    month, no leading zero), "6 December 2026" in English — the one style of the whole UI, the
+    same as the templates' ``date:"j F Y"``. For messages and timeline notes built in Python;
+    never ``isoformat()`` or ``strftime`` there (those are for files, JSON and audit details)."""
+    return date_format(day, "j F Y")
+
+
+def month_display(month: date) -> str:
+    """A month as people read it: "maart 2026" (``month_format`` gives the API's "2026-03")."""
+    return date_format(month, "F Y")

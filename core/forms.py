@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -30,6 +31,31 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError | ApplicationE
     for field, errors in exc.message_dict.items():
         for error in errors:
             form.add_error(field if field in form.fields else None, error)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorLink:
+    """One line of a form's error summary: the message, and the id of the input it is about
+    (``""`` for an error of the form as a whole)."""
+
+    target: str
+    label: str
+    message: str
+
+
+def error_summary(form: forms.BaseForm) -> list[ErrorLink]:
+    """Every error of a bound form, in the order of its fields, each linking to its input
+    (GOV.UK / NL Design System error summary). A group of radio buttons links to its first
+    button, which is the element that takes focus."""
+    links = [ErrorLink("", "", str(message)) for message in form.non_field_errors()]
+    for bound in form:
+        if not bound.errors:
+            continue
+        target = bound.id_for_label or bound.auto_id or ""
+        if isinstance(bound.field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+            target = f"{bound.auto_id}_0"
+        links.extend(ErrorLink(target, str(bound.label), str(message)) for message in bound.errors)
+    return links
 
 
 def service_error_messages(exc: ValidationError | ApplicationError) -> list[str]:

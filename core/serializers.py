@@ -186,7 +186,7 @@ class InputSerializer(serializers.Serializer):
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
-            errors = {
+            errors: dict[str, Any] = {
                 str(field.field_name): [message]
                 for field in self._writable_fields
                 if field.field_name in data
@@ -194,5 +194,11 @@ class InputSerializer(serializers.Serializer):
                 if message
             }
             if errors:
+                # Every field's error at once (issue 13): the other fields' own checks too.
+                try:
+                    super().to_internal_value(data)
+                except serializers.ValidationError as exc:
+                    if isinstance(exc.detail, dict):
+                        errors = {**exc.detail, **errors}
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)

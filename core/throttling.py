@@ -1,4 +1,4 @@
-"""The API's rate limit per client, keyed on the client's real address (:mod:`core.client_ip`).
+"""The rate limits per client, keyed on the client's real address (:mod:`core.client_ip`).
 
 DRF's own ``ScopedRateThrottle`` keys on the whole ``X-Forwarded-For`` header when one is sent, so a
 client that sends a different made-up header with every request gets a fresh budget every time;
@@ -25,3 +25,44 @@ class ScopedRateThrottle(throttling.ScopedRateThrottle):
 
     def get_ident(self, request: Any) -> str:
         return client_ip(request) or ""
+
+
+class RateBudget(ScopedRateThrottle):
+    """A scope's budget that is looked at and spent separately, for a write whose cost depends on
+    its outcome: the public mediation request spends ``public_write`` only when it is accepted,
+    and an invalid one spends the looser ``public_invalid`` (issue 13: a family behind one
+    address must not be locked out after a few typos, while a client that only probes the form
+    is still held back).
+
+    ``wait()`` after :meth:`exhausted` is the seconds until the budget has room again."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__()
+        self.scope = scope
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+
+    def _history(self, request: Any) -> list[float]:
+        self.key = self.get_cache_key(request, None)  # type: ignore[arg-type]  # no view is read
+        self.now = self.timer()
+        history = [
+            moment
+            for moment in (self.cache.get(self.key) or [])
+            if moment > self.now - (self.duration or 0)
+        ]
+        self.history = history
+        return history
+
+    def exhausted(self, request: Any) -> bool:
+        """Whether the client has used its budget up (nothing is spent)."""
+        if self.rate is None:
+            return False
+        return len(self._history(request)) >= (self.num_requests or 0)
+
+    def spend(self, request: Any) -> None:
+        """Record one use of the budget."""
+        if self.rate is None:
+            return
+        history = self._history(request)
+        history.insert(0, self.now)
+        self.cache.set(self.key, history, self.duration)

@@ -1,6 +1,7 @@
 """The mediation API (DESIGN §8).
 
-Patients (no account): ``POST /mediation-requests/`` (throttled, scope ``public_write``), then,
+Patients (no account): ``POST /mediation-requests/`` (throttled: ``public_write`` for accepted
+requests, ``public_invalid`` for invalid ones), then,
 with the secret from its answer in ``X-Access-Token``, their own request, accepting or declining
 an offer and withdrawing. A wrong token and an unknown reference are both 404.
 
@@ -17,12 +18,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import NotAuthenticated
+from rest_framework.exceptions import NotAuthenticated, Throttled
+from rest_framework.fields import SkipField
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,7 +36,7 @@ from accounts.models import AuditAction
 from accounts.permissions import role_required
 from accounts.services import audit_record
 from core.filters import refuse_empty_parameters
-from core.throttling import ScopedRateThrottle
+from core.throttling import RateBudget, ScopedRateThrottle
 from mediation.models import Case, CaseStatus, Channel, Offer
 from mediation.permissions import (
     access_case_for,
@@ -69,7 +72,13 @@ from mediation.serializers import (
     PatientOfferOutputSerializer,
 )
 from mediation.services.case_edit import case_update
-from mediation.services.cases import case_close, case_create, case_withdraw
+from mediation.services.cases import (
+    CASE_REQUEST_CHECKED_FIELDS,
+    case_close,
+    case_create,
+    case_request_check,
+    case_withdraw,
+)
 from mediation.services.offers import (
     appointment_confirm,
     offer_accept,
@@ -119,8 +128,27 @@ class _PatientApi(APIView):
 
 
 # --- Patients ------------------------------------------------------------------------------------
+def _readable_values(serializer: serializers.Serializer, data: Any) -> dict[str, Any]:
+    """Each field's value where the field alone could read it, ``None`` where it could not:
+    what the service's rules judge when the body as a whole is invalid."""
+    values: dict[str, Any] = {}
+    if not isinstance(data, dict):
+        return values
+    for name, field in serializer.fields.items():
+        try:
+            values[name] = field.run_validation(field.get_value(data))
+        except (serializers.ValidationError, SkipField):
+            values[name] = None
+    return values
+
+
 class MediationRequestCreateApi(_PatientApi):
-    throttle_scope = "public_write"
+    """Every error of the body at once: the type checks and the service's rules in one answer
+    (issue 13). Only an accepted request spends ``public_write`` (shared with the web form); an
+    invalid one spends the looser ``public_invalid``, and once that is used up invalid requests
+    get 429 without their errors."""
+
+    throttle_scope = "public"
 
     @extend_schema(
         operation_id="mediation_requests_create",
@@ -128,9 +156,11 @@ class MediationRequestCreateApi(_PatientApi):
         description=(
             "A patient's mediation request (channel `api`). Urgency classes 1 and 2 are refused "
             "with a message that sends the patient to the treating specialist, the GP or the "
-            "huisartsenpost; consent is required; the postcode must exist. The answer carries "
-            "the secret `access_token` (shown only here) for `X-Access-Token`. Throttled per "
-            "client (`THROTTLE_PUBLIC_WRITE_RATE`)."
+            "huisartsenpost; consent is required; the postcode must exist. A 400 names every "
+            "field in error at once. The answer carries the secret `access_token` (shown only "
+            "here) for `X-Access-Token`. Throttled per client: accepted requests "
+            "(`THROTTLE_PUBLIC_WRITE_RATE`, shared with the web form) and, more loosely, "
+            "invalid ones (`THROTTLE_PUBLIC_INVALID_RATE`)."
         ),
         request=MediationRequestInputSerializer,
         responses={status.HTTP_201_CREATED: MediationRequestCreatedSerializer},
@@ -138,8 +168,30 @@ class MediationRequestCreateApi(_PatientApi):
     )
     def post(self, request: Request) -> Response:
         serializer = MediationRequestInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        valid = serializer.is_valid()
+        errors: dict[str, Any] = {} if valid else dict(serializer.errors)
+        values = serializer.validated_data if valid else _readable_values(serializer, request.data)
+        if isinstance(request.data, dict):
+            try:
+                case_request_check(
+                    channel=Channel.API,
+                    today=timezone.localdate(),
+                    **{name: values.get(name) for name in CASE_REQUEST_CHECKED_FIELDS},
+                )
+            except DjangoValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    errors.setdefault(field, messages)
+        if errors:
+            invalid_budget = RateBudget("public_invalid")
+            if invalid_budget.exhausted(request):
+                raise Throttled(wait=invalid_budget.wait())
+            invalid_budget.spend(request)
+            raise serializers.ValidationError(errors)
+        write_budget = RateBudget("public_write")
+        if write_budget.exhausted(request):
+            raise Throttled(wait=write_budget.wait())
         case, token = case_create(channel=Channel.API, **serializer.validated_data)
+        write_budget.spend(request)
         return Response(
             MediationRequestCreatedSerializer(
                 {"reference": case.reference, "access_token": token, "status": case.status}

@@ -8,6 +8,8 @@ from itertools import groupby
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import insurer_list
@@ -17,10 +19,11 @@ from mediation.models import (
     CaseStatus,
     ContactChannel,
     ContactResult,
+    DeclineReason,
     MediationSettings,
 )
 from mediation.selectors.cases import QUEUE_SORTS, SEARCH_MAX_LENGTH
-from providers.models import WaitingTimeKind
+from providers.models import Location, WaitingTimeKind
 from providers.reference import selectors as reference
 from providers.search.snapshot import search_reference
 
@@ -51,8 +54,13 @@ def _date_widget() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def specialism_choices(empty_label: Any) -> list[tuple[str, Any]]:
-    specialisms = sorted(reference.specialism_list(), key=lambda s: s.name)
+def specialism_choices(empty_label: Any, *, patients_only: bool = False) -> list[tuple[str, Any]]:
+    """The active specialisms by name; ``patients_only`` leaves out those no patient waits for
+    (laboratory specialisms, "niet nader gespecificeerd": ``Specialism.patients_wait``)."""
+    specialisms = sorted(
+        (s for s in reference.specialism_list() if s.patients_wait or not patients_only),
+        key=lambda s: s.name,
+    )
     return [("", empty_label), *((s.code, s.name) for s in specialisms)]
 
 
@@ -90,6 +98,29 @@ def location_choices() -> list[tuple[str, Any]]:
         ]
         held = _location_groups = (snapshot.token, groups)
     return [("", _("Choose the hospital or clinic")), *held[1]]
+
+
+def location_choices_by_city() -> list[tuple[str, Any]]:
+    """Active locations grouped under their city, both alphabetical: without JavaScript the
+    patient finds "where do you wait now?" by the place (with it, ``mediation.js`` turns the
+    list into a combobox that filters as they type)."""
+    locations = sorted(
+        Location.objects.filter(is_active=True).select_related("provider"),
+        key=lambda loc: (loc.city.casefold(), loc.name.casefold(), loc.code),
+    )
+
+    def label(loc: Location) -> str:
+        if loc.provider.name.casefold() in loc.name.casefold():
+            return loc.name
+        return f"{loc.name} ({loc.provider.name})"
+
+    return [
+        ("", _("Choose the hospital or clinic")),
+        *(
+            (city, [(loc.code, label(loc)) for loc in group])
+            for city, group in groupby(locations, key=lambda loc: loc.city)
+        ),
+    ]
 
 
 class _CaseRequestFields(forms.Form):
@@ -169,7 +200,7 @@ class _CaseRequestFields(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["specialism"]).choices = specialism_choices(
-            _("Choose a specialism")
+            _("Choose a specialism"), patients_only=True
         )
         cast(forms.ChoiceField, self.fields["treatment"]).choices = treatment_choices(
             _("No specific treatment")
@@ -206,6 +237,15 @@ class MediationRequestForm(_CaseRequestFields):
         ),
         required=False,  # the service refuses a request without consent, with its own message
     )
+    # Sent by the "send it anyway" button of the notice that the wait is within the Treeknorm;
+    # never rendered as a field, so that changed answers are checked again.
+    within_norm_confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(
+            forms.ChoiceField, self.fields["current_location"]
+        ).choices = location_choices_by_city()
 
     field_order = [
         "insurer",
@@ -307,17 +347,37 @@ class PhoneIntakeForm(_CaseRequestFields):
 
 
 class OfferDeclineForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Why do you decline this offer? (optional)"),
+    """Declining an offer: a short reason to choose, and/or the patient's own words; both are
+    optional (DESIGN §3.3)."""
+
+    choice = forms.ChoiceField(
+        label=_("Why do you decline this offer?"),
+        choices=DeclineReason.choices,
         required=False,
-        max_length=2000,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    reason = forms.CharField(
+        label=_("Anything you want to tell your mediator"),
+        required=False,
+        max_length=1800,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def decline_reason(self) -> str:
+        """The reason as stored: the chosen one in the staff's language, then the own words."""
+        data = self.cleaned_data
+        parts = []
+        if data.get("choice"):
+            with translation.override(settings.LANGUAGE_CODE):
+                parts.append(str(DeclineReason(data["choice"]).label))
+        if data.get("reason", "").strip():
+            parts.append(data["reason"].strip())
+        return " — ".join(parts)
 
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
-        label=_("Why do you withdraw your request? (optional)"),
+        label=_("Why do you withdraw your request?"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -430,7 +490,7 @@ class _OfferForm(forms.Form):
         label=_("Expected wait (days)"), min_value=0, max_value=3 * 365, required=False
     )
     note = forms.CharField(
-        label=_("Note for the patient (optional)"),
+        label=_("Note for the patient"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),

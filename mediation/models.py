@@ -552,3 +552,16 @@ def mediation_settings_for(insurer: Organisation) -> MediationSettings:
     """The insurer's settings row, or an unsaved one with the defaults."""
     found = MediationSettings.objects.filter(insurer=insurer).first()
     return found if found is not None else MediationSettings(insurer=insurer)
+
+
+class DeclineReason(models.TextChoices):
+    """The short reasons the status page offers a patient who declines an offer (DESIGN §3.3:
+    the reason is optional, chosen from a short list or written). What is stored is text
+    (``Offer.decline_reason``): the chosen reason in the staff's language, with the patient's
+    own words after it; the API takes the same free text."""
+
+    TOO_FAR = "too_far", _("The hospital or clinic is too far away for me")
+    DATE = "date", _("The date does not suit me")
+    STAY = "stay", _("I prefer to stay with my own hospital or clinic")
+    NO_LONGER = "no_longer", _("I no longer need this care")
+    OTHER = "other", _("Another reason")

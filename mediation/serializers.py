@@ -216,9 +216,24 @@ class MediationRequestOutputSerializer(serializers.ModelSerializer):
         return PatientOfferOutputSerializer(case_offer_list(case=case), many=True).data
 
 
+# The short reasons of the status page (``DeclineReason``, in English: the schema's language);
+# tests/mediation/test_patient_side.py checks that the two lists agree.
+DECLINE_REASON_HELP = (
+    "Optional: why the patient declines, as free text (at most 2000 characters; empty or left "
+    "out when the patient gives no reason). The status page lets the patient choose one of these "
+    "short reasons and add their own words: “The hospital or clinic is too far away for me”; "
+    "“The date does not suit me”; “I prefer to stay with my own hospital or clinic”; “I no "
+    "longer need this care”; “Another reason”."
+)
+
+
 class OfferDeclineInputSerializer(InputSerializer):
     reason = serializers.CharField(
-        max_length=2000, allow_blank=True, required=False, default="", help_text="Why (optional)"
+        max_length=2000,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text=DECLINE_REASON_HELP,
     )
 
 

@@ -10,6 +10,7 @@ urlpatterns: list = [
     # Patients (public; the status pages need the secret token of the case).
     path("aanvragen/", patient.request_create, name="request-create"),
     path("aanvragen/ontvangen/", patient.request_confirmation, name="request-confirmation"),
+    path("aanvragen/locaties/", patient.request_locations, name="request-locations"),
     path("status/<str:reference>/<str:token>/", patient.request_status, name="request-status"),
     path(
         "status/<str:reference>/<str:token>/aanbod/<int:pk>/accepteren/",

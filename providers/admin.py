@@ -73,8 +73,8 @@ class LocationAdmin(SimpleHistoryAdmin):
 
 @admin.register(Specialism)
 class SpecialismAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "is_active"]
-    list_filter = ["is_active"]
+    list_display = ["code", "name", "is_active", "patients_wait"]
+    list_filter = ["is_active", "patients_wait"]
     search_fields = ["code", "name"]
 
 

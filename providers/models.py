@@ -140,6 +140,16 @@ class Specialism(models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
+    # Laboratory specialisms, the "not further specified" code and a duplicate code are reference
+    # data (figures and plans may name them) but nothing a patient waits for or searches by.
+    patients_wait = models.BooleanField(
+        _("patients wait for it"),
+        default=True,
+        help_text=_(
+            "Offered to patients in the waiting-time search and the request form. Off for "
+            "laboratory specialisms, the unspecified code and duplicate codes."
+        ),
+    )
 
     class Meta:
         verbose_name = _("specialism")

@@ -120,6 +120,7 @@ REFERENCE_DATA_LOADERS = [
     ("providers.migrations.0005_roaz_regions", "load_regions"),
     ("providers.migrations.0006_postcode_areas", "load_postcode_areas"),
     ("providers.migrations.0013_treatment_nza_name", "load_nza_names"),
+    ("providers.migrations.0016_specialism_patients_wait", "mark_not_for_patients"),
 ]
 
 

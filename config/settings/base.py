@@ -302,7 +302,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["core.parsers.DepthLimitedJSONParser"],
     "DEFAULT_THROTTLE_RATES": {
         "public": env.str("THROTTLE_PUBLIC_RATE", default="120/minute"),
+        # Accepted mediation requests per client; invalid submissions count against the looser
+        # public_invalid instead (core.throttling.RateBudget), so typos do not lock a family out.
         "public_write": env.str("THROTTLE_PUBLIC_WRITE_RATE", default="10/hour"),
+        "public_invalid": env.str("THROTTLE_PUBLIC_INVALID_RATE", default="60/hour"),
     },
     "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,

@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import AuditAction
 from accounts.services import audit_record
-from core.dates import plausible_date_errors
+from core.dates import month_display, plausible_date_errors
 from core.errors import ApplicationError, raise_if
 from finance import settlement
 from finance.models import (
@@ -338,7 +338,7 @@ def production_record(
     elif month.year != contract.year:
         month_errors = [
             _("%(month)s is outside the contract year %(year)d.")
-            % {"month": month.strftime("%Y-%m"), "year": contract.year}
+            % {"month": month_display(month), "year": contract.year}
         ]
     errors = {
         "month": month_errors,

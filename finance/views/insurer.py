@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
 from accounts.permissions import view_role_required
+from core.dates import month_display
 from core.errors import ApplicationError
 from core.forms import add_service_errors
 from finance import services
@@ -169,10 +170,10 @@ def production_record_view(request: HttpRequest, pk: int, *, actor: Actor) -> Ht
         )
         if created:
             return _("The production of %(month)s has been recorded.") % {
-                "month": record.month.strftime("%Y-%m")
+                "month": month_display(record.month)
             }
         return _("The production of %(month)s has been replaced.") % {
-            "month": record.month.strftime("%Y-%m")
+            "month": month_display(record.month)
         }
 
     return _contract_form_post(

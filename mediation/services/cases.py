@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -154,40 +155,73 @@ def _birth_date_errors(value: date | None, *, today: date) -> list[str]:
     return []
 
 
-@transaction.atomic
-def case_create(
+# A request's fields as ``case_create`` takes them, and those that ``case_request_check`` judges.
+CASE_REQUEST_FIELDS = (
+    "insurer",
+    "policy_number",
+    "full_name",
+    "birth_date",
+    "email",
+    "phone",
+    "postcode",
+    "specialism",
+    "treatment",
+    "kind",
+    "urgency_class",
+    "current_location",
+    "waiting_since",
+    "expected_date",
+    "max_distance_km",
+    "hospital_setting_required",
+    "consent",
+)
+CASE_REQUEST_CHECKED_FIELDS = tuple(
+    name for name in CASE_REQUEST_FIELDS if name != "hospital_setting_required"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRequest:
+    """A request that passed every rule: its values normalised and its codes resolved."""
+
+    insurer: Organisation
+    policy_number: str
+    full_name: str
+    email: str
+    phone: str
+    postcode: str
+    specialism: Specialism
+    treatment: Treatment | None
+    current_location: Location
+
+
+def case_request_check(
     *,
     insurer: Organisation | str | None,
-    policy_number: str,
-    full_name: str,
+    policy_number: str | None,
+    full_name: str | None,
     birth_date: date | None,
-    email: str = "",
-    phone: str = "",
-    postcode: str,
+    email: str | None = "",
+    phone: str | None = "",
+    postcode: str | None,
     specialism: Specialism | str | None,
     treatment: Treatment | str | None = None,
-    kind: str,
+    kind: str | None,
     urgency_class: int | None,
     current_location: Location | str | None,
     waiting_since: date | None,
     expected_date: date | None = None,
     max_distance_km: int | None,
-    hospital_setting_required: bool = False,
-    consent: bool,
+    consent: bool | None,
     channel: str,
     actor: Actor | None = None,
-    request: Any = None,
-    now: datetime | None = None,
-) -> tuple[Case, str]:
-    """Open a case; return it with the patient's access token (shown once, stored hashed).
-
-    ``insurer`` (UZOVI), ``specialism`` and ``treatment`` (codes) and ``current_location``
-    (location code) may be given as instances or as their natural codes. ``channel`` is ``web``
-    or ``api`` for the patient's own request (``actor`` ``None``) and ``phone`` for a mediator
-    entering it (``actor`` the mediator; audited). Every field error is reported at once.
-    """
-    now = now or timezone.now()
-    today = timezone.localdate(now)
+    today: date,
+) -> CaseRequest:
+    """Check a request against every rule of the module docstring and report every field error
+    at once (one ``ValidationError`` keyed by field). Writes nothing, so that a form whose own
+    type checks failed can still show the patient the rules' errors of its other fields in the
+    same pass (issue 13): a field given as ``None`` because its input could not be read is
+    reported as missing, which the caller leaves out when it has its own message for it."""
     errors: dict[str, list[str]] = {}
 
     def error(field: str, message: str) -> None:
@@ -196,9 +230,6 @@ def case_create(
     if channel not in Channel.values:
         raise ApplicationError(_("Unknown channel."), field="channel")
     staff = channel in (Channel.PHONE, Channel.PROACTIVE)
-    if staff and (actor is None or not actor.has_role(Role.MEDIATOR)):
-        raise PermissionDenied(_("Only a mediator enters a request for a patient."))
-
     insurer_obj = _resolve(Organisation, insurer, lookup="uzovi")
     if insurer_obj is None or insurer_obj.kind != OrganisationKind.INSURER:
         error("insurer", _("Choose your health insurer."))
@@ -319,6 +350,83 @@ def case_create(
 
     raise_if(errors)
     assert insurer_obj is not None and specialism_obj is not None and location_obj is not None
+    return CaseRequest(
+        insurer=insurer_obj,
+        policy_number=policy_number,
+        full_name=full_name,
+        email=email,
+        phone=phone,
+        postcode=normalised_postcode,
+        specialism=specialism_obj,
+        treatment=treatment_obj,
+        current_location=location_obj,
+    )
+
+
+@transaction.atomic
+def case_create(
+    *,
+    insurer: Organisation | str | None,
+    policy_number: str,
+    full_name: str,
+    birth_date: date | None,
+    email: str = "",
+    phone: str = "",
+    postcode: str,
+    specialism: Specialism | str | None,
+    treatment: Treatment | str | None = None,
+    kind: str,
+    urgency_class: int | None,
+    current_location: Location | str | None,
+    waiting_since: date | None,
+    expected_date: date | None = None,
+    max_distance_km: int | None,
+    hospital_setting_required: bool = False,
+    consent: bool,
+    channel: str,
+    actor: Actor | None = None,
+    request: Any = None,
+    now: datetime | None = None,
+) -> tuple[Case, str]:
+    """Open a case; return it with the patient's access token (shown once, stored hashed).
+
+    ``insurer`` (UZOVI), ``specialism`` and ``treatment`` (codes) and ``current_location``
+    (location code) may be given as instances or as their natural codes. ``channel`` is ``web``
+    or ``api`` for the patient's own request (``actor`` ``None``) and ``phone`` for a mediator
+    entering it (``actor`` the mediator; audited). Every field error is reported at once.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    if channel not in Channel.values:
+        raise ApplicationError(_("Unknown channel."), field="channel")
+    staff = channel in (Channel.PHONE, Channel.PROACTIVE)
+    if staff and (actor is None or not actor.has_role(Role.MEDIATOR)):
+        raise PermissionDenied(_("Only a mediator enters a request for a patient."))
+    checked = case_request_check(
+        insurer=insurer,
+        policy_number=policy_number,
+        full_name=full_name,
+        birth_date=birth_date,
+        email=email,
+        phone=phone,
+        postcode=postcode,
+        specialism=specialism,
+        treatment=treatment,
+        kind=kind,
+        urgency_class=urgency_class,
+        current_location=current_location,
+        waiting_since=waiting_since,
+        expected_date=expected_date,
+        max_distance_km=max_distance_km,
+        consent=consent,
+        channel=channel,
+        actor=actor,
+        today=today,
+    )
+    insurer_obj, specialism_obj = checked.insurer, checked.specialism
+    treatment_obj, location_obj = checked.treatment, checked.current_location
+    policy_number, full_name = checked.policy_number, checked.full_name
+    email, phone, normalised_postcode = checked.email, checked.phone, checked.postcode
     assert waiting_since is not None and isinstance(max_distance_km, int)
     assert isinstance(urgency_class, int)
 

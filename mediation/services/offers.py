@@ -31,11 +31,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Role
+from core.dates import date_display
 from core.errors import ApplicationError, raise_if
 from core.working_days import add_working_days_to_moment
 from finance.services import volume_transfer_record
@@ -316,7 +316,7 @@ def offer_make(
         capacity_hold_add(capacity=capacity, holder=offer.hold_key, until=offer.expires_at)
     event_note = _("%(location)s, expected %(date)s") % {
         "location": location.name,
-        "date": date_format(expected_date, "j F Y"),
+        "date": date_display(expected_date),
     }
     if note:
         event_note = f"{event_note} — {note}"
@@ -746,7 +746,7 @@ def appointment_confirm(
         kind=CaseEventKind.APPOINTMENT_CONFIRMED,
         note=_("Appointment on %(date)s at %(location)s; %(days)d days gained.")
         % {
-            "date": date_format(appointment_date, "j F Y"),
+            "date": date_display(appointment_date),
             "location": offer.location.name,
             "days": days_gained,
         },

@@ -33,6 +33,7 @@ from django.utils.translation import ngettext
 from accounts.actors import Actor
 from accounts.models import AuditAction
 from accounts.services import audit_record
+from core.dates import date_display
 from core.errors import ApplicationError, raise_if
 from providers.capacity.selectors import week_start_of
 from providers.models import (
@@ -82,7 +83,7 @@ def _week_errors(week_start: date, *, today: date) -> list[str]:
     if week_start.weekday() != 0:
         return [
             _("A capacity offer covers one week: give its Monday (%(date)s is a %(weekday)s).")
-            % {"date": week_start.isoformat(), "weekday": date_format(week_start, "l")}
+            % {"date": date_display(week_start), "weekday": date_format(week_start, "l")}
         ]
     if week_start < week_start_of(today):
         return [_("This week is over: offer capacity for this week or a later one.")]

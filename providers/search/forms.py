@@ -70,6 +70,7 @@ class WaitingTimeSearchForm(forms.Form):
     postcode = forms.CharField(
         label=_("Your postcode"),
         max_length=16,
+        required=False,
         help_text=_("For example 3511 AB. Only used to calculate distances."),
         widget=forms.TextInput(attrs={"autocomplete": "postal-code", "size": 10}),
     )
@@ -125,7 +126,12 @@ class WaitingTimeSearchForm(forms.Form):
         super().__init__(data, **kwargs)
         # The choices and the postcode check read the search's reference data in memory.
         self.reference = reference or search_reference()
-        specialisms = sorted(self.reference.specialisms.values(), key=lambda s: s.name)
+        # Only what patients wait for: not the laboratory specialisms, "niet nader
+        # gespecificeerd" or a duplicate code (``Specialism.patients_wait``).
+        specialisms = sorted(
+            (s for s in self.reference.specialisms.values() if s.patients_wait),
+            key=lambda s: s.name,
+        )
         cast(forms.ChoiceField, self.fields["specialism"]).choices = [
             ("", _("Choose a specialism")),
             *((s.code, s.name) for s in specialisms),
@@ -144,7 +150,13 @@ class WaitingTimeSearchForm(forms.Form):
             ),
         ]
 
+    # Set by clean(): a distance was chosen but no postcode given yet. Not an error (the patient
+    # may not have typed it yet): the page asks for it instead of showing results.
+    postcode_needed = False
+
     def clean_postcode(self) -> str:
+        if not self.cleaned_data["postcode"].strip():
+            return ""
         # A malformed postcode raises ValidationError with the Dutch-postcode message.
         pc4 = normalise_pc4(self.cleaned_data["postcode"])
         if self.reference.postcode_point(pc4) is None:
@@ -161,18 +173,24 @@ class WaitingTimeSearchForm(forms.Form):
             cleaned["specialism"] = ""
         elif not cleaned.get("specialism") and "specialism" not in self.errors:
             self.add_error("specialism", _("Choose a specialism or a treatment."))
+        # Without a postcode there are no distances: "any distance" is a national list by wait.
+        self.postcode_needed = (
+            "postcode" not in self.errors
+            and not cleaned.get("postcode")
+            and cleaned.get("max_distance_km") is not None
+        )
         return cleaned
 
     def selector_arguments(self) -> dict[str, Any]:
         """Keyword arguments for ``waiting_time_current_list`` (call after ``is_valid()``)."""
         data = self.cleaned_data
-        ordering: Ordering = data["ordering"]
+        ordering: Ordering = data["ordering"] if data["postcode"] else "days"
         return {
             "specialism_code": data["specialism"] or None,
             "treatment_code": data["treatment"] or None,
             "kind": data["kind"],
-            "postcode": data["postcode"],
-            "max_distance_km": data["max_distance_km"],
+            "postcode": data["postcode"] or None,
+            "max_distance_km": data["max_distance_km"] if data["postcode"] else None,
             "provider_kind": data["provider_kind"] or None,
             "ordering": ordering,
             "reference": self.reference,

@@ -109,7 +109,8 @@ def waiting_time_current_list(
     ``max_distance_km`` keeps locations at most that far (exactly, not rounded). Ordering
     ``days``: shortest wait first, figures without a number (insufficient observations) last,
     ties by distance, then location code. Ordering ``distance``: nearest first, ties by wait, then
-    location code. Stale figures are included and flagged.
+    location code. Stale figures are included and flagged, and in either order come after all
+    current ones.
 
     ``reference`` is the reference data the caller already holds (its input checks read the same
     snapshot); without it the current one is used.
@@ -230,10 +231,14 @@ class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
         )
         no_number_last = "s.current_days IS NULL, s.current_days"
         tie_breaks = f"CASE s.kind {kind_position} ELSE 99 END, sp.code, COALESCE(t.code, '')"
+        # Stale figures (DESIGN §3.1) after current ones, whatever the order: an old short wait
+        # must not head the list as if it were today's.
+        stale_last = "CASE WHEN s.current_reference_date < %s THEN 1 ELSE 0 END"
+        self._params.append(rules.stale_before(today=today).isoformat())
         if by_distance:
-            order = f"near.column3, {no_number_last}, near.column2, {tie_breaks}"
+            order = f"{stale_last}, near.column3, {no_number_last}, near.column2, {tie_breaks}"
         else:
-            order = f"{no_number_last}, near.column2, {tie_breaks}"
+            order = f"{stale_last}, {no_number_last}, near.column2, {tie_breaks}"
         # The candidates as literal numbers (ids, positions and floats that we computed; their
         # repr reads back as the same double): hundreds of parameters would cost more to bind.
         values = ", ".join(

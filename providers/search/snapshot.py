@@ -83,6 +83,7 @@ class SpecialismEntry:
     pk: int
     code: str
     name: str
+    patients_wait: bool = True  # offered to patients (``Specialism.patients_wait``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +166,9 @@ def _stamp_token() -> str:
 
 def _load(token: str) -> SearchReference:
     specialisms = {
-        code: SpecialismEntry(pk, code, name)
-        for pk, code, name in Specialism.objects.filter(is_active=True).values_list(
-            "id", "code", "name"
+        code: SpecialismEntry(pk, code, name, patients_wait)
+        for pk, code, name, patients_wait in Specialism.objects.filter(is_active=True).values_list(
+            "id", "code", "name", "patients_wait"
         )
     }
     treatments = {

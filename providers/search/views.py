@@ -56,7 +56,7 @@ def waiting_time_search(request: HttpRequest) -> HttpResponse:
     form = WaitingTimeSearchForm(request.GET if searched else None)
     page = None
     mediation_url = None
-    if searched and form.is_valid():
+    if searched and form.is_valid() and not form.postcode_needed:
         results = waiting_time_current_list(**form.selector_arguments())
         page = Paginator(results, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
         mediation_url = _mediation_request_url(form)
@@ -68,6 +68,7 @@ def waiting_time_search(request: HttpRequest) -> HttpResponse:
         "searched": searched,
         "page": page,
         "page_query": _page_query(request),
+        "postcode_needed": searched and form.is_valid() and form.postcode_needed,
         "show_subject": searched
         and form.is_valid()
         and form.cleaned_data["kind"] == WaitingTimeKind.TREATMENT

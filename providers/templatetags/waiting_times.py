@@ -110,7 +110,7 @@ def search_result_row(row: Any, show_subject: bool) -> SafeString:
         gettext("Waiting time"),
         _wait_cell(row),
         gettext("Reference date"),
-        date_format(row.reference_date, "j M Y"),
+        date_format(row.reference_date, "j F Y"),
         stale,
     )
 
@@ -159,7 +159,7 @@ def waiting_time_grid_row(row: Any) -> SafeString:
     else:
         current = format_html('<span class="text-body-secondary">—</span>')
     if series.current_reference_date:
-        reference = date_format(series.current_reference_date, "SHORT_DATE_FORMAT")
+        reference = date_format(series.current_reference_date, "j F Y")
     else:
         reference = format_html(
             '<span class="text-body-secondary">{}</span>', gettext("no figure yet")

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.actors import Actor
-from core.dates import plausible_date_errors
+from core.dates import date_display, plausible_date_errors
 from core.errors import ApplicationError
 from providers.models import (
     MAX_PLAUSIBLE_WAIT_DAYS,
@@ -484,7 +484,7 @@ class _Resolver:
                 (
                     "reference_date",
                     _("The reference date %(date)s is in the future.")
-                    % {"date": value.isoformat()},
+                    % {"date": date_display(value)},
                 )
             ]
         implausible = plausible_date_errors(value, today=self.today)

@@ -144,7 +144,7 @@ def world(insurer, provider_org, regulator_org, api_key_for, monkeypatch) -> Wor
     monkeypatch.setattr(
         ScopedRateThrottle,
         "THROTTLE_RATES",
-        {"public": "100000/hour", "public_write": "100000/hour"},
+        {"public": "100000/hour", "public_write": "100000/hour", "public_invalid": "100000/hour"},
     )
     provider = provider_org.provider
     location = LocationFactory(provider=provider)

@@ -86,7 +86,12 @@ def test_patient_is_placed_sooner_end_to_end(browsing, eager_tasks):
     expect(main.locator("#id_postcode")).to_have_value("3511 AB")
     expect(main.locator("#id_specialism")).to_have_value("0305")
     main.locator("input[name='urgency_class'][value='4']").check()
-    main.locator("#id_current_location").select_option(current.code)
+    # "Where do you wait now?" is a combobox: type part of the name, choose from the list.
+    main.locator("#id_current_location_combobox").fill("Stadsziekenhuis")
+    main.locator("#id_current_location_listbox").get_by_role(
+        "option", name=re.compile("Stadsziekenhuis Utrecht")
+    ).click()
+    expect(main.locator("#id_current_location")).to_have_value(current.code)
     main.locator("#id_waiting_since").fill(waiting_since.isoformat())
     main.locator("#id_max_distance_km").select_option("50")
     main.locator("#id_consent").check()
@@ -138,6 +143,9 @@ def test_patient_is_placed_sooner_end_to_end(browsing, eager_tasks):
     expect(offer_card).to_contain_text("U kunt over drie weken terecht.")
     browsing.screenshot("status-with-offer")
     assert browsing.accessibility_problems() == []
+    # Accepting asks for confirmation first.
+    offer_card.get_by_role("link", name="Dit aanbod aannemen").click()
+    expect(offer_card.locator("#confirm-accept")).to_be_focused()
     offer_card.locator("form[action*='/accepteren/'] button").click()
     expect(main.locator("article.offer-card.offer-accepted")).to_have_count(1)
     expect(main.locator("#case-status")).to_have_attribute(

@@ -223,7 +223,11 @@ def test_the_schema_states_the_request_rules(schema) -> None:
 
 
 def test_request_creation_is_throttled(api_client, insurer, current_location, monkeypatch):
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"public_write": "2/hour"})
+    monkeypatch.setattr(
+        ScopedRateThrottle,
+        "THROTTLE_RATES",
+        {"public": "100/hour", "public_write": "2/hour", "public_invalid": "5/hour"},
+    )
     payload = request_payload(insurer, current_location)
 
     answers = [api_client.post(REQUESTS_URL, payload).status_code for _ in range(3)]

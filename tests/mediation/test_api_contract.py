@@ -38,7 +38,9 @@ SETTINGS = settings(
 def _generous_throttle(monkeypatch):
     """Generated requests must reach the validation, not the rate limit (tested in test_api)."""
     monkeypatch.setattr(
-        ScopedRateThrottle, "THROTTLE_RATES", {"public": "10000/hour", "public_write": "10000/hour"}
+        ScopedRateThrottle,
+        "THROTTLE_RATES",
+        {"public": "10000/hour", "public_write": "10000/hour", "public_invalid": "10000/hour"},
     )
 
 

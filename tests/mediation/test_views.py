@@ -148,7 +148,9 @@ def test_form_errors_keep_the_input(english, insurer):
 
 
 def test_the_form_shares_the_apis_throttle(english, insurer, monkeypatch):
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"public_write": "1/hour"})
+    monkeypatch.setattr(
+        ScopedRateThrottle, "THROTTLE_RATES", {"public_write": "1/hour", "public_invalid": "5/hour"}
+    )
     location = LocationFactory()
 
     first = english.post(REQUEST_URL, form_data(insurer, location))

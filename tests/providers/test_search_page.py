@@ -144,7 +144,6 @@ def test_the_form_is_wired_for_htmx(client, url):
     [
         ("12345", "Enter a Dutch postcode"),
         ("1000 AA", "We do not know this postcode"),
-        ("", "This field is required."),
     ],
 )
 def test_a_bad_postcode_is_shown_next_to_the_field(english, url, htmx, postcode, message):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import Role
+from core.dates import date_display
 from providers.models import (
     WaitingTimeImport,
     WaitingTimeReport,
@@ -146,7 +147,9 @@ def test_domain_errors_of_one_object_are_field_keyed(as_planner):
     assert response.status_code == 400
     assert response.json() == {
         "specialism": ["Unknown specialism “0999”."],
-        "reference_date": [f"The reference date {future} is in the future."],
+        "reference_date": [
+            f"The reference date {date_display(date.fromisoformat(future))} is in the future."
+        ],
     }
 
 

@@ -302,7 +302,7 @@ def test_malformed_reference_date(actor, value):
 
 def test_reference_date_in_the_future_or_missing(actor):
     assert errors_of([row(reference_date=TODAY + timedelta(days=1))], actor) == [
-        (2, "reference_date", "The reference date 2026-11-25 is in the future.")
+        (2, "reference_date", "The reference date 25 November 2026 is in the future.")
     ]
     assert errors_of([row(reference_date=TODAY)], actor) == []
     assert errors_of([row(reference_date="")], actor)[0][1] == "reference_date"

@@ -5,7 +5,7 @@ of a series, the stale reminder, and access (planners only; foreign series and i
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.actors import actor_for_user
 from accounts.models import Role
 from config.celery import app
+from core.dates import date_display
 from providers.models import (
     ReportSource,
     WaitingTimeImport,
@@ -181,7 +182,7 @@ def test_a_future_peildatum_is_one_error_on_the_date(as_planner, planner):
     )
     assert response.status_code == 400
     assert response.context["form"].errors["reference_date"] == [
-        f"The reference date {future} is in the future."
+        f"The reference date {date_display(date.fromisoformat(future))} is in the future."
     ]
 
 
