@@ -9,32 +9,20 @@ it is."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from providers.models import ProviderKind, Specialism
 from tests.accounts.factories import InsurerFactory
+from tests.e2e.conftest import axe_script
 from tests.mediation.factories import OfferFactory
 from tests.providers.factories import LocationFactory, WaitingTimeSeriesFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-def _axe_script() -> str:
-    spec = importlib.util.find_spec("axe_playwright_python")
-    if spec is None or spec.origin is None:
-        message = "axe-playwright-python is missing: pip install -e '.[dev]'"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return (Path(spec.origin).parent / "axe.min.js").read_text(encoding="utf-8")
 
 
 def serious_violations(page, script: str) -> list[str]:
@@ -52,7 +40,7 @@ def serious_violations(page, script: str) -> list[str]:
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_public_pages_have_no_serious_axe_violations(browsing, width):
-    script = _axe_script()
+    script = axe_script()
     today = timezone.localdate()
     insurer = InsurerFactory(name="Zorgverzekeraar Merel", uzovi="8901")
     orthopaedics = Specialism.objects.get(code="0305")
