@@ -95,7 +95,6 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@dataclass
 def axe_script() -> str:
     """axe-core (MPL-2.0, Deque Systems) as the dev dependency ``axe-playwright-python`` ships
     it: no network at test time. Missing, it fails under CI and skips elsewhere."""
@@ -108,6 +107,7 @@ def axe_script() -> str:
     return (Path(spec.origin).parent / "axe.min.js").read_text(encoding="utf-8")
 
 
+@dataclass
 class Browsing:
     """One test's page, with everything it saw recorded."""
 

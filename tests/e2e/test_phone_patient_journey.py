@@ -91,7 +91,7 @@ def test_phone_patient_from_intake_to_confirmed_appointment(browsing, eager_task
     match.locator("form.offer-form button[type='submit']").click()
     expect(page).to_have_url(re.compile(rf"/bemiddeling/zaken/{reference}/#offers$"))
     expect(main.locator(".alert-warning")).to_contain_text("NIET op de hoogte gebracht")
-    expect(main.locator("tr.offer-open .offer-not-mailed")).to_contain_text(
+    expect(main.locator(".offer-row.offer-open .offer-not-mailed")).to_contain_text(
         "niet per e-mail ingelicht"
     )
     browsing.screenshot("offer-made-patient-not-told")
@@ -131,7 +131,7 @@ def test_phone_patient_from_intake_to_confirmed_appointment(browsing, eager_task
     page.screenshot(path=str(browsing.screenshot("case-page-answer-form").with_suffix(".view.png")))
     answer.locator("button[type='submit']").click()
     expect(main.locator(".alert-success")).to_contain_text("aanneemt")
-    expect(main.locator("tr.offer-accepted .offer-answered-by")).to_contain_text("telefonisch")
+    expect(main.locator(".offer-row.offer-accepted .offer-answered-by")).to_contain_text("telefonisch")
     offer.refresh_from_db()
     assert offer.status == OfferStatus.ACCEPTED and offer.answered_by == mediator
     assert browsing.accessibility_problems() == []
