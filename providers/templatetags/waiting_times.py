@@ -40,7 +40,7 @@ def _wait_cell(row: Any) -> SafeString:
         return format_html(
             '<span class="d-block">{}</span>', gettext("Too few patients to calculate")
         )
-    row_weeks = weeks(row.days)
+    row_weeks = math.ceil(row.days / 7)
     badge = _NORM_BADGES.get(row.norm_status or "")
     return format_html(
         '<strong class="d-block text-nowrap">{}</strong>'
@@ -150,7 +150,7 @@ def waiting_time_grid_row(row: Any) -> SafeString:
     if series.current_insufficient_observations:
         current = format_html('<span class="small">{}</span>', gettext("insufficient observations"))
     elif series.current_days is not None:
-        current_weeks = weeks(series.current_days)
+        current_weeks = math.ceil(series.current_days / 7)
         current = format_html(
             '{} <span class="text-body-secondary small">({})</span>',
             series.current_days,
