@@ -345,9 +345,7 @@ class Offer(models.Model):
     # An offer that breaks matching rules (``mediation.matching.OFFER_RULES``) needs the
     # mediator's reason (DESIGN §3.3); both are kept with the offer.
     override_reason = models.TextField(_("reason for overriding the matching rules"), blank=True)
-    overridden_rules = models.JSONField(
-        _("matching rules overridden"), default=list, blank=True
-    )
+    overridden_rules = models.JSONField(_("matching rules overridden"), default=list, blank=True)
     expires_at = models.DateTimeField(_("expires at"))
     made_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

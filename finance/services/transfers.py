@@ -62,8 +62,9 @@ def volume_transfer_record(
     recorded the first time, unchanged (a retried task or a double click books nothing twice).
     ``completed_on`` is the day the placement was confirmed, ``care_date`` the day of the care
     (the appointment); the transfer counts in the contracts of ``care_date``'s year (DESIGN §3.5:
-    a patient confirmed in December for a January appointment moves next year's volume). Refused (``ApplicationError``) when both
-    providers are the same (no patient moved) or ``insurer`` is not an insurer.
+    a patient confirmed in December for a January appointment moves next year's volume).
+    Refused (``ApplicationError``) when both providers are the same (no patient moved) or
+    ``insurer`` is not an insurer.
     """
     case_reference = case_reference.strip()
     existing = VolumeTransfer.objects.filter(case_reference=case_reference).first()

@@ -238,7 +238,7 @@ def _usable_days(
     return days
 
 
-def _series_figure(*, case: Case, location_id: int | None, today: date) -> int | None:
+def _series_figure(*, case: Case, location_id: int, today: date) -> int | None:
     """The location's current, usable figure of the case's subject and kind (or ``None``)."""
     found = (
         WaitingTimeSeries.objects.filter(_subject_filter(case), location_id=location_id)

@@ -258,34 +258,34 @@ def offer_rule_text(
 ) -> str:
     """One broken matching rule of an offer as a translated phrase, with its figures."""
     texts = {
-        GAIN_BELOW_MARGIN: lambda: _(
-            "%(days)d days gained, less than the margin of %(margin)d days"
-        )
-        % {"days": check.days_gained or 0, "margin": check.margin_days},
+        GAIN_BELOW_MARGIN: lambda: (
+            _("%(days)d days gained, less than the margin of %(margin)d days")
+            % {"days": check.days_gained or 0, "margin": check.margin_days}
+        ),
         ABOVE_NORM: lambda: (
             _("the expected wait of %(days)d days is above the Treeknorm maximum of %(max)d days")
             % {"days": expected_days, "max": check.norm_max_days}
             if check.norm_max_days is not None
             else _("no Treeknorm is known to check the expected wait against")
         ),
-        BEYOND_DISTANCE: lambda: _(
-            "%(km)s km away, beyond the %(max)s km the patient travels"
-        )
-        % {
-            "km": number_format(distance or 0, decimal_pos=1),
-            "max": number_format(case.max_distance_km),
-        },
+        BEYOND_DISTANCE: lambda: (
+            _("%(km)s km away, beyond the %(max)s km the patient travels")
+            % {
+                "km": number_format(distance or 0, decimal_pos=1),
+                "max": number_format(case.max_distance_km),
+            }
+        ),
         NO_CURRENT_FIGURE: lambda: _(
             "the location has no current waiting time for this care (none, too few "
             "observations, or older than 28 days)"
         ),
-        OUTSIDE_CLASS3_WINDOW: lambda: _(
-            "care expected on %(date)s, after the class-3 window that ends on %(end)s"
-        )
-        % {
-            "date": _dutch_date(expected_date),
-            "end": _dutch_date(class3_window_end(case.waiting_since)),
-        },
+        OUTSIDE_CLASS3_WINDOW: lambda: (
+            _("care expected on %(date)s, after the class-3 window that ends on %(end)s")
+            % {
+                "date": _dutch_date(expected_date),
+                "end": _dutch_date(class3_window_end(case.waiting_since)),
+            }
+        ),
     }
     return texts[code]()
 

@@ -39,6 +39,7 @@ from mediation.forms import (
     OtherLocationOfferForm,
     PhoneIntakeForm,
 )
+from mediation.matching import class3_window_end
 from mediation.models import (
     OPEN_STATUSES,
     Case,
@@ -47,7 +48,6 @@ from mediation.models import (
     MediationSettings,
     mediation_settings_for,
 )
-from mediation.matching import class3_window_end
 from mediation.permissions import access_case_for
 from mediation.selectors.cases import CASE_ROLES, case_offer_list, case_queue_for, case_timeline
 from mediation.selectors.matching import case_matches, case_remaining_wait_days

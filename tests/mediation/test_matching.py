@@ -414,9 +414,7 @@ class TestClass3Window:
             )
 
     def test_the_class_3_long_waiter_is_outside_any_window(self):
-        candidate = only(
-            match(long_waiter(urgency_class=3), [knee(current_days=5)])
-        )
+        candidate = only(match(long_waiter(urgency_class=3), [knee(current_days=5)]))
         assert candidate.outside_class3_window is True
         assert candidate.days_gained is None
 
@@ -574,7 +572,8 @@ class TestCapacityOffers:
         easter_week = (offer(week_start=date(2026, 4, 6)),)
         candidate = only(
             match(
-                make_need(today=thursday), [make_supply(current_days=30, capacity_offers=easter_week)]
+                make_need(today=thursday),
+                [make_supply(current_days=30, capacity_offers=easter_week)],
             )
         )
         assert candidate.expected_date == date(2026, 4, 7)
@@ -630,7 +629,6 @@ class TestCapacitySlotDate:
             [offer(week_start=date(2026, 11, 30))], urgency_class=4, today=sunday
         )
         assert found is not None and found[1] == 1
-
 
     def test_the_earliest_usable_offer_wins_ties_by_lower_id(self):
         offers = (

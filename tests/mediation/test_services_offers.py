@@ -65,7 +65,6 @@ def amersfoort(case, **kwargs):
     return offerable_location(case, **kwargs)
 
 
-
 # --- Making an offer ------------------------------------------------------------------------
 def test_offer_with_an_expected_wait(case, actor, mediator, django_capture_on_commit_callbacks):
     location = amersfoort(case)
@@ -164,7 +163,10 @@ def test_location_rules(case, actor):
     case.save()
     with pytest.raises(ValidationError) as exc_info:
         offer_make(
-            case=case, actor=actor, location=amersfoort(case, provider=zbc.provider), expected_days=10
+            case=case,
+            actor=actor,
+            location=amersfoort(case, provider=zbc.provider),
+            expected_days=10,
         )
     assert "ZBC" in exc_info.value.message_dict["location"][0]
     # One open offer per location.
@@ -475,7 +477,9 @@ def test_offers_expire_after_five_working_days(
 def test_the_insurer_setting_changes_the_expiry(case, actor, insurer):
     MediationSettings.objects.create(insurer=insurer, offer_expiry_working_days=2)
     monday = datetime(2026, 3, 2, 10, 0, tzinfo=AMS)
-    offer = offer_make(case=case, actor=actor, location=amersfoort(case), expected_days=5, now=monday)
+    offer = offer_make(
+        case=case, actor=actor, location=amersfoort(case), expected_days=5, now=monday
+    )
     assert offer.expires_at == datetime(2026, 3, 4, 10, 0, tzinfo=AMS)
 
 
@@ -483,7 +487,11 @@ def test_expiry_keeps_the_case_offered_while_another_offer_is_open(case, actor):
     now = timezone.now()
     early = offer_make(case=case, actor=actor, location=amersfoort(case), expected_days=5, now=now)
     later = offer_make(
-        case=case, actor=actor, location=amersfoort(case), expected_days=5, now=now + timedelta(days=3)
+        case=case,
+        actor=actor,
+        location=amersfoort(case),
+        expected_days=5,
+        now=now + timedelta(days=3),
     )
     assert offer_expire_due(now=early.expires_at) == 1
     case.refresh_from_db()
@@ -587,7 +595,10 @@ def test_the_appointment_date_is_checked(receiving):
 def test_only_an_accepted_offer_is_confirmed(case, actor):
     organisation = ProviderOrganisationFactory()
     offer = offer_make(
-        case=case, actor=actor, location=amersfoort(case, provider=organisation.provider), expected_days=5
+        case=case,
+        actor=actor,
+        location=amersfoort(case, provider=organisation.provider),
+        expected_days=5,
     )
     planner = member(Role.PLANNER, organisation)
     with pytest.raises(ApplicationError):
@@ -599,7 +610,10 @@ def test_only_an_accepted_offer_is_confirmed(case, actor):
 def test_no_volume_transfer_within_one_provider(case, actor):
     organisation = ProviderOrganisationFactory(provider=case.current_location.provider)
     offer = offer_make(
-        case=case, actor=actor, location=amersfoort(case, provider=organisation.provider), expected_days=5
+        case=case,
+        actor=actor,
+        location=amersfoort(case, provider=organisation.provider),
+        expected_days=5,
     )
     offer_accept(case=case, offer=offer)
     appointment_confirm(
@@ -654,7 +668,11 @@ def test_a_capacity_slot_that_does_not_shorten_the_wait_is_refused_and_released(
     )
     with pytest.raises(ValidationError) as exc_info:
         offer_make(
-            case=case, actor=actor, location=location, capacity_offer=capacity, now=at_ten(wednesday)
+            case=case,
+            actor=actor,
+            location=location,
+            capacity_offer=capacity,
+            now=at_ten(wednesday),
         )
     assert "capacity_offer" in exc_info.value.message_dict
     capacity.refresh_from_db()

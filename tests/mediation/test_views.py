@@ -410,9 +410,7 @@ def test_make_offer_errors_are_shown(english, mediator, insurer):
     assert not Offer.objects.exists()
 
 
-def test_case_page_of_a_long_waiter_says_the_wait_and_gain_are_unknown(
-    english, mediator, insurer
-):
+def test_case_page_of_a_long_waiter_says_the_wait_and_gain_are_unknown(english, mediator, insurer):
     """Issue 13: not "remaining 0, no location meets the rules", but candidates with an unknown
     gain, explained."""
     from tests.mediation.test_api import long_waiting_case
@@ -428,9 +426,7 @@ def test_case_page_of_a_long_waiter_says_the_wait_and_gain_are_unknown(
     remaining = re.search(r'id="remaining-wait">(.*?)</dd>', html, re.S)
     assert remaining and "unknown" in remaining.group(1) and "0 days" not in remaining.group(1)
     assert "No location currently meets the rules" not in html
-    assert [row.candidate.location_code for row in response.context["matches"]] == [
-        location.code
-    ]
+    assert [row.candidate.location_code for row in response.context["matches"]] == [location.code]
     assert "days gained: unknown" in html
     assert "Days gained unknown: the patient has waited 170 days" in html
     assert "The patient's remaining wait is unknown" in html
@@ -438,7 +434,7 @@ def test_case_page_of_a_long_waiter_says_the_wait_and_gain_are_unknown(
 
 def test_case_page_marks_matches_outside_the_class3_window(english, mediator, insurer):
     today = timezone.localdate()
-    case, location = matchable_case(insurer, urgency_class=3, waiting_since=today - timedelta(30))
+    case, _location = matchable_case(insurer, urgency_class=3, waiting_since=today - timedelta(30))
     english.force_login(mediator)
 
     response = english.get(reverse("mediation:case-detail", args=[case.reference]))
