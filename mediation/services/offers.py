@@ -247,7 +247,7 @@ def _longer_wait_message(check: OfferRuleCheck, *, expected_days: int) -> str:
     )
 
 
-def offer_rule_text(
+def _rule_text(
     code: str,
     *,
     check: OfferRuleCheck,
@@ -256,38 +256,34 @@ def offer_rule_text(
     expected_date: date,
     distance: Decimal | None,
 ) -> str:
-    """One broken matching rule of an offer as a translated phrase, with its figures."""
-    texts = {
-        GAIN_BELOW_MARGIN: lambda: (
-            _("%(days)d days gained, less than the margin of %(margin)d days")
-            % {"days": check.days_gained or 0, "margin": check.margin_days}
-        ),
-        ABOVE_NORM: lambda: (
-            _("the expected wait of %(days)d days is above the Treeknorm maximum of %(max)d days")
-            % {"days": expected_days, "max": check.norm_max_days}
-            if check.norm_max_days is not None
-            else _("no Treeknorm is known to check the expected wait against")
-        ),
-        BEYOND_DISTANCE: lambda: (
-            _("%(km)s km away, beyond the %(max)s km the patient travels")
-            % {
-                "km": number_format(distance or 0, decimal_pos=1),
-                "max": number_format(case.max_distance_km),
-            }
-        ),
-        NO_CURRENT_FIGURE: lambda: _(
+    """One broken matching rule of an offer (``mediation.matching.OFFER_RULES``) as a translated
+    phrase with its figures, for the mediator's error message and the timeline."""
+    if code == GAIN_BELOW_MARGIN:
+        return _("%(days)d days gained, less than the margin of %(margin)d days") % {
+            "days": check.days_gained or 0,
+            "margin": check.margin_days,
+        }
+    if code == ABOVE_NORM:
+        if check.norm_max_days is None:
+            return _("no Treeknorm is known to check the expected wait against")
+        return _(
+            "the expected wait of %(days)d days is above the Treeknorm maximum of %(max)d days"
+        ) % {"days": expected_days, "max": check.norm_max_days}
+    if code == BEYOND_DISTANCE:
+        return _("%(km)s km away, beyond the %(max)s km the patient travels") % {
+            "km": number_format(distance or 0, decimal_pos=1),
+            "max": number_format(case.max_distance_km),
+        }
+    if code == NO_CURRENT_FIGURE:
+        return _(
             "the location has no current waiting time for this care (none, too few "
             "observations, or older than 28 days)"
-        ),
-        OUTSIDE_CLASS3_WINDOW: lambda: (
-            _("care expected on %(date)s, after the class-3 window that ends on %(end)s")
-            % {
-                "date": _dutch_date(expected_date),
-                "end": _dutch_date(class3_window_end(case.waiting_since)),
-            }
-        ),
+        )
+    assert code == OUTSIDE_CLASS3_WINDOW, code
+    return _("care expected on %(date)s, after the class-3 window that ends on %(end)s") % {
+        "date": _dutch_date(expected_date),
+        "end": _dutch_date(class3_window_end(case.waiting_since)),
     }
-    return texts[code]()
 
 
 @transaction.atomic
@@ -375,7 +371,7 @@ def offer_make(
             }
         )
     broken = [
-        offer_rule_text(
+        _rule_text(
             code,
             check=check,
             case=case,

@@ -770,7 +770,8 @@ def test_an_offer_that_makes_the_wait_longer_is_refused(api_client, mediator, in
 
     assert response.status_code == 400
     assert set(response.json()) == {"expected_days"}
-    assert "does not shorten the patient's wait" in response.json()["expected_days"][0]
+    # Messages are Dutch by default (DESIGN §6).
+    assert "verkort de wachttijd van de patiënt niet" in response.json()["expected_days"][0]
     assert not Offer.objects.exists()
 
 
@@ -780,11 +781,12 @@ def test_a_long_waiter_offer_not_shorter_than_the_published_wait_is_refused(
     case, location = long_waiting_case(insurer)
 
     response = as_user(api_client, mediator).post(
-        f"{CASES_URL}{case.reference}/offers/", {"location": location.code, "expected_days": 57}
+        f"{CASES_URL}{case.reference}/offers/",
+        {"location": location.code, "expected_days": 57},
     )
 
     assert response.status_code == 400
-    assert "57 days published" in response.json()["expected_days"][0]
+    assert "niet korter dan de 57 dagen die de locatie" in response.json()["expected_days"][0]
 
 
 def test_a_rule_break_needs_an_override_reason_which_is_kept(api_client, mediator, insurer):
@@ -797,7 +799,7 @@ def test_a_rule_break_needs_an_override_reason_which_is_kept(api_client, mediato
     assert refused.status_code == 400
     assert set(refused.json()) == {"override_reason"}
     [message] = refused.json()["override_reason"]
-    assert "10 days gained, less than the margin of 14 days" in message
+    assert "10 dagen winst, minder dan de marge van 14 dagen" in message
     assert not Offer.objects.exists()
 
     made = client.post(
