@@ -88,6 +88,7 @@ class VolumeTransferAdmin(AuditedModelAdmin):
         "from_provider",
         "to_provider",
         "specialism",
+        "care_date",
         "completed_on",
         "estimated_amount",
         "tariff_source",

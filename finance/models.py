@@ -400,7 +400,8 @@ class TariffSource(models.TextChoices):
 class VolumeTransfer(models.Model):
     """A mediated patient treated by another provider than the one they waited at: the estimated
     value moves from ``from_provider`` to ``to_provider`` under the insurer's contracts of the year
-    in which the case was completed ("the money follows the patient", DESIGN §3.5).
+    of the care — ``care_date``, the appointment — not of the day the placement was confirmed
+    (``completed_on``): "the money follows the patient", DESIGN §3.5.
 
     ``case_reference`` is the mediation case's reference, kept as text so that finance does not
     depend on the mediation app's tables; one transfer per case.
@@ -441,6 +442,8 @@ class VolumeTransfer(models.Model):
     )
     case_reference = models.CharField(_("case reference"), max_length=32, unique=True)
     completed_on = models.DateField(_("completed on"))
+    # The day of the care (the confirmed appointment): its year decides the contracts.
+    care_date = models.DateField(_("date of care"))
     estimated_amount = models.DecimalField(
         _("estimated amount (EUR)"), max_digits=14, decimal_places=2
     )
@@ -450,10 +453,10 @@ class VolumeTransfer(models.Model):
     class Meta:
         verbose_name = _("volume transfer")
         verbose_name_plural = _("volume transfers")
-        ordering = ["-completed_on", "-id"]
+        ordering = ["-care_date", "-id"]
         indexes = [
-            models.Index(fields=["insurer", "to_provider", "completed_on"]),
-            models.Index(fields=["insurer", "from_provider", "completed_on"]),
+            models.Index(fields=["insurer", "to_provider", "care_date"]),
+            models.Index(fields=["insurer", "from_provider", "care_date"]),
         ]
         constraints = [
             models.CheckConstraint(

@@ -69,7 +69,7 @@ def _transfer_sum(*, direction: str, prefix: str = "") -> Coalesce:
     return _summed(
         VolumeTransfer.objects.filter(
             insurer=OuterRef(f"{prefix}insurer"),
-            completed_on__year=OuterRef(f"{prefix}year"),
+            care_date__year=OuterRef(f"{prefix}year"),
             **{provider_field: OuterRef(f"{prefix}provider")},
         ),
         group_by=provider_field,
@@ -258,9 +258,9 @@ def contract_production_list(*, contract: Contract) -> QuerySet[ProductionRecord
 def contract_transfer_lists(
     *, contract: Contract
 ) -> tuple[QuerySet[VolumeTransfer], QuerySet[VolumeTransfer]]:
-    """The volume transfers into and out of the contract (insurer, provider, year)."""
+    """The volume transfers into and out of the contract (insurer, provider, year of the care)."""
     base = VolumeTransfer.objects.filter(
-        insurer=contract.insurer_id, completed_on__year=contract.year
+        insurer=contract.insurer_id, care_date__year=contract.year
     ).select_related("from_provider", "to_provider", "specialism", "treatment")
     return (
         base.filter(to_provider=contract.provider_id),

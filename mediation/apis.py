@@ -406,8 +406,12 @@ class CaseMatchesApi(_CaseApi):
         operation_id="cases_matches_list",
         summary="Ranked matches of a case",
         description=(
-            "Locations that can help the patient sooner, best first (contracted, days gained, "
-            "distance), each with its reasons. Empty for a case that is accepted or finished."
+            "Locations that can help the patient sooner, best first (for urgency class 3 those "
+            "inside the 42-day window first, then contracted, days gained, distance), each with "
+            "its reasons. When the patient has waited past the expected moment of care without "
+            "an appointment date, the remaining wait is unknown: candidates are then within the "
+            "Treeknorm maximum and shorter than the current location's published wait, and "
+            "`days_gained` is null. Empty for a case that is accepted or finished."
         ),
         parameters=[REFERENCE_PARAMETER],
         responses=MatchOutputSerializer(many=True),
@@ -426,8 +430,11 @@ class CaseOfferCreateApi(_CaseApi):
         summary="Make an offer",
         description=(
             "Offer the patient a location with the expected wait there (`expected_days`), or "
-            "reserve one slot of one of its capacity offers (`capacity_offer`; the slot's week "
-            "then gives the expected date). The patient is told by email."
+            "reserve one slot of one of its capacity offers (`capacity_offer`; the first working "
+            "day of its week not before today is the expected date). An offer that does not "
+            "shorten the patient's wait is refused (400 on `expected_days` or `capacity_offer`); "
+            "one that breaks another matching rule needs `override_reason` (400 naming it and the "
+            "rules otherwise). The patient is told by email."
         ),
         parameters=[REFERENCE_PARAMETER],
         request=CaseOfferInputSerializer,

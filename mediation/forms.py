@@ -495,6 +495,17 @@ class _OfferForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    override_reason = forms.CharField(
+        label=_("Reason to override the matching rules"),
+        help_text=_(
+            "Only needed when the offer breaks a matching rule (gain below the margin, beyond "
+            "the patient's distance, no current waiting time, outside the class-3 window). Kept "
+            "with the offer and in the audit trail; not shown to the patient."
+        ),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -511,7 +522,14 @@ class OfferMakeForm(_OfferForm):
     reserve_slot = forms.BooleanField(
         label=_("Reserve a slot of the capacity offer"), required=False
     )
-    field_order = ["location", "expected_days", "capacity_offer", "reserve_slot", "note"]
+    field_order = [
+        "location",
+        "expected_days",
+        "capacity_offer",
+        "reserve_slot",
+        "note",
+        "override_reason",
+    ]
 
     def clean(self) -> dict[str, Any]:
         if not self.cleaned_data.get("reserve_slot"):
@@ -523,7 +541,7 @@ class OtherLocationOfferForm(_OfferForm):
     """An offer at a location that is not among the matches (e.g. one the patient asked for)."""
 
     location = forms.ChoiceField(label=_("Location"))
-    field_order = ["location", "expected_days", "note"]
+    field_order = ["location", "expected_days", "note", "override_reason"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

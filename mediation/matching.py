@@ -4,11 +4,13 @@ A pure module: plain data in, plain data out, no Django and no database, so that
 tested exhaustively (hypothesis, against a brute-force oracle) and benchmarked on their own. The
 database side (loading the supply of one case) is ``mediation.selectors.matching``.
 
-Remaining wait (DESIGN §3.3), :func:`remaining_wait_days`
-    The days from today to the patient's ``expected_date`` (an appointment they already have);
-    without one, to ``waiting_since`` + the current location's current (non-stale, numeric) wait of
+Remaining wait (DESIGN §3.3, corrected in issue 13), :func:`remaining_wait_days`
+    The days from today to the patient's expected moment of care where they wait now
+    (:func:`expected_care_date`): their ``expected_date`` (an appointment they already have);
+    without one, ``waiting_since`` + the current location's current (non-stale, numeric) wait of
     the case's kind for its specialism/treatment, or + the Treeknorm maximum when that location has
-    no such figure. Never below 0.
+    no such figure. When that moment has already passed, the remaining wait is **unknown**
+    (``None``): the patient is overdue without a date. It is never a made-up 0.
 
 Eligibility, :func:`match` — a supply row (one location's current figure for the need's
 specialism/treatment and kind) becomes a candidate only when every rule holds:
@@ -27,34 +29,56 @@ specialism/treatment and kind) becomes a candidate only when every rule holds:
 6. **distance** — the great-circle distance from the patient's PC4 point is at most
    ``max_distance_km`` (exact, before rounding; ``providers.geography.greatcircle.distance_km``,
    the function the waiting-time search measures with, pure Python like this module);
-7. **meaningful gain** — the *expected wait* is shorter than the remaining wait by at least the
-   margin (insurer setting, default 14 days), and by at least one day whatever the setting:
-   ``days_gained = remaining wait − expected wait ≥ max(margin, 1)``.
+7. **meaningful gain** — with a known remaining wait: the *expected wait* is shorter than the
+   remaining wait by at least the margin (insurer setting, default 14 days), and by at least one
+   day whatever the setting: ``days_gained = remaining wait − expected wait ≥ max(margin, 1)``.
+   With an unknown remaining wait: the expected wait is within the Treeknorm maximum **and**
+   shorter than the current location's published wait (``Need.current_wait_days``, the
+   Treeknorm maximum standing in when it has no current figure); ``days_gained`` is then unknown
+   (``None``) until the mediator records the patient's appointment date.
 
 Expected wait
     The figure's days, or fewer when a usable capacity offer starts sooner: an offer with slots
-    remaining, accepting the urgency class, for a week not yet over; its expected wait is the days
-    until that week's Monday, not before today (0 for the current week). The earliest such offer
-    is used (ties: the lower id) only when it is strictly sooner than the figure.
+    remaining and accepting the urgency class; its date is the first Dutch working day of its week
+    that is not before today (:func:`capacity_slot_date`; a week with no such day left is not
+    usable), its expected wait the days until then. The earliest such offer is used (ties: the
+    lower id) only when it is strictly sooner than the figure.
+
+Total wait and the class-3 window
+    The total wait is the days from ``waiting_since`` to the candidate's expected moment of care
+    (today + expected wait); it is what the Treeknorm is about. A patient in urgency class 3 must
+    be treated within 42 days of ``waiting_since`` (FMS framework): a candidate whose expected
+    moment of care falls after that is flagged ``outside_class3_window`` (and says so in its
+    reasons). It stays a candidate — the mediator may still need it — but is ranked after every
+    candidate inside the window.
 
 Ranking (deterministic, total)
+    0. inside the class-3 window before outside it (only class-3 patients have one);
     1. contracted before not contracted — DESIGN §3.3/§3.5: matching *prefers* providers that the
        patient's insurer has contracted for the year; under a natura policy non-contracted care is
        only partly reimbursed, so a contracted alternative that already clears the margin is the
        one to offer first;
-    2. more days gained first;
+    2. more days gained first — for one patient, the same as the shorter expected wait first,
+       which also orders candidates whose gain is unknown;
     3. nearer first (by the distance shown, rounded to 0.1 km);
     4. location code (unique) as the final tiebreak.
-    Every candidate already gains at least the margin, so putting the contract first never proposes
-    a wait that is not meaningfully shorter; the mediator still sees all candidates and their
-    reasons, and may choose a non-contracted one that gains much more.
+    Every candidate already gains at least the margin (or, with an unknown remaining wait, is
+    within the Treeknorm and sooner than where the patient waits), so putting the contract first
+    never proposes a wait that is not meaningfully shorter; the mediator still sees all
+    candidates and their reasons, and may choose a non-contracted one that gains much more.
 
 Reasons
     Every candidate explains itself with :class:`Reason` items — a stable ``code`` with JSON-safe
     ``params`` that the web layer renders translated, and an English ``text`` made from them on
     demand (for the API and logs):
-    ``days_gained``, ``capacity_offer`` or ``published_wait``, ``within_norm`` / ``above_norm`` /
-    ``norm_unknown``, ``distance``, ``data_age``, ``contracted`` / ``not_contracted``.
+    ``days_gained`` (or ``days_gained_unknown``), ``capacity_offer`` or ``published_wait``,
+    ``within_norm`` / ``above_norm`` / ``norm_unknown``, ``distance``, ``data_age``, ``contracted``
+    / ``not_contracted``, and for class 3 ``class3_window`` / ``outside_class3_window``.
+
+Offer rules, :func:`offer_rule_check`
+    The same rules, applied to an offer the mediator makes by hand (DESIGN §3.3): an offer that
+    does not shorten the wait is refused; one that breaks another matching rule needs an explicit
+    override reason.
 """
 
 from __future__ import annotations
@@ -64,13 +88,37 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from core.working_days import is_working_day
 from providers.geography.greatcircle import distance_km
 
 ZBC = "zbc"
 _ONE_DECIMAL = Decimal("0.1")
+# FMS framework: urgency class 3 is treated within 6 weeks of waiting_since (DESIGN §3.2/§3.3).
+CLASS3 = 3
+CLASS3_WINDOW_DAYS = 42
 
 
 # --- Remaining wait ------------------------------------------------------------------------------
+def expected_care_date(
+    *,
+    waiting_since: date,
+    expected_date: date | None,
+    current_wait_days: int | None,
+    norm_max_days: int | None,
+) -> date:
+    """The patient's expected moment of care where they wait now (DESIGN §3.3).
+
+    Their appointment (``expected_date``) if they have one; else ``waiting_since`` + the current
+    location's current figure ``current_wait_days`` (``None`` when it has none that may be used:
+    no series, insufficient observations, or stale), the Treeknorm maximum ``norm_max_days``
+    standing in. With neither (no norm in the data, which the reference data prevents), the wait
+    is taken to end on ``waiting_since``."""
+    if expected_date is not None:
+        return expected_date
+    wait = current_wait_days if current_wait_days is not None else norm_max_days
+    return waiting_since + timedelta(days=wait or 0)
+
+
 def remaining_wait_days(
     *,
     today: date,
@@ -78,20 +126,28 @@ def remaining_wait_days(
     expected_date: date | None,
     current_wait_days: int | None,
     norm_max_days: int | None,
-) -> int:
-    """The patient's remaining wait in days (DESIGN §3.3), never below 0.
+) -> int | None:
+    """The patient's remaining wait in days (DESIGN §3.3): from today to
+    :func:`expected_care_date`; ``None`` (unknown) when that moment has already passed — the
+    patient is overdue without a date, which is not the same as "no wait left"."""
+    end = expected_care_date(
+        waiting_since=waiting_since,
+        expected_date=expected_date,
+        current_wait_days=current_wait_days,
+        norm_max_days=norm_max_days,
+    )
+    days = (end - today).days
+    return None if days < 0 else days
 
-    ``current_wait_days`` is the current location's current figure for the case's subject and
-    kind, or ``None`` when it has none that may be used (no series, insufficient observations, or
-    stale); then the Treeknorm maximum ``norm_max_days`` stands in. With neither (no norm in the
-    data, which the reference data prevents), the wait is taken to end on ``waiting_since``.
-    """
-    if expected_date is not None:
-        end = expected_date
-    else:
-        wait = current_wait_days if current_wait_days is not None else norm_max_days
-        end = waiting_since + timedelta(days=wait or 0)
-    return max(0, (end - today).days)
+
+def class3_window_end(waiting_since: date) -> date:
+    """The last day on which a class-3 patient should be treated (42 days, FMS framework)."""
+    return waiting_since + timedelta(days=CLASS3_WINDOW_DAYS)
+
+
+def outside_class3_window(*, urgency_class: int, waiting_since: date, care_date: date) -> bool:
+    """Whether care on ``care_date`` comes too late for a class-3 patient (never for 4 and 5)."""
+    return urgency_class == CLASS3 and care_date > class3_window_end(waiting_since)
 
 
 # --- Input ---------------------------------------------------------------------------------------
@@ -109,9 +165,14 @@ class Need:
     hospital_setting_required: bool
     current_location_id: int | None
     insurer_id: int
-    remaining_wait_days: int
+    # None: unknown (the expected moment of care where the patient waits has passed).
+    remaining_wait_days: int | None
     margin_days: int
     today: date
+    waiting_since: date
+    # The current location's current figure, or the Treeknorm maximum standing in; what a
+    # candidate must beat when the remaining wait is unknown.
+    current_wait_days: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +221,10 @@ ReasonParam = int | str | None
 _REASON_TEXTS: dict[str, str] = {
     "days_gained": "{days} days sooner: expected wait {expected_days} days instead of "
     "{remaining_days} days remaining.",
+    "days_gained_unknown": "Days gained unknown: the patient has waited {waited_days} days, past "
+    "the expected moment of care where they wait now ({current_wait_days} days), and has no "
+    "appointment date; the expected wait here is {expected_days} days. Record the patient's "
+    "appointment date to know the gain.",
     "capacity_offer": "Free capacity in the week of {week_start} ({remaining} slots left); "
     "the published wait is {published_days} days.",
     "published_wait": "Published wait {days} days.",
@@ -172,6 +237,10 @@ _REASON_TEXTS: dict[str, str] = {
     "data_age": "Figure of {reference_date}, {days} days old.",
     "contracted": "Contracted by the insurer this year.",
     "not_contracted": "Not contracted by the insurer this year.",
+    "class3_window": "Within the class-3 window: care expected {total_wait_days} days after the "
+    "patient started waiting (at most 42, until {window_end}).",
+    "outside_class3_window": "Outside the class-3 window: care expected {total_wait_days} days "
+    "after the patient started waiting; class 3 is treated within 42 days (until {window_end}).",
 }
 REASON_CODES = tuple(_REASON_TEXTS)
 
@@ -206,7 +275,10 @@ class Candidate:
     provider_kind: str
     expected_days: int
     expected_date: date
-    days_gained: int
+    # None: unknown, because the patient's remaining wait is (see the module docstring).
+    days_gained: int | None
+    total_wait_days: int
+    outside_class3_window: bool
     distance_km: Decimal
     within_norm: bool
     norm_max_days: int | None
@@ -223,9 +295,17 @@ class Candidate:
         return "\n".join(reason.text for reason in self.reasons)
 
     @property
-    def rank_key(self) -> tuple[bool, int, Decimal, str]:
-        """The ranking of the module docstring: contracted, days gained, distance, code."""
-        return (not self.contracted, -self.days_gained, self.distance_km, self.location_code)
+    def rank_key(self) -> tuple[bool, bool, int, Decimal, str]:
+        """The ranking of the module docstring: class-3 window, contracted, days gained (as the
+        expected wait: the same order for one patient, and defined when the gain is unknown),
+        distance, code."""
+        return (
+            self.outside_class3_window,
+            not self.contracted,
+            self.expected_days,
+            self.distance_km,
+            self.location_code,
+        )
 
 
 # --- Rules ---------------------------------------------------------------------------------------
@@ -239,25 +319,52 @@ def minimum_gain_days(margin_days: int) -> int:
     return max(margin_days, 1)
 
 
+def capacity_slot_date(week_start: date, *, today: date) -> date | None:
+    """The date a capacity offer's slot can be used: the first Dutch working day of its week
+    (``week_start`` and the six days after) that is not before today; ``None`` when the week has
+    no such day left (over, or only weekend and public holidays remain)."""
+    day = max(week_start, today)
+    week_end = week_start + timedelta(days=6)
+    while day <= week_end:
+        if is_working_day(day):
+            return day
+        day += timedelta(days=1)
+    return None
+
+
 def usable_capacity_offer(
     offers: Iterable[CapacitySlotOffer], *, urgency_class: int, today: date
 ) -> tuple[CapacitySlotOffer, int] | None:
     """The earliest capacity offer that can take the patient, with its expected wait in days.
 
-    Usable: slots remaining, the urgency class accepted, and the week not over yet (an offer for
-    the current week still has days to come). Expected wait: days until the week's Monday, not
-    before today. Ties: the lower id."""
+    Usable: slots remaining, the urgency class accepted, and a working day of its week still to
+    come (:func:`capacity_slot_date`). Expected wait: days until that day. Ties: the lower id."""
     best: tuple[int, date, int, CapacitySlotOffer] | None = None
     for offer in offers:
         if offer.remaining <= 0 or urgency_class not in offer.urgency_classes:
             continue
-        if offer.week_start + timedelta(days=7) <= today:
+        slot_date = capacity_slot_date(offer.week_start, today=today)
+        if slot_date is None:
             continue
-        days = max(0, (offer.week_start - today).days)
+        days = (slot_date - today).days
         key = (days, offer.week_start, offer.id, offer)
         if best is None or key[:3] < best[:3]:
             best = key
     return None if best is None else (best[3], best[0])
+
+
+def gain_days(*, need: Need, expected_days: int) -> int | None:
+    """Days gained by an expected wait: remaining wait − expected wait; unknown (``None``) when
+    the remaining wait is."""
+    if need.remaining_wait_days is None:
+        return None
+    return need.remaining_wait_days - expected_days
+
+
+def sooner_than_current(*, need: Need, expected_days: int) -> bool:
+    """Whether an expected wait is shorter than the current location's published wait (the
+    Treeknorm maximum standing in): the test of a patient whose remaining wait is unknown."""
+    return need.current_wait_days is not None and expected_days < need.current_wait_days
 
 
 def _is_subject(row: Supply, need: Need) -> bool:
@@ -277,24 +384,49 @@ def _has_current_figure(row: Supply) -> bool:
     )
 
 
+def _gain_reason(*, need: Need, expected_days: int, days_gained: int | None) -> Reason:
+    if days_gained is None:
+        return Reason(
+            "days_gained_unknown",
+            {
+                "waited_days": (need.today - need.waiting_since).days,
+                "current_wait_days": need.current_wait_days,
+                "expected_days": expected_days,
+            },
+        )
+    return Reason(
+        "days_gained",
+        {
+            "days": days_gained,
+            "remaining_days": need.remaining_wait_days,
+            "expected_days": expected_days,
+        },
+    )
+
+
 def _reasons(
     *,
     need: Need,
     row: Supply,
     expected_days: int,
-    days_gained: int,
+    days_gained: int | None,
+    total_wait_days: int,
+    outside_window: bool,
     distance: Decimal,
     within_norm: bool,
     offer: CapacitySlotOffer | None,
+    slot_date: date | None,
     data_age_days: int,
 ) -> tuple[Reason, ...]:
     assert row.reference_date is not None
     if offer is not None:
+        assert slot_date is not None
         source = Reason(
             "capacity_offer",
             {
                 "capacity_offer_id": offer.id,
                 "week_start": offer.week_start.isoformat(),
+                "slot_date": slot_date.isoformat(),
                 "remaining": offer.remaining,
                 "published_days": row.current_days,
             },
@@ -308,15 +440,8 @@ def _reasons(
             "within_norm" if within_norm else "above_norm",
             {"days": expected_days, "norm_max_days": row.norm_max_days},
         )
-    return (
-        Reason(
-            "days_gained",
-            {
-                "days": days_gained,
-                "remaining_days": need.remaining_wait_days,
-                "expected_days": expected_days,
-            },
-        ),
+    reasons = [
+        _gain_reason(need=need, expected_days=expected_days, days_gained=days_gained),
         source,
         norm,
         Reason("distance", {"km": str(distance), "max_km": _plain_number(need.max_distance_km)}),
@@ -325,7 +450,18 @@ def _reasons(
             {"days": data_age_days, "reference_date": row.reference_date.isoformat()},
         ),
         Reason("contracted" if row.contracted else "not_contracted", {}),
-    )
+    ]
+    if need.urgency_class == CLASS3:
+        reasons.append(
+            Reason(
+                "outside_class3_window" if outside_window else "class3_window",
+                {
+                    "total_wait_days": total_wait_days,
+                    "window_end": class3_window_end(need.waiting_since).isoformat(),
+                },
+            )
+        )
+    return tuple(reasons)
 
 
 def _plain_number(value: float) -> str:
@@ -357,13 +493,22 @@ def candidate_for(need: Need, row: Supply) -> Candidate | None:
     )
     if usable is not None and usable[1] < expected_days:
         offer, expected_days = usable
-    days_gained = need.remaining_wait_days - expected_days
-    if days_gained < minimum_gain_days(need.margin_days):
+    within_norm = row.norm_max_days is not None and expected_days <= row.norm_max_days
+    days_gained = gain_days(need=need, expected_days=expected_days)
+    if need.remaining_wait_days is None:
+        # Overdue without a date: within the Treeknorm and sooner than where the patient waits.
+        if not within_norm or not sooner_than_current(need=need, expected_days=expected_days):
+            return None
+    elif days_gained is None or days_gained < minimum_gain_days(need.margin_days):
         return None
 
     distance = rounded_km(exact_distance)
-    within_norm = row.norm_max_days is not None and expected_days <= row.norm_max_days
     data_age_days = (need.today - row.reference_date).days
+    expected_date = need.today + timedelta(days=expected_days)
+    outside_window = outside_class3_window(
+        urgency_class=need.urgency_class, waiting_since=need.waiting_since, care_date=expected_date
+    )
+    total_wait_days = (expected_date - need.waiting_since).days
     return Candidate(
         location_id=row.location_id,
         location_code=row.location_code,
@@ -373,8 +518,10 @@ def candidate_for(need: Need, row: Supply) -> Candidate | None:
         provider_name=row.provider_name,
         provider_kind=row.provider_kind,
         expected_days=expected_days,
-        expected_date=need.today + timedelta(days=expected_days),
+        expected_date=expected_date,
         days_gained=days_gained,
+        total_wait_days=total_wait_days,
+        outside_class3_window=outside_window,
         distance_km=distance,
         within_norm=within_norm,
         norm_max_days=row.norm_max_days,
@@ -388,9 +535,12 @@ def candidate_for(need: Need, row: Supply) -> Candidate | None:
             row=row,
             expected_days=expected_days,
             days_gained=days_gained,
+            total_wait_days=total_wait_days,
+            outside_window=outside_window,
             distance=distance,
             within_norm=within_norm,
             offer=offer,
+            slot_date=expected_date if offer is not None else None,
             data_age_days=data_age_days,
         ),
     )
@@ -415,3 +565,98 @@ def match(need: Need, supply: Iterable[Supply]) -> list[Candidate]:
             candidates.append(candidate)
     candidates.sort(key=lambda candidate: candidate.rank_key)
     return candidates
+
+
+# --- Offer rules ---------------------------------------------------------------------------------
+# The matching rules an offer made by hand can break, each needing the mediator's override reason
+# (DESIGN §3.3): in the order they are reported.
+GAIN_BELOW_MARGIN = "gain_below_margin"
+ABOVE_NORM = "above_norm"
+BEYOND_DISTANCE = "beyond_distance"
+NO_CURRENT_FIGURE = "no_current_figure"
+OUTSIDE_CLASS3_WINDOW = "outside_class3_window"
+OFFER_RULES = (
+    GAIN_BELOW_MARGIN,
+    ABOVE_NORM,
+    BEYOND_DISTANCE,
+    NO_CURRENT_FIGURE,
+    OUTSIDE_CLASS3_WINDOW,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OfferRuleCheck:
+    """How an offer (an expected wait at a location) stands against the matching rules.
+
+    ``longer_wait``: the offer does not shorten the patient's wait — refused, whatever the
+    reason. ``broken``: the other rules it breaks (codes of :data:`OFFER_RULES`), each allowed
+    only with an override reason. ``days_gained``: as on a candidate (``None`` when unknown)."""
+
+    longer_wait: bool
+    broken: tuple[str, ...]
+    days_gained: int | None
+    outside_class3_window: bool
+    # The figures the rules were checked with, for the messages.
+    remaining_wait_days: int | None
+    current_wait_days: int | None
+    margin_days: int
+    norm_max_days: int | None
+
+
+def offer_rule_check(
+    *,
+    today: date,
+    waiting_since: date,
+    urgency_class: int,
+    remaining_wait_days: int | None,
+    current_wait_days: int | None,
+    margin_days: int,
+    max_distance_km: float,
+    expected_days: int,
+    distance: float | None,
+    has_current_figure: bool,
+    norm_max_days: int | None,
+) -> OfferRuleCheck:
+    """The matching rules of :func:`candidate_for` applied to an offer made by hand.
+
+    Refused (``longer_wait``): with a known remaining wait, an expected wait of at least the
+    remaining wait; with an unknown one, an expected wait not shorter than the current location's
+    published wait (the Treeknorm maximum standing in). Broken, needing an override: a gain below
+    the margin; above the Treeknorm maximum while the gain is unknown; beyond the patient's
+    distance (exact; not checked when the postcode's area is unknown, ``distance=None``); no
+    current figure at the location (none, insufficient observations, or stale); care outside
+    the class-3 window. The urgency class and the hospital setting are not here: offering a
+    location that does not accept the class, or a ZBC to a patient who needs a hospital, is
+    refused outright (``mediation.services.offers``)."""
+    if remaining_wait_days is None:
+        days_gained = None
+        longer = current_wait_days is None or expected_days >= current_wait_days
+    else:
+        days_gained = remaining_wait_days - expected_days
+        longer = days_gained <= 0
+    outside_window = outside_class3_window(
+        urgency_class=urgency_class,
+        waiting_since=waiting_since,
+        care_date=today + timedelta(days=expected_days),
+    )
+    broken: list[str] = []
+    if days_gained is not None and 0 < days_gained < minimum_gain_days(margin_days):
+        broken.append(GAIN_BELOW_MARGIN)
+    if remaining_wait_days is None and (norm_max_days is None or expected_days > norm_max_days):
+        broken.append(ABOVE_NORM)
+    if distance is not None and distance > max_distance_km:
+        broken.append(BEYOND_DISTANCE)
+    if not has_current_figure:
+        broken.append(NO_CURRENT_FIGURE)
+    if outside_window:
+        broken.append(OUTSIDE_CLASS3_WINDOW)
+    return OfferRuleCheck(
+        longer_wait=longer,
+        broken=tuple(broken),
+        days_gained=days_gained,
+        outside_class3_window=outside_window,
+        remaining_wait_days=remaining_wait_days,
+        current_wait_days=current_wait_days,
+        margin_days=margin_days,
+        norm_max_days=norm_max_days,
+    )

@@ -370,10 +370,15 @@ class Offer(models.Model):
     distance_km = models.DecimalField(
         _("distance (km)"), max_digits=6, decimal_places=1, null=True, blank=True
     )
-    days_gained = models.IntegerField(_("days gained"))
+    # None: unknown (the patient's remaining wait was unknown when the offer was made).
+    days_gained = models.IntegerField(_("days gained"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=OfferStatus.choices, default=OfferStatus.OPEN
     )
+    # An offer that breaks matching rules (``mediation.matching.OFFER_RULES``) needs the
+    # mediator's reason (DESIGN §3.3); both are kept with the offer.
+    override_reason = models.TextField(_("reason for overriding the matching rules"), blank=True)
+    overridden_rules = models.JSONField(_("matching rules overridden"), default=list, blank=True)
     expires_at = models.DateTimeField(_("expires at"))
     made_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

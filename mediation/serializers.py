@@ -17,6 +17,7 @@ from rest_framework import serializers
 
 from accounts.models import Organisation, OrganisationKind
 from core.serializers import InputSerializer
+from mediation.matching import OFFER_RULES
 from mediation.models import (
     CLOSE_OUTCOMES,
     STAFF_ANSWER_CHANNELS,
@@ -298,6 +299,11 @@ class CaseOfferOutputSerializer(serializers.ModelSerializer):
         default=None,
         help_text="The mediator who recorded the patient's answer (phone or letter)",
     )
+    overridden_rules = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(OFFER_RULES)),
+        read_only=True,
+        help_text="The matching rules the offer broke, made with override_reason",
+    )
 
     class Meta:
         model = Offer
@@ -310,6 +316,8 @@ class CaseOfferOutputSerializer(serializers.ModelSerializer):
             "expected_date",
             "distance_km",
             "days_gained",
+            "override_reason",
+            "overridden_rules",
             "status",
             "made_at",
             "made_by",
@@ -378,8 +386,9 @@ class CaseDetailOutputSerializer(CaseListOutputSerializer):
 
 class ReasonOutputSerializer(serializers.Serializer):
     code = serializers.CharField(
-        help_text="Stable code: days_gained, capacity_offer, published_wait, within_norm, "
-        "above_norm, norm_unknown, distance, data_age, contracted, not_contracted"
+        help_text="Stable code: days_gained (or days_gained_unknown), capacity_offer, "
+        "published_wait, within_norm, above_norm, norm_unknown, distance, data_age, contracted, "
+        "not_contracted, and for urgency class 3 class3_window or outside_class3_window"
     )
     text = serializers.CharField(help_text="The reason in English")
     params = serializers.DictField(help_text="The figures behind the reason")
@@ -393,7 +402,19 @@ class MatchOutputSerializer(serializers.Serializer):
     provider_name = serializers.CharField()
     expected_days = serializers.IntegerField()
     expected_date = serializers.DateField()
-    days_gained = serializers.IntegerField()
+    days_gained = serializers.IntegerField(
+        allow_null=True,
+        help_text="Remaining wait − expected wait; null (unknown) when the patient has waited "
+        "past the expected moment of care without an appointment date, until the mediator "
+        "records that date",
+    )
+    total_wait_days = serializers.IntegerField(
+        help_text="Days from waiting_since to the expected moment of care here"
+    )
+    outside_class3_window = serializers.BooleanField(
+        help_text="Urgency class 3 only: care here is expected more than 42 days after "
+        "waiting_since (ranked after the candidates inside the window)"
+    )
     distance_km = serializers.DecimalField(max_digits=6, decimal_places=1)
     within_norm = serializers.BooleanField()
     contracted = serializers.BooleanField()
@@ -430,6 +451,16 @@ class CaseOfferInputSerializer(InputSerializer):
         help_text="Id of a capacity offer of the location to reserve one slot of",
     )
     note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+    override_reason = serializers.CharField(
+        max_length=2000,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="Why the offer is made although it breaks matching rules (gain below the "
+        "margin, beyond the patient's distance, no current waiting time, above the Treeknorm "
+        "while the gain is unknown, outside the class-3 window); required only then. An offer "
+        "that does not shorten the patient's wait is refused whatever the reason.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("expected_days") is None and attrs.get("capacity_offer") is None:

@@ -53,14 +53,18 @@ def volume_transfer_record(
     treatment: Treatment | None,
     case_reference: str,
     completed_on: date,
+    care_date: date,
 ) -> VolumeTransfer:
     """Record that the insurer's patient of case ``case_reference`` was treated by
     ``to_provider`` instead of ``from_provider``; return the transfer.
 
     Idempotent on ``case_reference``: calling it again for the same case returns the transfer
     recorded the first time, unchanged (a retried task or a double click books nothing twice).
-    Counted in the contracts of ``completed_on``'s year. Refused (``ApplicationError``) when both
-    providers are the same (no patient moved) or ``insurer`` is not an insurer.
+    ``completed_on`` is the day the placement was confirmed, ``care_date`` the day of the care
+    (the appointment); the transfer counts in the contracts of ``care_date``'s year (DESIGN §3.5:
+    a patient confirmed in December for a January appointment moves next year's volume).
+    Refused (``ApplicationError``) when both providers are the same (no patient moved) or
+    ``insurer`` is not an insurer.
     """
     case_reference = case_reference.strip()
     existing = VolumeTransfer.objects.filter(case_reference=case_reference).first()
@@ -92,6 +96,7 @@ def volume_transfer_record(
                 treatment=treatment,
                 case_reference=case_reference,
                 completed_on=completed_on,
+                care_date=care_date,
                 estimated_amount=amount,
                 tariff_source=source,
             )

@@ -35,8 +35,10 @@ from mediation.matching import (
     Candidate,
     CapacitySlotOffer,
     Need,
+    OfferRuleCheck,
     Supply,
     match,
+    offer_rule_check,
     remaining_wait_days,
 )
 from mediation.models import Case, mediation_settings_for
@@ -242,38 +244,50 @@ def _usable_days(
     return days
 
 
-def case_remaining_wait_days(*, case: Case, today: date) -> int:
+def _series_figure(*, case: Case, location_id: int, today: date) -> int | None:
+    """The location's current, usable figure of the case's subject and kind (or ``None``)."""
+    found = (
+        WaitingTimeSeries.objects.filter(_subject_filter(case), location_id=location_id)
+        .values_list("current_days", "current_insufficient_observations", "current_reference_date")
+        .first()
+    )
+    if found is None:
+        return None
+    return _usable_days(days=found[0], insufficient=found[1], reference_date=found[2], today=today)
+
+
+def case_current_wait_days(*, case: Case, today: date) -> int | None:
+    """The current location's published wait for the case (its current, non-stale figure), or
+    the Treeknorm maximum when it has none: what the patient expected to wait there, and what
+    an alternative must beat when the remaining wait is unknown (DESIGN §3.3)."""
+    current = _series_figure(case=case, location_id=case.current_location_id, today=today)
+    return current if current is not None else _norm_max_days(case)
+
+
+def case_remaining_wait_days(*, case: Case, today: date) -> int | None:
     """The patient's remaining wait (DESIGN §3.3) as of ``today``: to the expected date, else to
     ``waiting_since`` + the current location's current non-stale figure (the Treeknorm maximum
-    without one); never below 0. For core and web (offers, completion, the case page)."""
-    current_days: int | None = None
-    norm_max_days: int | None = None
-    if case.expected_date is None:
-        found = (
-            WaitingTimeSeries.objects.filter(
-                _subject_filter(case), location_id=case.current_location_id
-            )
-            .values_list(
-                "current_days", "current_insufficient_observations", "current_reference_date"
-            )
-            .first()
-        )
-        if found is not None:
-            current_days = _usable_days(
-                days=found[0], insufficient=found[1], reference_date=found[2], today=today
-            )
-        if current_days is None:
-            norm_max_days = _norm_max_days(case)
+    without one); ``None`` (unknown) when that moment has passed. For core and web (offers,
+    completion, the case page)."""
     return remaining_wait_days(
         today=today,
         waiting_since=case.waiting_since,
         expected_date=case.expected_date,
-        current_wait_days=current_days,
-        norm_max_days=norm_max_days,
+        current_wait_days=None
+        if case.expected_date is not None
+        else case_current_wait_days(case=case, today=today),
+        norm_max_days=None,
     )
 
 
-def _need(case: Case, *, today: date, point: tuple[float, float], remaining: int) -> Need:
+def _need(
+    case: Case,
+    *,
+    today: date,
+    point: tuple[float, float],
+    remaining: int | None,
+    current_wait: int | None,
+) -> Need:
     specialism_code, treatment_code = _subject_codes(case)
     return Need(
         specialism_code=specialism_code,
@@ -289,6 +303,8 @@ def _need(case: Case, *, today: date, point: tuple[float, float], remaining: int
         remaining_wait_days=remaining,
         margin_days=mediation_settings_for(case.insurer).match_margin_days,
         today=today,
+        waiting_since=case.waiting_since,
+        current_wait_days=current_wait,
     )
 
 
@@ -299,7 +315,11 @@ def match_need_for(*, case: Case, today: date) -> Need | None:
     if point is None:
         return None
     return _need(
-        case, today=today, point=point, remaining=case_remaining_wait_days(case=case, today=today)
+        case,
+        today=today,
+        point=point,
+        remaining=case_remaining_wait_days(case=case, today=today),
+        current_wait=case_current_wait_days(case=case, today=today),
     )
 
 
@@ -317,15 +337,52 @@ def case_matches(*, case: Case, today: date) -> list[Candidate]:
     # Every row is of the case's subject and kind, so the current location has at most one; the
     # remaining wait is the same as case_remaining_wait_days, without querying again.
     current = next((row for row in supply if row.location_id == case.current_location_id), None)
+    current_figure = (
+        None
+        if current is None or current.stale or current.insufficient_observations
+        else current.current_days
+    )
+    norm_max_days = supply[0].norm_max_days
+    current_wait = current_figure if current_figure is not None else norm_max_days
     remaining = remaining_wait_days(
         today=today,
         waiting_since=case.waiting_since,
         expected_date=case.expected_date,
-        current_wait_days=(
-            None
-            if current is None or current.stale or current.insufficient_observations
-            else current.current_days
-        ),
-        norm_max_days=supply[0].norm_max_days,
+        current_wait_days=current_wait,
+        norm_max_days=None,
     )
-    return match(_need(case, today=today, point=point, remaining=remaining), supply)
+    return match(
+        _need(case, today=today, point=point, remaining=remaining, current_wait=current_wait),
+        supply,
+    )
+
+
+def offer_rules_for(
+    *, case: Case, location_id: int, expected_days: int, distance: float | None, today: date
+) -> OfferRuleCheck:
+    """How an offer of ``expected_days`` at the location stands against the matching rules for
+    the case (:func:`mediation.matching.offer_rule_check`): the patient's remaining wait, the
+    current location's published wait, the insurer's margin, the location's current figure and
+    the Treeknorm, all as of ``today``. ``distance``: the exact great-circle distance from the
+    patient's PC4 point (``None`` when that area is unknown)."""
+    current_wait = case_current_wait_days(case=case, today=today)
+    return offer_rule_check(
+        today=today,
+        waiting_since=case.waiting_since,
+        urgency_class=case.urgency_class,
+        remaining_wait_days=remaining_wait_days(
+            today=today,
+            waiting_since=case.waiting_since,
+            expected_date=case.expected_date,
+            current_wait_days=current_wait,
+            norm_max_days=None,
+        ),
+        current_wait_days=current_wait,
+        margin_days=mediation_settings_for(case.insurer).match_margin_days,
+        max_distance_km=float(case.max_distance_km),
+        expected_days=expected_days,
+        distance=distance,
+        has_current_figure=_series_figure(case=case, location_id=location_id, today=today)
+        is not None,
+        norm_max_days=_norm_max_days(case),
+    )

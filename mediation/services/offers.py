@@ -9,28 +9,38 @@ Rules kept here:
 * The location is active, is not where the patient waits now, accepts the case's urgency class
   and, when a hospital setting is required, is not a ZBC. One open offer per location per case.
 * A capacity offer reserves one slot: its row is locked (``select_for_update``) and the slot is
-  refused when none remain, when its week is over, or when it does not fit the case (location,
-  specialism / treatment, kind, urgency class); the expected date is then the week's Monday
-  (today for the current week). A slot is held while the offer is open or accepted and released
-  when it is declined, expires or is withdrawn — so a slot is never given twice.
-* ``days_gained`` = the patient's remaining wait − the offer's expected wait (DESIGN §3.3).
+  refused when none remain, when its week has no working day left, or when it does not fit the
+  case (location, specialism / treatment, kind, urgency class); the expected date is then the
+  first Dutch working day of its week that is not before today
+  (``mediation.matching.capacity_slot_date``). A slot is held while the offer is open or accepted
+  and released when it is declined, expires or is withdrawn — so a slot is never given twice.
+* The matching rules hold for offers too (DESIGN §3.3, ``mediation.matching.offer_rule_check``):
+  an offer that does not shorten the patient's wait is refused; one that breaks another rule
+  (gain below the margin, beyond the patient's distance, no current figure, above the Treeknorm
+  while the gain is unknown, outside the class-3 window) needs the mediator's override reason,
+  which is kept with the offer, on the timeline and in the audit trail.
+* ``days_gained`` = the patient's remaining wait − the offer's expected wait (DESIGN §3.3);
+  unknown (``None``) when the remaining wait is.
 * Offers expire after ``offer_expiry_working_days`` (default 5) Dutch working days.
 * Accepting one offer withdraws the case's other open offers; when the last open offer is
   declined or expires, the case goes back to ``in_progress``.
 * The receiving provider's planner confirms the appointment date: the case is ``completed``,
-  outcome ``placed``, with ``days_gained`` = remaining wait − (appointment date − today), and a
-  volume transfer is recorded in finance ("the money follows the patient", DESIGN §3.5).
+  outcome ``placed``, with ``days_gained`` = remaining wait − (appointment date − today) (unknown
+  when the remaining wait is), and a volume transfer is recorded in finance ("the money follows
+  the patient", DESIGN §3.5), in the contracts of the appointment's year.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
@@ -39,7 +49,18 @@ from core.dates import date_display
 from core.errors import ApplicationError, raise_if
 from core.working_days import add_working_days_to_moment
 from finance.services import volume_transfer_record
-from mediation.matching import distance_km, rounded_km
+from mediation.matching import (
+    ABOVE_NORM,
+    BEYOND_DISTANCE,
+    GAIN_BELOW_MARGIN,
+    NO_CURRENT_FIGURE,
+    OUTSIDE_CLASS3_WINDOW,
+    OfferRuleCheck,
+    capacity_slot_date,
+    class3_window_end,
+    distance_km,
+    rounded_km,
+)
 from mediation.models import (
     STAFF_ANSWER_CHANNELS,
     AnswerChannel,
@@ -54,7 +75,7 @@ from mediation.models import (
     OfferStatus,
     mediation_settings_for,
 )
-from mediation.selectors.matching import case_remaining_wait_days
+from mediation.selectors.matching import case_remaining_wait_days, offer_rules_for
 from mediation.services.notifications import (
     notify_offer_accepted,
     notify_offer_declined,
@@ -118,10 +139,11 @@ def _capacity_fit_errors(*, capacity: CapacityOffer, case: Case, location: Locat
 
 def _slot_reserve(
     *, capacity_pk: int, case: Case, location: Location, today: date, now: datetime
-) -> CapacityOffer:
-    """Lock the capacity offer and check that one slot can be taken: refused when it does not
-    fit, its week is over or no slot remains. Slots of offers whose time has passed are
-    reclaimed first. Concurrent reservations wait on the row lock, so the last slot goes to
+) -> tuple[CapacityOffer, date]:
+    """Lock the capacity offer and check that one slot can be taken; return it with the slot's
+    date (the first working day of its week not before today). Refused when it does not fit,
+    its week has no working day left or no slot remains. Slots of offers whose time has passed
+    are reclaimed first. Concurrent reservations wait on the row lock, so the last slot goes to
     exactly one of them; the caller takes it with ``capacity_hold_add`` once the offer exists."""
     capacity = capacity_lock(capacity_pk=capacity_pk)
     if capacity is None:
@@ -129,9 +151,10 @@ def _slot_reserve(
     errors = _capacity_fit_errors(capacity=capacity, case=case, location=location)
     if errors:
         raise ApplicationError(errors[0], field="capacity_offer")
-    if capacity.week_start + timedelta(days=7) <= today:
+    slot_date = capacity_slot_date(capacity.week_start, today=today)
+    if slot_date is None:
         raise ApplicationError(
-            _("The week of this capacity offer is over; choose a later one."),
+            _("The week of this capacity offer has no working day left; choose a later one."),
             field="capacity_offer",
         )
     capacity_lapsed_holds_reclaim(capacity=capacity, now=now)
@@ -140,7 +163,7 @@ def _slot_reserve(
             _("No slots are left in this capacity offer; another offer has taken the last one."),
             field="capacity_offer",
         )
-    return capacity
+    return capacity, slot_date
 
 
 def _slot_release(offer: Offer) -> None:
@@ -212,13 +235,69 @@ def _location_resolve(value: Location | str) -> Location | None:
     return found.filter(code=str(value or "").strip()).first()
 
 
-def _distance(case: Case, location: Location) -> Any:
+def _exact_distance(case: Case, location: Location) -> float | None:
+    """The great-circle distance from the patient's PC4 point (``None``: area unknown)."""
     point = postcode_point(case.postcode)
     if point is None:
         return None
-    return rounded_km(
-        distance_km(point[0], point[1], float(location.latitude), float(location.longitude))
+    return distance_km(point[0], point[1], float(location.latitude), float(location.longitude))
+
+
+def _longer_wait_message(check: OfferRuleCheck, *, expected_days: int) -> str:
+    if check.remaining_wait_days is not None:
+        return _(
+            "This offer does not shorten the patient's wait: the expected wait of %(expected)d "
+            "days is not shorter than the remaining wait of %(remaining)d days."
+        ) % {"expected": expected_days, "remaining": check.remaining_wait_days}
+    if check.current_wait_days is not None:
+        return _(
+            "This offer does not shorten the patient's wait: the expected wait of %(expected)d "
+            "days is not shorter than the %(current)d days published by the location where the "
+            "patient waits now."
+        ) % {"expected": expected_days, "current": check.current_wait_days}
+    return _(
+        "This offer cannot be shown to shorten the patient's wait: there is no published wait "
+        "or Treeknorm to compare with. Record the patient's appointment date first."
     )
+
+
+def _rule_text(
+    code: str,
+    *,
+    check: OfferRuleCheck,
+    case: Case,
+    expected_days: int,
+    expected_date: date,
+    distance: Decimal | None,
+) -> str:
+    """One broken matching rule of an offer (``mediation.matching.OFFER_RULES``) as a translated
+    phrase with its figures, for the mediator's error message and the timeline."""
+    if code == GAIN_BELOW_MARGIN:
+        return _("%(days)d days gained, less than the margin of %(margin)d days") % {
+            "days": check.days_gained or 0,
+            "margin": check.margin_days,
+        }
+    if code == ABOVE_NORM:
+        if check.norm_max_days is None:
+            return _("no Treeknorm is known to check the expected wait against")
+        return _(
+            "the expected wait of %(days)d days is above the Treeknorm maximum of %(max)d days"
+        ) % {"days": expected_days, "max": check.norm_max_days}
+    if code == BEYOND_DISTANCE:
+        return _("%(km)s km away, beyond the %(max)s km the patient travels") % {
+            "km": number_format(distance or 0, decimal_pos=1),
+            "max": number_format(case.max_distance_km),
+        }
+    if code == NO_CURRENT_FIGURE:
+        return _(
+            "the location has no current waiting time for this care (none, too few "
+            "observations, or older than 28 days)"
+        )
+    assert code == OUTSIDE_CLASS3_WINDOW, code
+    return _("care expected on %(date)s, after the class-3 window that ends on %(end)s") % {
+        "date": date_display(expected_date),
+        "end": date_display(class3_window_end(case.waiting_since)),
+    }
 
 
 @transaction.atomic
@@ -230,13 +309,16 @@ def offer_make(
     expected_days: int | None = None,
     capacity_offer: CapacityOffer | int | None = None,
     note: str = "",
+    override_reason: str = "",
     request: Any = None,
     now: datetime | None = None,
 ) -> Offer:
     """Offer the patient a location, either with the expected wait there (``expected_days``) or
     by reserving one slot of a ``capacity_offer`` (whose week then gives the expected date; any
     ``expected_days`` given with it is not used). ``location`` may be a location or its code,
-    ``capacity_offer`` an offer or its id. The patient is told by mail."""
+    ``capacity_offer`` an offer or its id. An offer that does not shorten the patient's wait is
+    refused; one that breaks another matching rule needs ``override_reason`` (DESIGN §3.3). The
+    patient is told by mail."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     mediator_check(actor=actor, case=case)
@@ -254,6 +336,9 @@ def offer_make(
     note = (note or "").strip()
     if len(note) > MAX_REASON_LENGTH:
         raise ValidationError({"note": _("A note has at most 2000 characters.")})
+    override_reason = (override_reason or "").strip()
+    if len(override_reason) > MAX_REASON_LENGTH:
+        raise ValidationError({"override_reason": _("At most 2000 characters, please.")})
 
     capacity: CapacityOffer | None = None
     if capacity_offer is not None and capacity_offer != "":
@@ -264,10 +349,9 @@ def offer_make(
             capacity_pk = int(capacity_pk)
         except (TypeError, ValueError):
             raise ValidationError({"capacity_offer": _("Unknown capacity offer.")}) from None
-        capacity = _slot_reserve(
+        capacity, expected_date = _slot_reserve(
             capacity_pk=capacity_pk, case=case, location=location, today=today, now=now
         )
-        expected_date = max(capacity.week_start, today)
         expected_days = (expected_date - today).days
     else:
         if isinstance(expected_days, bool) or not isinstance(expected_days, int):
@@ -282,6 +366,46 @@ def offer_make(
                 }
             )
         expected_date = today + timedelta(days=expected_days)
+
+    exact_distance = _exact_distance(case, location)
+    distance = None if exact_distance is None else rounded_km(exact_distance)
+    check = offer_rules_for(
+        case=case,
+        location_id=location.pk,
+        expected_days=expected_days,
+        distance=exact_distance,
+        today=today,
+    )
+    if check.longer_wait:
+        # Raised after the slot was taken: the transaction rolls the reservation back.
+        raise ValidationError(
+            {
+                "capacity_offer" if capacity else "expected_days": _longer_wait_message(
+                    check, expected_days=expected_days
+                )
+            }
+        )
+    broken = [
+        _rule_text(
+            code,
+            check=check,
+            case=case,
+            expected_days=expected_days,
+            expected_date=expected_date,
+            distance=distance,
+        )
+        for code in check.broken
+    ]
+    if broken and not override_reason:
+        raise ValidationError(
+            {
+                "override_reason": _(
+                    "This offer breaks the matching rules (%(rules)s). Give a reason to "
+                    "override them, or choose another offer."
+                )
+                % {"rules": "; ".join(broken)}
+            }
+        )
 
     label = actor_label(actor)
     if case.status == CaseStatus.SUBMITTED:
@@ -302,8 +426,10 @@ def offer_make(
         capacity_offer=capacity,
         expected_days=expected_days,
         expected_date=expected_date,
-        distance_km=_distance(case, location),
-        days_gained=case_remaining_wait_days(case=case, today=today) - expected_days,
+        distance_km=distance,
+        days_gained=check.days_gained,
+        override_reason=override_reason,
+        overridden_rules=list(check.broken),
         status=OfferStatus.OPEN,
         expires_at=add_working_days_to_moment(
             timezone.localtime(now), settings_row.offer_expiry_working_days
@@ -320,6 +446,11 @@ def offer_make(
     }
     if note:
         event_note = f"{event_note} — {note}"
+    if broken:
+        event_note += "\n" + _("Matching rules overridden (%(rules)s): %(reason)s") % {
+            "rules": "; ".join(broken),
+            "reason": override_reason,
+        }
     if case.status == CaseStatus.IN_PROGRESS:
         status_move(
             case=case,
@@ -350,6 +481,8 @@ def offer_make(
             "offer": offer.pk,
             "location": location.code,
             "capacity_offer": offer.capacity_offer_id,
+            "overridden_rules": list(check.broken),
+            "override_reason": override_reason,
         },
     )
     notification_queue(
@@ -725,7 +858,8 @@ def appointment_confirm(
             }
         )
     remaining = case_remaining_wait_days(case=case, today=today)
-    days_gained = remaining - (appointment_date - today).days
+    # Unknown when the patient's remaining wait is (overdue without a date): never made up.
+    days_gained = None if remaining is None else remaining - (appointment_date - today).days
 
     offer.appointment_date = appointment_date
     offer.confirmed_at = now
@@ -744,7 +878,11 @@ def appointment_confirm(
         label=f"{actor_label(actor)} ({provider.name})",
         user=actor.user,
         kind=CaseEventKind.APPOINTMENT_CONFIRMED,
-        note=_("Appointment on %(date)s at %(location)s; %(days)d days gained.")
+        note=(
+            _("Appointment on %(date)s at %(location)s; %(days)d days gained.")
+            if days_gained is not None
+            else _("Appointment on %(date)s at %(location)s; days gained unknown.")
+        )
         % {
             "date": date_display(appointment_date),
             "location": offer.location.name,
@@ -771,6 +909,7 @@ def appointment_confirm(
             treatment=case.treatment,
             case_reference=case.reference,
             completed_on=today,
+            care_date=appointment_date,
         )
     notification_queue(
         case=case,

@@ -42,6 +42,7 @@ from mediation.forms import (
     OtherLocationOfferForm,
     PhoneIntakeForm,
 )
+from mediation.matching import class3_window_end
 from mediation.models import (
     OPEN_STATUSES,
     Case,
@@ -276,13 +277,15 @@ def case_detail(request: HttpRequest, reference: str, *, actor: Actor) -> HttpRe
     offerable = case.status in OFFERABLE_STATUSES and case.anonymised_at is None
     offers = list(case_offer_list(case=case))
     matches = _match_rows(case, today) if offerable else []
+    remaining_days = case_remaining_wait_days(case=case, today=today) if case.is_open else None
     context = {
         "case": case,
         "today": today,
         "is_overdue": case.is_overdue_on(today),
-        "remaining_days": case_remaining_wait_days(case=case, today=today)
-        if case.is_open
-        else None,
+        "remaining_days": remaining_days,
+        # Overdue without a date (DESIGN §3.3): shown as unknown, never as 0.
+        "remaining_unknown": case.is_open and remaining_days is None,
+        "class3_window_end": class3_window_end(case.waiting_since),
         "offers": offers,
         **case_page_parts(case=case, offers=offers),
         "timeline": list(case_timeline(case=case)),
@@ -372,6 +375,7 @@ def case_offer_view(request: HttpRequest, reference: str, *, actor: Actor) -> Ht
             expected_days=data.get("expected_days"),
             capacity_offer=data.get("capacity_offer"),
             note=data.get("note", ""),
+            override_reason=data.get("override_reason", ""),
             request=request,
         )
     except (ValidationError, ApplicationError) as exc:

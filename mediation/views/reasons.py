@@ -37,11 +37,23 @@ def reason_text(reason: Reason) -> str:
             "%(days)s days sooner: expected wait %(expected)s days instead of %(remaining)s days "
             "remaining."
         ) % {"days": p["days"], "expected": p["expected_days"], "remaining": p["remaining_days"]}
+    if code == "days_gained_unknown":
+        return _(
+            "Days gained unknown: the patient has waited %(waited)s days, past the expected "
+            "moment of care where they wait now (%(current)s days), and has no appointment date; "
+            "the expected wait here is %(expected)s days. Record the patient's appointment date "
+            "to know the gain."
+        ) % {
+            "waited": p["waited_days"],
+            "current": p["current_wait_days"],
+            "expected": p["expected_days"],
+        }
     if code == "capacity_offer":
         return _(
-            "Free capacity in the week of %(week)s (%(slots)s slots left); the published wait is "
-            "%(published)s days."
+            "Free capacity from %(date)s, in the week of %(week)s (%(slots)s slots left); the "
+            "published wait is %(published)s days."
         ) % {
+            "date": _iso_date(p.get("slot_date") or p["week_start"]),
             "week": _iso_date(p["week_start"]),
             "slots": p["remaining"],
             "published": p["published_days"],
@@ -68,6 +80,16 @@ def reason_text(reason: Reason) -> str:
         return _("Contracted by the insurer this year.")
     if code == "not_contracted":
         return _("Not contracted by the insurer this year.")
+    if code == "class3_window":
+        return _(
+            "Within the class-3 window: care expected %(days)s days after the patient started "
+            "waiting (at most 42, until %(end)s)."
+        ) % {"days": p["total_wait_days"], "end": _iso_date(p["window_end"])}
+    if code == "outside_class3_window":
+        return _(
+            "Outside the class-3 window: care expected %(days)s days after the patient started "
+            "waiting; class 3 is treated within 42 days (until %(end)s)."
+        ) % {"days": p["total_wait_days"], "end": _iso_date(p["window_end"])}
     return reason.text  # a reason this page does not know yet: its English text
 
 

@@ -94,9 +94,13 @@ def incoming_confirm(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResp
             assert confirmed.appointment_date is not None
             messages.success(
                 request,
-                _(
-                    "Appointment of %(name)s confirmed for %(date)s: %(days)s days sooner than "
-                    "at the previous provider."
+                (
+                    _(
+                        "Appointment of %(name)s confirmed for %(date)s: %(days)s days sooner "
+                        "than at the previous provider."
+                    )
+                    if confirmed.case.days_gained is not None
+                    else _("Appointment of %(name)s confirmed for %(date)s.")
                 )
                 % {
                     "name": confirmed.case.full_name,

@@ -463,6 +463,7 @@ def _seed_transfers(
                         treatment=treatment,
                         case_reference=f"{DEMO_TRANSFER_PREFIX}{insurer.uzovi}-{year}-{number:04d}",
                         completed_on=day,
+                        care_date=day,
                         estimated_amount=amount,
                         tariff_source=source,
                     )

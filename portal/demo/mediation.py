@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from core.working_days import add_working_days, add_working_days_to_moment, is_working_day
-from mediation.matching import distance_km, rounded_km
+from mediation.matching import capacity_slot_date, distance_km, rounded_km
 from mediation.models import (
     Case,
     CaseEvent,
@@ -476,7 +476,8 @@ class _Builder:
         status = case.status
         made = moments["offer"]
         made_day = timezone.localdate(made)
-        remaining = (case.expected_date - made_day).days if case.expected_date else 0
+        # Without an appointment the demo does not know the remaining wait: the gain is unknown.
+        remaining = (case.expected_date - made_day).days if case.expected_date else None
 
         def make(site: Site, at: datetime, status: str) -> Offer:
             expected_days = site.days
@@ -484,15 +485,20 @@ class _Builder:
             holds_slot = case.status in (CaseStatus.OFFERED, CaseStatus.ACCEPTED)
             if holds_slot and status != OfferStatus.EXPIRED and rng.random() < 0.7:
                 capacity = self._reserve(case, site.location, made_day)
-                if capacity is not None:
-                    expected_days = max(0, (capacity.week_start - made_day).days)
+                slot_date = (
+                    None
+                    if capacity is None
+                    else capacity_slot_date(capacity.week_start, today=made_day)
+                )
+                if capacity is not None and slot_date is not None:
+                    expected_days = (slot_date - made_day).days
             return Offer(
                 location=site.location,
                 capacity_offer=capacity,
                 expected_days=expected_days,
                 expected_date=made_day + timedelta(days=expected_days),
                 distance_km=rounded_km(_km(case.current_location, site.location)),
-                days_gained=remaining - expected_days,
+                days_gained=None if remaining is None else remaining - expected_days,
                 status=status,
                 expires_at=add_working_days_to_moment(timezone.localtime(at), 5),
                 made_by=mediator,
@@ -599,7 +605,7 @@ class _Builder:
             # The new date: about the wait the location reported, and before the old one.
             wait = max(3, offer.expected_days + rng.randint(-5, 8))
             appointment = confirmed_day + timedelta(days=wait)
-            gained = (case.expected_date - appointment).days if case.expected_date else 0
+            gained = (case.expected_date - appointment).days if case.expected_date else None
             offer.appointment_date = appointment
             offer.confirmed_at = confirmed
             planner_here = (
@@ -622,14 +628,14 @@ class _Builder:
                     from_status=CaseStatus.ACCEPTED,
                     to_status=CaseStatus.COMPLETED,
                     note=f"Afspraak op {appointment.isoformat()} bij {site.location.name}; "
-                    f"{gained} dagen eerder.",
+                    + (f"{gained} dagen eerder." if gained is not None else "winst onbekend."),
                 )
             )
 
     def _reserve(self, case: Case, location: Location, day: date) -> CapacityOffer | None:
         key = (location.pk, case.specialism_id, case.treatment_id, case.kind)
         for capacity in self.capacity.get(key, []):
-            if capacity.week_start + timedelta(days=7) <= day:
+            if capacity_slot_date(capacity.week_start, today=day) is None:
                 continue
             if case.urgency_class not in (capacity.urgency_classes or []):
                 continue

@@ -59,11 +59,12 @@ RULES_BEYOND_SCHEMA: dict[str, set[str]] = {
     "POST /api/v1/mediation-requests/{reference}/withdraw/": _STATE,
     # The case's state; the location must exist, be active and not the one the patient waits
     # at; a capacity offer must exist, be of that location and have a free slot; the offer may
-    # not make the wait longer.
+    # not make the wait longer; one that breaks another matching rule needs an override reason.
     "POST /api/v1/cases/{reference}/offers/": {
         "location",
         "capacity_offer",
         "expected_days",
+        "override_reason",
         *_STATE,
     },
     "POST /api/v1/cases/{reference}/close/": _STATE,

@@ -131,7 +131,9 @@ def test_phone_patient_from_intake_to_confirmed_appointment(browsing, eager_task
     page.screenshot(path=str(browsing.screenshot("case-page-answer-form").with_suffix(".view.png")))
     answer.locator("button[type='submit']").click()
     expect(main.locator(".alert-success")).to_contain_text("aanneemt")
-    expect(main.locator(".offer-row.offer-accepted .offer-answered-by")).to_contain_text("telefonisch")
+    expect(main.locator(".offer-row.offer-accepted .offer-answered-by")).to_contain_text(
+        "telefonisch"
+    )
     offer.refresh_from_db()
     assert offer.status == OfferStatus.ACCEPTED and offer.answered_by == mediator
     assert browsing.accessibility_problems() == []

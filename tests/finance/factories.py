@@ -99,5 +99,6 @@ class VolumeTransferFactory(factory.django.DjangoModelFactory):
     treatment = None
     case_reference = factory.Sequence(lambda n: f"ZB-2026-{n:06d}")
     completed_on = date(2026, 5, 1)
+    care_date = factory.LazyAttribute(lambda o: o.completed_on)
     estimated_amount = Decimal("3000.00")
     tariff_source = "default"

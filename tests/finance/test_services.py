@@ -28,6 +28,7 @@ from finance.selectors import (
     contract_overview,
     contract_production_chart,
     contract_production_list,
+    contract_transfer_lists,
 )
 from finance.services import (
     arrangement_agree,
@@ -134,6 +135,33 @@ def test_contract_figures_and_headroom(actor, contract, insurer, other_insurer):
     )
     # 1,250,000 − 900,000 + 30,000 − 12,500
     assert contract_headroom(row) == D("367500.00")
+
+
+def test_a_transfer_counts_in_the_year_of_the_care_not_of_the_confirmation(
+    actor, contract, insurer
+):
+    """DESIGN §3.5 (issue 13): confirmed on 21 December for an appointment on 11 January, the
+    patient moves next year's contracts."""
+    year = contract.year
+    VolumeTransferFactory(
+        insurer=insurer,
+        to_provider=contract.provider,
+        completed_on=date(year - 1, 12, 21),
+        care_date=date(year, 1, 11),
+        estimated_amount=D("3000.00"),
+    )
+    VolumeTransferFactory(
+        insurer=insurer,
+        from_provider=contract.provider,
+        completed_on=date(year, 12, 21),
+        care_date=date(year + 1, 1, 11),
+        estimated_amount=D("4000.00"),
+    )
+    row = contract_list_with_figures(actor=actor).get(pk=contract.pk)
+    assert (row.transfers_in, row.transfers_out) == (D("3000.00"), D("0.00"))
+    transfers_in, transfers_out = contract_transfer_lists(contract=contract)
+    assert [t.care_date for t in transfers_in] == [date(year, 1, 11)]
+    assert list(transfers_out) == []
 
 
 # --- Arrangements and settlement, worked examples --------------------------------------------

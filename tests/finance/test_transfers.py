@@ -77,8 +77,10 @@ def test_record_prices_the_transfer_and_is_idempotent_on_the_case_reference(part
         treatment=treatment,
         case_reference="ZB-2026-000123",
         completed_on=date(2026, 4, 14),
+        care_date=date(2026, 5, 4),
     )
     first = volume_transfer_record(**kwargs)
+    assert (first.completed_on, first.care_date) == (date(2026, 4, 14), date(2026, 5, 4))
     assert first.estimated_amount == Decimal("4200.00")
     assert first.tariff_source == TariffSource.TREATMENT
     # A later tariff change does not reprice a transfer already recorded, nor does a retry.
@@ -99,6 +101,7 @@ def test_same_provider_is_refused(parties):
             treatment=None,
             case_reference="ZB-2026-000124",
             completed_on=date(2026, 4, 14),
+            care_date=date(2026, 5, 4),
         )
     assert not VolumeTransfer.objects.exists()
 
@@ -111,6 +114,7 @@ def test_treatment_of_another_specialism_is_refused(parties):
             treatment=TreatmentFactory(),
             case_reference="ZB-2026-000125",
             completed_on=date(2026, 4, 14),
+            care_date=date(2026, 5, 4),
         )
 
 

@@ -168,3 +168,32 @@ def case_request(**overrides):
     if data["current_location"] is None:
         data["current_location"] = LocationFactory()
     return data
+
+
+def current_figure_for(case: Case, location, *, days: int = 20):
+    """A current figure (reported today) at ``location`` for what the case's patient waits for:
+    an offer there then breaks no matching rule for lack of one (DESIGN §3.3, issue 13)."""
+    from tests.providers.factories import WaitingTimeSeriesFactory
+
+    return WaitingTimeSeriesFactory(
+        location=location,
+        specialism=case.specialism,
+        treatment=case.treatment if case.kind == "treatment" else None,
+        kind=case.kind,
+        current_days=days,
+    )
+
+
+def offerable_location(case: Case, **location):
+    """A location in Amersfoort (about 20 km from the factory patient in Utrecht) with a current
+    figure of the case's subject: offering it breaks no matching rule."""
+    values = {
+        "postcode": "3811AA",
+        "city": "Amersfoort",
+        "latitude": Decimal("52.156000"),
+        "longitude": Decimal("5.387000"),
+        **location,
+    }
+    found = LocationFactory(**values)
+    current_figure_for(case, found)
+    return found

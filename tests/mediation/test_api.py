@@ -14,9 +14,11 @@ from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.models import AuditAction, AuditEvent, AuditOutcome, Role
+from mediation.matching import capacity_slot_date
 from mediation.models import Case, CaseStatus, Channel, Offer, OfferStatus
 from providers.models import CapacityOffer, Specialism
 from tests.accounts.factories import member
+from tests.finance.factories import ContractFactory
 from tests.mediation.factories import CaseFactory, OfferFactory
 from tests.providers.factories import LocationFactory, WaitingTimeSeriesFactory
 
@@ -627,7 +629,9 @@ def test_make_offer_reserving_a_capacity_slot(api_client, mediator, insurer):
 
     assert response.status_code == 201, response.content
     assert response.json()["capacity_offer"] == capacity.pk
-    assert response.json()["expected_date"] == monday.isoformat()
+    # The first working day of that week (the Monday, unless it is a public holiday).
+    slot = capacity_slot_date(monday, today=timezone.localdate())
+    assert slot is not None and response.json()["expected_date"] == slot.isoformat()
     capacity.refresh_from_db()
     assert capacity.reserved_slots == 1
     # The last slot is gone: a second case cannot have it.
@@ -709,3 +713,147 @@ def test_matches_of_a_finished_case_are_empty(api_client, mediator, insurer):
 
     assert response.status_code == 200
     assert response.json() == []
+
+
+# --- Issue 13: unknown remaining wait, class-3 window, offer rules -------------------------------
+def long_waiting_case(insurer, *, published=57, **case_kwargs):
+    """The issue's patient: waiting since 170 days without an appointment, where the published
+    wait is 57 days; Amersfoort (20 days) nearby."""
+    today = timezone.localdate()
+    case, location = matchable_case(
+        insurer, expected_date=None, waiting_since=today - timedelta(days=170), **case_kwargs
+    )
+    WaitingTimeSeriesFactory(
+        location=case.current_location, specialism=case.specialism, current_days=published
+    )
+    return case, location
+
+
+def test_matches_of_a_long_waiter_have_an_unknown_gain(api_client, mediator, insurer):
+    case, location = long_waiting_case(insurer)
+
+    response = as_user(api_client, mediator).get(f"{CASES_URL}{case.reference}/matches/")
+
+    assert response.status_code == 200
+    (match,) = response.json()
+    assert match["location"] == location.code
+    assert match["days_gained"] is None
+    assert match["expected_days"] == 20
+    assert match["total_wait_days"] == 190
+    assert match["outside_class3_window"] is False
+    first = match["reasons"][0]
+    assert first["code"] == "days_gained_unknown"
+    assert first["params"] == {"waited_days": 170, "current_wait_days": 57, "expected_days": 20}
+    assert "Record the patient's appointment date" in first["text"]
+
+
+def test_class3_matches_outside_the_window_are_marked_and_last(api_client, mediator, insurer):
+    today = timezone.localdate()
+    # Waiting 10 days: the window ends in 32 days.
+    case, inside = matchable_case(insurer, urgency_class=3, waiting_since=today - timedelta(10))
+    inside.series.update(current_days=30)  # care after 40 days: inside the window
+    outside = amersfoort()
+    # Care after 50 days: outside the window, although contracted (which would rank it first).
+    WaitingTimeSeriesFactory(location=outside, specialism=case.specialism, current_days=40)
+    ContractFactory(insurer=insurer, provider=outside.provider, year=today.year)
+
+    response = as_user(api_client, mediator).get(f"{CASES_URL}{case.reference}/matches/")
+
+    ranked = [(m["location"], m["outside_class3_window"]) for m in response.json()]
+    assert ranked == [(inside.code, False), (outside.code, True)]
+    assert response.json()[1]["reasons"][-1]["code"] == "outside_class3_window"
+
+
+def test_an_offer_that_makes_the_wait_longer_is_refused(api_client, mediator, insurer):
+    case, location = matchable_case(insurer)  # remaining wait 90 days
+
+    response = as_user(api_client, mediator).post(
+        f"{CASES_URL}{case.reference}/offers/",
+        {"location": location.code, "expected_days": 90, "override_reason": "Wish"},
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"expected_days"}
+    # Messages are Dutch by default (DESIGN §6).
+    assert "verkort de wachttijd van de patiënt niet" in response.json()["expected_days"][0]
+    assert not Offer.objects.exists()
+
+
+def test_a_long_waiter_offer_not_shorter_than_the_published_wait_is_refused(
+    api_client, mediator, insurer
+):
+    case, location = long_waiting_case(insurer)
+
+    response = as_user(api_client, mediator).post(
+        f"{CASES_URL}{case.reference}/offers/",
+        {"location": location.code, "expected_days": 57},
+    )
+
+    assert response.status_code == 400
+    assert "niet korter dan de 57 dagen die de locatie" in response.json()["expected_days"][0]
+
+
+def test_a_rule_break_needs_an_override_reason_which_is_kept(api_client, mediator, insurer):
+    case, location = matchable_case(insurer)
+    client = as_user(api_client, mediator)
+    url = f"{CASES_URL}{case.reference}/offers/"
+
+    refused = client.post(url, {"location": location.code, "expected_days": 80})
+
+    assert refused.status_code == 400
+    assert set(refused.json()) == {"override_reason"}
+    [message] = refused.json()["override_reason"]
+    assert "10 dagen winst, minder dan de marge van 14 dagen" in message
+    assert not Offer.objects.exists()
+
+    made = client.post(
+        url,
+        {
+            "location": location.code,
+            "expected_days": 80,
+            "override_reason": "Patient asked for this hospital",
+        },
+    )
+
+    assert made.status_code == 201, made.content
+    body = made.json()
+    assert body["days_gained"] == 10
+    assert body["override_reason"] == "Patient asked for this hospital"
+    assert body["overridden_rules"] == ["gain_below_margin"]
+    detail = client.get(f"{CASES_URL}{case.reference}/").json()
+    assert detail["offers"][0]["overridden_rules"] == ["gain_below_margin"]
+    assert "Patient asked for this hospital" in detail["timeline"][-1]["note"]
+
+
+def test_an_offer_to_a_long_waiter_has_an_unknown_gain(api_client, mediator, insurer):
+    case, location = long_waiting_case(insurer)
+
+    response = as_user(api_client, mediator).post(
+        f"{CASES_URL}{case.reference}/offers/", {"location": location.code, "expected_days": 20}
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["days_gained"] is None
+    assert response.json()["overridden_rules"] == []
+
+
+def test_the_case_list_puts_class_3_first_among_equally_due_cases(api_client, mediator, insurer):
+    due = timezone.localdate() + timedelta(days=2)
+    late = timezone.localdate() + timedelta(days=3)
+    five = CaseFactory(insurer=insurer, urgency_class=5, first_contact_due=due)
+    four = CaseFactory(insurer=insurer, urgency_class=4, first_contact_due=due)
+    three = CaseFactory(insurer=insurer, urgency_class=3, first_contact_due=due)
+    three_later = CaseFactory(insurer=insurer, urgency_class=3, first_contact_due=late)
+    overdue_five = CaseFactory(
+        insurer=insurer, urgency_class=5, first_contact_due=timezone.localdate() - timedelta(1)
+    )
+
+    listed = as_user(api_client, mediator).get(CASES_URL).json()["results"]
+
+    assert [row["reference"] for row in listed] == [
+        overdue_five.reference,  # overdue first, whatever its class
+        three.reference,
+        four.reference,
+        five.reference,
+        three_later.reference,  # due later: after the cases due sooner
+    ]

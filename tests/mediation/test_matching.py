@@ -19,8 +19,10 @@ from mediation.matching import (
     CapacitySlotOffer,
     Need,
     Supply,
+    capacity_slot_date,
     distance_km,
     match,
+    offer_rule_check,
     remaining_wait_days,
     rounded_km,
     usable_capacity_offer,
@@ -51,6 +53,9 @@ def make_need(**overrides) -> Need:
         "remaining_wait_days": 60,
         "margin_days": 14,
         "today": TODAY,
+        # Waiting 30 days where the published wait is 90: 60 days to go.
+        "waiting_since": TODAY - timedelta(days=30),
+        "current_wait_days": 90,
     }
     values.update(overrides)
     return Need(**values)
@@ -123,7 +128,8 @@ class TestRemainingWait:
         )
         assert days == 32
 
-    def test_never_below_zero(self):
+    def test_unknown_once_the_expected_moment_has_passed_never_zero(self):
+        """DESIGN §3.3 (issue 13): overdue without a date is *unknown*, not a made-up 0."""
         assert (
             remaining_wait_days(
                 today=TODAY,
@@ -132,7 +138,7 @@ class TestRemainingWait:
                 current_wait_days=100,
                 norm_max_days=28,
             )
-            == 0
+            is None
         )
         assert (
             remaining_wait_days(
@@ -142,20 +148,44 @@ class TestRemainingWait:
                 current_wait_days=None,
                 norm_max_days=28,
             )
-            == 0
+            is None
         )
 
-    def test_without_figure_or_norm_the_wait_ends_on_waiting_since(self):
+    def test_zero_on_the_day_itself(self):
+        # The expected moment is today: it has not passed, nothing is left to wait.
         assert (
             remaining_wait_days(
                 today=TODAY,
-                waiting_since=TODAY - timedelta(days=1),
+                waiting_since=TODAY - timedelta(days=100),
+                expected_date=None,
+                current_wait_days=100,
+                norm_max_days=28,
+            )
+            == 0
+        )
+        assert (
+            remaining_wait_days(
+                today=TODAY,
+                waiting_since=TODAY - timedelta(days=100),
+                expected_date=None,
+                current_wait_days=99,
+                norm_max_days=28,
+            )
+            is None
+        )
+
+    def test_without_figure_or_norm_the_wait_ends_on_waiting_since(self):
+        def days(since: date) -> int | None:
+            return remaining_wait_days(
+                today=TODAY,
+                waiting_since=since,
                 expected_date=None,
                 current_wait_days=None,
                 norm_max_days=None,
             )
-            == 0
-        )
+
+        assert days(TODAY) == 0
+        assert days(TODAY - timedelta(days=1)) is None
 
 
 # --- Eligibility, rule by rule -------------------------------------------------------------------
@@ -255,6 +285,219 @@ class TestEligibility:
         assert len(match(make_need(), rows)) == 1
 
 
+# --- Unknown remaining wait (issue 13) -----------------------------------------------------------
+def long_waiter(**overrides) -> Need:
+    """The issue's patient: waiting since June without an appointment, at a location whose
+    published wait is 57 days (a day-treatment, Treeknorm maximum 42 days)."""
+    values: dict = {
+        "kind": "treatment",
+        "treatment_code": "knee",
+        "waiting_since": date(2026, 6, 15),
+        "remaining_wait_days": None,
+        "current_wait_days": 57,
+    }
+    values.update(overrides)
+    return make_need(**values)
+
+
+def knee(location_id: int = 2, **overrides) -> Supply:
+    values: dict = {"kind": "treatment", "treatment_code": "knee", "norm_max_days": 42}
+    values.update(overrides)
+    return make_supply(location_id, **values)
+
+
+class TestUnknownRemainingWait:
+    def test_the_long_waiter_of_the_issue_gets_the_32_day_location(self):
+        candidate = only(match(long_waiter(), [knee(current_days=32)]))
+        assert candidate.expected_days == 32
+        assert candidate.days_gained is None
+        assert candidate.within_norm is True
+        # From 15 June to 27 December (today 25 November + 32 days).
+        assert candidate.total_wait_days == (TODAY + timedelta(days=32) - date(2026, 6, 15)).days
+        gain = candidate.reasons[0]
+        assert gain.code == "days_gained_unknown"
+        assert gain.params == {"waited_days": 163, "current_wait_days": 57, "expected_days": 32}
+        assert candidate.text.splitlines()[0] == (
+            "Days gained unknown: the patient has waited 163 days, past the expected moment of "
+            "care where they wait now (57 days), and has no appointment date; the expected wait "
+            "here is 32 days. Record the patient's appointment date to know the gain."
+        )
+
+    def test_within_the_treeknorm_maximum(self):
+        assert [c.expected_days for c in match(long_waiter(), [knee(current_days=42)])] == [42]
+        assert match(long_waiter(), [knee(current_days=43)]) == []
+        # Without a known norm there is nothing to be within.
+        assert match(long_waiter(), [knee(current_days=10, norm_max_days=None)]) == []
+
+    def test_shorter_than_the_current_locations_published_wait(self):
+        # The current location publishes 40 days (within the norm itself): 39 is sooner, 40 not.
+        need = long_waiter(current_wait_days=40)
+        assert [c.expected_days for c in match(need, [knee(current_days=39)])] == [39]
+        assert match(need, [knee(current_days=40)]) == []
+        assert match(long_waiter(current_wait_days=None), [knee(current_days=1)]) == []
+
+    def test_the_margin_does_not_apply_when_the_gain_is_unknown(self):
+        need = long_waiter(current_wait_days=40, margin_days=30)
+        assert len(match(need, [knee(current_days=35)])) == 1
+
+    def test_the_other_rules_still_apply(self):
+        need = long_waiter()
+        assert match(need, [knee(stale=True, current_days=10)]) == []
+        assert match(need, [knee(accepted_urgency_classes=(1, 2, 3), current_days=10)]) == []
+        assert match(need, [knee(at=NIJMEGEN, current_days=10)]) == []  # 57.7 km > 50
+
+    def test_ranked_by_the_shortest_wait_within_the_contract_preference(self):
+        rows = [
+            knee(2, current_days=30, contracted=True),
+            knee(3, current_days=10, contracted=False),
+            knee(4, current_days=20, contracted=True),
+            knee(5, current_days=20, contracted=True, at=AMSTERDAM),
+        ]
+        assert [c.location_id for c in match(long_waiter(), rows)] == [4, 5, 2, 3]
+
+    def test_a_capacity_offer_counts_as_the_expected_wait(self):
+        row = knee(current_days=50, capacity_offers=(offer(),))  # 50 > norm; next week is 5
+        candidate = only(match(long_waiter(), [row]))
+        assert (candidate.expected_days, candidate.capacity_offer_id) == (5, 5)
+
+
+# --- Urgency class 3 (issue 13) ------------------------------------------------------------------
+class TestClass3Window:
+    """42 days from waiting_since (FMS framework); outside it a candidate is marked and last."""
+
+    def class3(self, **overrides) -> Need:
+        # Waiting since 10 days: the window ends in 32 days, on 27 December 2026.
+        values: dict = {
+            "urgency_class": 3,
+            "waiting_since": TODAY - timedelta(days=10),
+            "remaining_wait_days": 80,
+        }
+        values.update(overrides)
+        return make_need(**values)
+
+    def test_a_candidate_inside_the_window(self):
+        candidate = only(match(self.class3(), [make_supply(current_days=32)]))
+        assert candidate.outside_class3_window is False
+        assert candidate.total_wait_days == 42
+        assert candidate.reasons[-1].as_dict() == {
+            "code": "class3_window",
+            "total_wait_days": 42,
+            "window_end": "2026-12-27",
+        }
+
+    def test_a_candidate_after_the_window_is_marked_and_still_shown(self):
+        candidate = only(match(self.class3(), [make_supply(current_days=33, norm_max_days=42)]))
+        assert candidate.outside_class3_window is True
+        assert candidate.total_wait_days == 43
+        assert candidate.reasons[-1].code == "outside_class3_window"
+        assert "Outside the class-3 window" in candidate.text
+
+    def test_outside_the_window_ranks_after_inside_whatever_else(self):
+        rows = [
+            make_supply(2, current_days=40, contracted=True),  # outside, contracted, gains 40
+            make_supply(3, current_days=30, contracted=False),  # inside, not contracted
+            make_supply(4, current_days=5, contracted=True, at=AMSTERDAM),  # inside
+            make_supply(5, current_days=33, contracted=True),  # outside, gains more than 2
+        ]
+        ranked = match(self.class3(), rows)
+        assert [c.location_id for c in ranked] == [4, 3, 5, 2]
+        assert [c.outside_class3_window for c in ranked] == [False, False, True, True]
+
+    def test_only_class_3_has_a_window(self):
+        for urgency in (4, 5):
+            candidate = only(
+                match(self.class3(urgency_class=urgency), [make_supply(current_days=60)])
+            )
+            assert candidate.outside_class3_window is False
+            assert {r.code for r in candidate.reasons}.isdisjoint(
+                {"class3_window", "outside_class3_window"}
+            )
+
+    def test_the_class_3_long_waiter_is_outside_any_window(self):
+        candidate = only(match(long_waiter(urgency_class=3), [knee(current_days=5)]))
+        assert candidate.outside_class3_window is True
+        assert candidate.days_gained is None
+
+
+# --- Offer rules (issue 13) ----------------------------------------------------------------------
+def check(**overrides):
+    values: dict = {
+        "today": TODAY,
+        "waiting_since": TODAY - timedelta(days=30),
+        "urgency_class": 4,
+        "remaining_wait_days": 60,
+        "current_wait_days": 90,
+        "margin_days": 14,
+        "max_distance_km": 50.0,
+        "expected_days": 20,
+        "distance": 19.9,
+        "has_current_figure": True,
+        "norm_max_days": 28,
+    }
+    values.update(overrides)
+    return offer_rule_check(**values)
+
+
+class TestOfferRules:
+    def test_an_offer_within_every_rule(self):
+        result = check()
+        assert (result.longer_wait, result.broken, result.days_gained) == (False, (), 40)
+
+    @pytest.mark.parametrize(("expected", "longer"), [(59, False), (60, True), (92, True)])
+    def test_a_longer_or_equal_wait_is_refused(self, expected, longer):
+        assert check(expected_days=expected).longer_wait is longer
+
+    @pytest.mark.parametrize(("expected", "longer"), [(56, False), (57, True), (80, True)])
+    def test_unknown_remaining_wait_compares_with_the_published_wait(self, expected, longer):
+        result = check(remaining_wait_days=None, current_wait_days=57, expected_days=expected)
+        assert result.longer_wait is longer
+        assert result.days_gained is None
+
+    def test_nothing_to_compare_with_is_refused(self):
+        assert check(remaining_wait_days=None, current_wait_days=None).longer_wait is True
+
+    def test_gain_below_the_margin(self):
+        assert check(expected_days=47).broken == ("gain_below_margin",)  # gains 13
+        assert check(expected_days=46).broken == ()  # gains 14
+
+    def test_above_the_norm_only_matters_when_the_gain_is_unknown(self):
+        assert check(expected_days=40).broken == ()
+        unknown = {"remaining_wait_days": None, "current_wait_days": 57}
+        assert check(expected_days=29, **unknown).broken == ("above_norm",)
+        assert check(expected_days=28, **unknown).broken == ()
+        assert check(expected_days=10, norm_max_days=None, **unknown).broken == ("above_norm",)
+
+    def test_beyond_the_distance_unless_unknown(self):
+        assert check(distance=50.01).broken == ("beyond_distance",)
+        assert check(distance=50.0).broken == ()
+        assert check(distance=None).broken == ()
+
+    def test_no_current_figure(self):
+        assert check(has_current_figure=False).broken == ("no_current_figure",)
+
+    def test_outside_the_class3_window(self):
+        # Waiting 30 days: 12 days left of the window.
+        assert check(urgency_class=3, expected_days=12).broken == ()
+        result = check(urgency_class=3, expected_days=13)
+        assert result.broken == ("outside_class3_window",)
+        assert result.outside_class3_window is True
+        assert check(urgency_class=4, expected_days=13).broken == ()
+
+    def test_every_broken_rule_is_listed_in_order(self):
+        result = check(
+            urgency_class=3,
+            expected_days=50,
+            distance=80.0,
+            has_current_figure=False,
+        )
+        assert result.broken == (
+            "gain_below_margin",
+            "beyond_distance",
+            "no_current_figure",
+            "outside_class3_window",
+        )
+
+
 # --- Capacity offers -----------------------------------------------------------------------------
 def offer(pk: int = 5, *, week_start: date = MONDAY + timedelta(weeks=1), **overrides):
     values: dict = {
@@ -313,15 +556,79 @@ class TestCapacityOffers:
         candidate = only(match(make_need(), [make_supply(capacity_offers=(same,))]))
         assert candidate.capacity_offer_id is None
 
-    def test_an_offer_lasts_until_the_end_of_its_week(self):
-        sunday, next_monday = MONDAY + timedelta(days=6), MONDAY + timedelta(weeks=1)
+    def test_an_offer_lasts_until_the_last_working_day_of_its_week(self):
+        friday, sunday = MONDAY + timedelta(days=4), MONDAY + timedelta(days=6)
         this_week = (offer(week_start=MONDAY),)
+        on_friday = only(match(make_need(today=friday), [make_supply(capacity_offers=this_week)]))
+        assert (on_friday.capacity_offer_id, on_friday.expected_days) == (5, 0)
+        # On the week's Sunday no working day is left: the published figure stands.
         on_sunday = only(match(make_need(today=sunday), [make_supply(capacity_offers=this_week)]))
-        assert (on_sunday.capacity_offer_id, on_sunday.expected_days) == (5, 0)
-        on_monday = only(
-            match(make_need(today=next_monday), [make_supply(capacity_offers=this_week)])
+        assert on_sunday.capacity_offer_id is None
+
+    def test_the_slot_is_dated_on_the_first_working_day_not_the_monday(self):
+        # Week of Easter Monday 6 April 2026: the slot is on Tuesday 7 April, 5 days from
+        # Thursday 2 April, not on the Monday (4 days).
+        thursday = date(2026, 4, 2)
+        easter_week = (offer(week_start=date(2026, 4, 6)),)
+        candidate = only(
+            match(
+                make_need(today=thursday),
+                [make_supply(current_days=30, capacity_offers=easter_week)],
+            )
         )
-        assert on_monday.capacity_offer_id is None
+        assert candidate.expected_date == date(2026, 4, 7)
+        assert candidate.expected_days == 5
+        reason = next(r for r in candidate.reasons if r.code == "capacity_offer")
+        assert reason.params["slot_date"] == "2026-04-07"
+        assert reason.params["week_start"] == "2026-04-06"
+
+
+class TestCapacitySlotDate:
+    """DESIGN §3.3 (issue 13): the first Dutch working day of the week not before today."""
+
+    @pytest.mark.parametrize(
+        ("week_start", "today", "expected"),
+        [
+            # An ordinary week seen from the week before: its Monday.
+            (date(2026, 11, 30), date(2026, 11, 25), date(2026, 11, 30)),
+            # Today is Wednesday of the week: today, not the Monday behind us.
+            (date(2026, 11, 23), date(2026, 11, 25), date(2026, 11, 25)),
+            # Today is Sunday (the day before the week): the Monday.
+            (date(2026, 11, 30), date(2026, 11, 29), date(2026, 11, 30)),
+            # Today is a Saturday inside the week: nothing is left of it.
+            (date(2026, 11, 23), date(2026, 11, 28), None),
+            # The week ends today (its Sunday): nothing is left.
+            (date(2026, 11, 23), date(2026, 11, 29), None),
+            # A week that is over.
+            (date(2026, 11, 16), date(2026, 11, 25), None),
+            # Easter Monday 6 April 2026: Tuesday.
+            (date(2026, 4, 6), date(2026, 4, 1), date(2026, 4, 7)),
+            # Whit Monday 25 May 2026: Tuesday.
+            (date(2026, 5, 25), date(2026, 5, 20), date(2026, 5, 26)),
+            # King's Day, Monday 27 April 2026: Tuesday.
+            (date(2026, 4, 27), date(2026, 4, 24), date(2026, 4, 28)),
+            # Christmas 2028: Monday 25 and Tuesday 26 December are both holidays.
+            (date(2028, 12, 25), date(2028, 12, 20), date(2028, 12, 27)),
+            # Christmas week 2026, seen on Christmas Day (Friday): nothing is left.
+            (date(2026, 12, 21), date(2026, 12, 25), None),
+            # Ascension Day, Thursday 14 May 2026, seen that day: Friday.
+            (date(2026, 5, 11), date(2026, 5, 14), date(2026, 5, 15)),
+        ],
+    )
+    def test_first_working_day_of_the_week_not_before_today(self, week_start, today, expected):
+        assert capacity_slot_date(week_start, today=today) == expected
+
+    def test_a_week_without_a_working_day_left_is_not_a_candidate_source(self):
+        sunday = date(2026, 11, 29)
+        found = usable_capacity_offer(
+            [offer(week_start=date(2026, 11, 23))], urgency_class=4, today=sunday
+        )
+        assert found is None
+        # The next week is: from its Monday, one day ahead.
+        found = usable_capacity_offer(
+            [offer(week_start=date(2026, 11, 30))], urgency_class=4, today=sunday
+        )
+        assert found is not None and found[1] == 1
 
     def test_the_earliest_usable_offer_wins_ties_by_lower_id(self):
         offers = (
@@ -357,6 +664,7 @@ class TestExplanation:
                 "code": "capacity_offer",
                 "capacity_offer_id": 5,
                 "week_start": "2026-11-30",
+                "slot_date": "2026-11-30",
                 "remaining": 2,
                 "published_days": 20,
             },
@@ -473,8 +781,21 @@ def test_the_pure_module_imports_no_django():
         if isinstance(node, ast.ImportFrom)
     }
     allowed = {"__future__", "math", "collections", "dataclasses", "datetime", "decimal"}
-    # The one import of our own: the great-circle geometry, itself pure.
-    assert imported <= allowed | {"providers"}
+    # Our own imports: the great-circle geometry and the Dutch working days, themselves pure.
+    assert imported <= allowed | {"providers", "core"}
+    from core import working_days
+
+    calendar = ast.parse(Path(working_days.__file__).read_text(encoding="utf-8"))
+    assert {
+        (node.module or "").split(".")[0]
+        for node in ast.walk(calendar)
+        if isinstance(node, ast.ImportFrom)
+    } | {
+        alias.name.split(".")[0]
+        for node in ast.walk(calendar)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    } <= allowed | {"functools", "holidays"}
     geometry = ast.parse(Path(greatcircle.__file__).read_text(encoding="utf-8"))
     assert {
         (node.module or "").split(".")[0]
@@ -610,7 +931,8 @@ class TestCaseMatches:
         case.save()
         supply = {row.location_id for row in match_supply_for(case=case, today=world["today"])}
         assert world["maastricht"].pk in supply
-        assert case_remaining_wait_days(case=case, today=world["today"]) == 0
+        # Waiting 60 days where the published wait is 1 day: overdue without a date, unknown.
+        assert case_remaining_wait_days(case=case, today=world["today"]) is None
 
     def test_the_insurers_margin_setting(self, world):
         from mediation.models import MediationSettings
@@ -694,6 +1016,47 @@ class TestCaseMatches:
         candidates = case_matches(case=case, today=today)
         assert candidates
         assert {c.days_gained + c.expected_days for c in candidates} == {remaining}
+
+    def test_the_long_waiter_gets_candidates_with_unknown_gain(self, world):
+        """The issue's repro: waiting since June without an appointment at a location whose
+        published wait is 57 days; a 32-day location nearby must be proposed."""
+        from mediation.selectors.matching import (
+            case_matches,
+            case_remaining_wait_days,
+            match_need_for,
+        )
+        from providers.models import Norm
+
+        today, case = world["today"], world["case"]
+        Norm.objects.filter(kind="first_visit").update(max_days=42)
+        world["current"].series.update(current_days=57)
+        world["amersfoort"].series.update(current_days=32)
+        case.waiting_since = today - timedelta(days=170)
+        case.save()
+
+        assert case_remaining_wait_days(case=case, today=today) is None
+        need = match_need_for(case=case, today=today)
+        assert need is not None
+        assert (need.remaining_wait_days, need.current_wait_days) == (None, 57)
+        candidates = case_matches(case=case, today=today)
+        assert [(c.location_code, c.expected_days, c.days_gained) for c in candidates] == [
+            (world["amersfoort"].code, 32, None),
+            (world["amsterdam"].code, 10, None),
+        ]
+        assert candidates[0].total_wait_days == 170 + 32
+        assert candidates[0].reasons[0].code == "days_gained_unknown"
+
+        # A stale figure where the patient waits: the Treeknorm maximum (42) stands in.
+        world["current"].series.update(current_reference_date=today - timedelta(days=29))
+        stale = match_need_for(case=case, today=today)
+        assert stale is not None and stale.current_wait_days == 42
+        assert len(case_matches(case=case, today=today)) == 2
+
+        # Once the mediator records the appointment date, the gain is known again.
+        case.expected_date = today + timedelta(days=90)
+        case.save()
+        assert case_remaining_wait_days(case=case, today=today) == 90
+        assert [c.days_gained for c in case_matches(case=case, today=today)] == [58, 80]
 
     def test_capacity_offers_of_the_subject_with_slots_left(self, world):
         from mediation.selectors.matching import case_matches, match_supply_for

@@ -6,6 +6,11 @@ of the module), so that a shared mistake is unlikely. The properties: every retu
 satisfies every rule and carries the oracle's figures; no eligible location is missing; the order
 respects the documented ranking pair by pair; the result does not depend on the order of the
 supply; a larger margin or a shorter distance only removes candidates.
+
+Issue 13 adds: an unknown remaining wait (``None``, overdue without a date) with its own
+eligibility (within the Treeknorm, shorter than the current published wait) and unknown gains;
+the class-3 window (marked, ranked last); capacity slots dated on the first Dutch working day of
+their week not before today (the oracle reads the holiday calendar itself, day by day).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 
+import holidays
 from hypothesis import assume, given, settings, target
 from hypothesis import strategies as st
 
@@ -24,7 +30,9 @@ from mediation.matching import (
     CapacitySlotOffer,
     Need,
     Supply,
+    capacity_slot_date,
     match,
+    offer_rule_check,
     remaining_wait_days,
 )
 
@@ -62,6 +70,7 @@ offsets = st.one_of(
 @st.composite
 def needs(draw) -> Need:
     specialism, treatment, kind = draw(st.sampled_from(SUBJECTS))
+    today = draw(today_strategy)
     return Need(
         specialism_code=specialism,
         treatment_code=treatment,
@@ -81,11 +90,17 @@ def needs(draw) -> Need:
         insurer_id=1,
         remaining_wait_days=draw(
             st.one_of(
-                st.sampled_from([20, 28, 40, 60, 90, 120]), st.integers(min_value=0, max_value=200)
+                st.sampled_from([20, 28, 40, 60, 90, 120]),
+                st.integers(min_value=0, max_value=200),
+                st.none(),  # overdue without a date
             )
         ),
         margin_days=draw(st.sampled_from([0, 1, 7, 14, 14, 14, 21, 30])),
-        today=draw(today_strategy),
+        today=today,
+        waiting_since=today - timedelta(days=draw(st.integers(min_value=0, max_value=400))),
+        current_wait_days=draw(
+            st.one_of(st.sampled_from([28, 42, 57, 90]), st.integers(0, 200), st.none())
+        ),
     )
 
 
@@ -182,15 +197,27 @@ def oracle_distance_between(lat1: float, lon1: float, lat2: float, lon2: float) 
     return RADIUS_KM * math.atan2(y, x)
 
 
+def oracle_working_day(day: date) -> bool:
+    return day.weekday() not in (5, 6) and day not in holidays.Netherlands(years=day.year)
+
+
+def oracle_slot_date(week_start: date, today: date) -> date | None:
+    """The seven days of the week, one by one: the first working day that is today or later."""
+    for offset in range(7):
+        day = week_start + timedelta(days=offset)
+        if day >= today and oracle_working_day(day):
+            return day
+    return None
+
+
 def oracle_expected(need: Need, row: Supply) -> tuple[int, int | None]:
     """(expected days, capacity offer id used or None)."""
     best_days, best_offer = row.current_days, None
     usable = []
     for offer in row.capacity_offers:
-        week_over = offer.week_start + timedelta(days=6) < need.today
-        if offer.remaining >= 1 and need.urgency_class in offer.urgency_classes and not week_over:
-            days = (offer.week_start - need.today).days
-            usable.append((days if days > 0 else 0, offer.week_start, offer.id))
+        slot = oracle_slot_date(offer.week_start, need.today)
+        if offer.remaining >= 1 and need.urgency_class in offer.urgency_classes and slot:
+            usable.append(((slot - need.today).days, offer.week_start, offer.id))
     if usable:
         usable.sort()
         days, _week, offer_id = usable[0]
@@ -221,8 +248,21 @@ def oracle_eligible(need: Need, row: Supply) -> bool:
     if oracle_distance(need, row) > need.max_distance_km:
         return False
     expected, _offer = oracle_expected(need, row)
+    if need.remaining_wait_days is None:
+        return (
+            row.norm_max_days is not None
+            and expected <= row.norm_max_days
+            and need.current_wait_days is not None
+            and expected < need.current_wait_days
+        )
     gain = need.remaining_wait_days - expected
     return gain > 0 and gain >= need.margin_days
+
+
+def oracle_outside_window(need: Need, expected_days: int) -> bool:
+    """Class 3: care later than 6 weeks (42 days) after waiting_since."""
+    care = need.today + timedelta(days=expected_days)
+    return need.urgency_class == 3 and (care - need.waiting_since).days > 6 * 7
 
 
 def near_a_boundary(need: Need, supply: list[Supply]) -> bool:
@@ -233,10 +273,15 @@ def near_a_boundary(need: Need, supply: list[Supply]) -> bool:
 
 def ranked_before(a: Candidate, b: Candidate) -> bool:
     """Whether ``a`` may come before ``b`` (documented ranking, spelled out)."""
+    if a.outside_class3_window != b.outside_class3_window:
+        return not a.outside_class3_window
     if a.contracted != b.contracted:
         return a.contracted
-    if a.days_gained != b.days_gained:
-        return a.days_gained > b.days_gained
+    if a.days_gained is not None and b.days_gained is not None:
+        if a.days_gained != b.days_gained:
+            return a.days_gained > b.days_gained
+    elif a.expected_days != b.expected_days:  # both unknown (one need): the shorter wait
+        return a.expected_days < b.expected_days
     if a.distance_km != b.distance_km:
         return a.distance_km < b.distance_km
     return a.location_code < b.location_code
@@ -261,8 +306,13 @@ def test_exactly_the_eligible_locations_with_the_oracles_figures(world):
         assert candidate.expected_days == expected_days
         assert candidate.capacity_offer_id == offer_id
         assert candidate.expected_date == need.today + timedelta(days=expected_days)
-        assert candidate.days_gained == need.remaining_wait_days - expected_days
-        assert candidate.days_gained >= max(1, need.margin_days)
+        if need.remaining_wait_days is None:
+            assert candidate.days_gained is None  # never made up
+        else:
+            assert candidate.days_gained == need.remaining_wait_days - expected_days
+            assert candidate.days_gained >= max(1, need.margin_days)
+        assert candidate.total_wait_days == (candidate.expected_date - need.waiting_since).days
+        assert candidate.outside_class3_window is oracle_outside_window(need, expected_days)
         assert candidate.contracted is row.contracted
         assert candidate.within_norm is (
             row.norm_max_days is not None and expected_days <= row.norm_max_days
@@ -276,9 +326,16 @@ def test_exactly_the_eligible_locations_with_the_oracles_figures(world):
             assert candidate.distance_km == Decimal(exact).quantize(
                 Decimal("0.1"), rounding=ROUND_HALF_UP
             )
-        assert len(candidate.text.splitlines()) == len(candidate.reasons) == 6
+        assert len(candidate.text.splitlines()) == len(candidate.reasons)
+        assert len(candidate.reasons) == (7 if need.urgency_class == 3 else 6)
         codes = [reason.code for reason in candidate.reasons]
-        assert codes[0] == "days_gained"
+        assert codes[0] == (
+            "days_gained_unknown" if need.remaining_wait_days is None else "days_gained"
+        )
+        if need.urgency_class == 3:
+            assert codes[-1] == (
+                "outside_class3_window" if candidate.outside_class3_window else "class3_window"
+            )
         assert ("capacity_offer" in codes) is (offer_id is not None)
         assert ("contracted" in codes) is row.contracted
 
@@ -339,15 +396,16 @@ def test_remaining_wait(today, since, expected_in, current, norm):
         current_wait_days=current,
         norm_max_days=norm,
     )
-    assert days >= 0
+    # Never a made-up 0: a moment that has passed is unknown.
+    assert days is None or days >= 0
     if expected_date is not None:
         # The patient's own appointment decides; the figures do not matter.
-        assert days == max(0, expected_in)
+        assert days == (expected_in if expected_in >= 0 else None)
     else:
         wait = current if current is not None else (norm or 0)
-        assert days == max(0, wait - since)
+        assert days == (wait - since if wait >= since else None)
         # A longer current wait never shortens the remaining wait.
-        if current is not None:
+        if current is not None and days is not None:
             assert (
                 remaining_wait_days(
                     today=today,
@@ -358,6 +416,72 @@ def test_remaining_wait(today, since, expected_in, current, norm):
                 )
                 >= days
             )
+
+
+@settings(max_examples=100)
+@given(worlds())
+def test_the_class3_window_only_reorders(world):
+    """The window marks and ranks; it never removes a candidate: a class-3 patient gets the same
+    locations as a class-4 patient would at locations accepting both (and capacity for both)."""
+    need, supply = world
+    both = [
+        dataclasses.replace(
+            row,
+            accepted_urgency_classes=(3, 4),
+            capacity_offers=tuple(
+                dataclasses.replace(offer, urgency_classes=(3, 4)) for offer in row.capacity_offers
+            ),
+        )
+        for row in supply
+    ]
+    as3 = match(dataclasses.replace(need, urgency_class=3), both)
+    as4 = match(dataclasses.replace(need, urgency_class=4), both)
+    assert {c.location_id for c in as3} == {c.location_id for c in as4}
+    assert not any(c.outside_class3_window for c in as4)
+    flags = [c.outside_class3_window for c in as3]
+    assert flags == sorted(flags)  # every inside one before every outside one
+
+
+@settings(max_examples=100)
+@given(worlds())
+def test_every_candidate_passes_the_offer_rules(world):
+    """The offer rules are the matching rules: offering a candidate as proposed is never refused
+    and needs an override only for the class-3 window (which matching marks, not excludes)."""
+    need, supply = world
+    by_id = {row.location_id: row for row in supply}
+    for candidate in match(need, supply):
+        result = offer_rule_check(
+            today=need.today,
+            waiting_since=need.waiting_since,
+            urgency_class=need.urgency_class,
+            remaining_wait_days=need.remaining_wait_days,
+            current_wait_days=need.current_wait_days,
+            margin_days=need.margin_days,
+            max_distance_km=need.max_distance_km,
+            expected_days=candidate.expected_days,
+            distance=oracle_distance(need, by_id[candidate.location_id]) - 1e-9,
+            has_current_figure=True,
+            norm_max_days=candidate.norm_max_days,
+        )
+        assert result.longer_wait is False
+        assert result.days_gained == candidate.days_gained
+        assert result.broken == (
+            ("outside_class3_window",) if candidate.outside_class3_window else ()
+        )
+
+
+@given(
+    st.dates(min_value=date(2025, 1, 1), max_value=date(2031, 12, 31)),
+    st.integers(min_value=-10, max_value=10),
+)
+def test_the_capacity_slot_date_is_the_oracles(week_start, today_offset):
+    today = week_start + timedelta(days=today_offset)
+    found = capacity_slot_date(week_start, today=today)
+    assert found == oracle_slot_date(week_start, today)
+    if found is not None:
+        assert week_start <= found <= week_start + timedelta(days=6)
+        assert found >= today
+        assert oracle_working_day(found)
 
 
 @given(

@@ -12,7 +12,12 @@ from core.errors import ApplicationError
 from mediation.models import CaseStatus, Offer
 from mediation.services.cases import case_create
 from mediation.services.offers import offer_make
-from tests.mediation.factories import CapacityOfferFactory, CaseFactory, case_request
+from tests.mediation.factories import (
+    CapacityOfferFactory,
+    CaseFactory,
+    case_request,
+    current_figure_for,
+)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -32,6 +37,7 @@ def test_two_offers_race_for_the_last_slot_and_exactly_one_gets_it(
         specialism=first_case.specialism,
     )
     capacity = CapacityOfferFactory(specialism=first_case.specialism, slots=1, reserved_slots=0)
+    current_figure_for(first_case, capacity.location)  # no matching rule broken
     barrier = threading.Barrier(2, timeout=20)
     outcomes: list[str] = []
     lock = threading.Lock()

@@ -18,7 +18,7 @@ from mediation.services.offers import (
 )
 from mediation.services.transitions import TRANSITIONS, transition_allowed
 from tests.accounts.factories import ProviderOrganisationFactory, member
-from tests.mediation.factories import CaseFactory, OfferFactory
+from tests.mediation.factories import CaseFactory, OfferFactory, offerable_location
 from tests.providers.factories import LocationFactory
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +78,7 @@ def _run(name, *, case, offer, mediator, planner):
     if name == "case_start":
         case_start(case=case, actor=actor)
     elif name == "offer_make":
-        offer_make(case=case, actor=actor, location=LocationFactory(), expected_days=5)
+        offer_make(case=case, actor=actor, location=offerable_location(case), expected_days=5)
     elif name == "offer_accept":
         offer_accept(case=case, offer=offer)
     elif name == "offer_decline":

@@ -412,6 +412,103 @@ def test_make_offer_errors_are_shown(english, mediator, insurer):
     assert not Offer.objects.exists()
 
 
+def test_case_page_of_a_long_waiter_says_the_wait_and_gain_are_unknown(english, mediator, insurer):
+    """Issue 13: not "remaining 0, no location meets the rules", but candidates with an unknown
+    gain, explained."""
+    from tests.mediation.test_api import long_waiting_case
+
+    case, location = long_waiting_case(insurer)
+    english.force_login(mediator)
+
+    response = english.get(reverse("mediation:case-detail", args=[case.reference]))
+
+    html = response.content.decode()
+    assert response.context["remaining_days"] is None
+    assert response.context["remaining_unknown"] is True
+    remaining = re.search(r'id="remaining-wait">(.*?)</dd>', html, re.S)
+    assert remaining and "unknown" in remaining.group(1) and "0 days" not in remaining.group(1)
+    assert "No location currently meets the rules" not in html
+    assert [row.candidate.location_code for row in response.context["matches"]] == [location.code]
+    assert "days gained: unknown" in html
+    assert "Days gained unknown: the patient has waited 170 days" in html
+    assert "The patient's remaining wait is unknown" in html
+
+
+def test_case_page_marks_matches_outside_the_class3_window(english, mediator, insurer):
+    today = timezone.localdate()
+    case, _location = matchable_case(insurer, urgency_class=3, waiting_since=today - timedelta(30))
+    english.force_login(mediator)
+
+    response = english.get(reverse("mediation:case-detail", args=[case.reference]))
+
+    html = response.content.decode()
+    # Care in 20 days is 50 days after waiting began: outside the 42-day window.
+    assert response.context["matches"][0].candidate.outside_class3_window is True
+    assert "outside the class-3 window" in html
+    assert "Outside the class-3 window: care expected 50 days after the patient started" in html
+    assert 'id="class3-window"' in html
+
+
+def test_an_offer_breaking_a_rule_asks_for_an_override_reason(english, mediator, insurer):
+    case, location = matchable_case(insurer)
+    english.force_login(mediator)
+    prefix = f"match-{location.code}"
+    url = reverse("mediation:case-offer", args=[case.reference])
+    data = {
+        "form_prefix": prefix,
+        f"{prefix}-location": location.code,
+        f"{prefix}-expected_days": "85",
+    }
+
+    refused = english.post(url, data, follow=True)
+
+    assert "5 days gained, less than the margin of 14 days" in refused.content.decode()
+    assert "Give a reason to override them" in refused.content.decode()
+    assert not Offer.objects.exists()
+
+    made = english.post(
+        url, {**data, f"{prefix}-override_reason": "Patient asked for this one"}, follow=True
+    )
+
+    offer = Offer.objects.get()
+    assert offer.overridden_rules == ["gain_below_margin"]
+    assert offer.override_reason == "Patient asked for this one"
+    html = made.content.decode()
+    assert "rules overridden" in html and "Patient asked for this one" in html
+
+
+def test_an_offer_that_makes_the_wait_longer_is_refused_on_the_page(english, mediator, insurer):
+    case, _location = matchable_case(insurer)
+    english.force_login(mediator)
+
+    response = english.post(
+        reverse("mediation:case-offer", args=[case.reference]),
+        {
+            "form_prefix": "other",
+            "other-location": amersfoort().code,
+            "other-expected_days": "120",
+            "other-override_reason": "Anyway",
+        },
+        follow=True,
+    )
+
+    assert "does not shorten the patient&#x27;s wait" in response.content.decode()
+    assert not Offer.objects.exists()
+
+
+def test_work_queue_puts_class_3_first_among_equally_due(english, mediator, insurer):
+    due = timezone.localdate() + timedelta(days=2)
+    five = CaseFactory(insurer=insurer, urgency_class=5, first_contact_due=due)
+    three = CaseFactory(insurer=insurer, urgency_class=3, first_contact_due=due)
+    four = CaseFactory(insurer=insurer, urgency_class=4, first_contact_due=due)
+    english.force_login(mediator)
+
+    response = english.get(reverse("mediation:case-list"))
+
+    listed = [case.reference for case in response.context["page"].object_list]
+    assert listed == [three.reference, four.reference, five.reference]
+
+
 def test_record_first_contact_note_and_close(english, mediator, insurer):
     case = CaseFactory(insurer=insurer)
     english.force_login(mediator)
