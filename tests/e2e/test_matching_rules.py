@@ -80,7 +80,7 @@ def test_the_long_waiter_gets_matches_and_an_override_is_recorded(browsing):
     )
     match.locator("form.offer-form button[type='submit']").click()
     expect(page).to_have_url(re.compile(rf"/bemiddeling/zaken/{case.reference}/#offers$"))
-    row = main.locator("tr.offer-open")
+    row = main.locator(".offer-row.offer-open")
     expect(row).to_contain_text("afgeweken van regels")
     expect(row).to_contain_text("onbekend")
     expect(main.locator(".case-timeline")).to_contain_text("Afgeweken van de matchingregels")

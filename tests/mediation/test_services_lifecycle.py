@@ -68,7 +68,7 @@ def _capacity(case, location, *, slots=1):
 
 # --- Answers taken by phone or letter ---------------------------------------------------------
 def test_a_mediator_records_an_acceptance_given_by_phone(case, actor, mediator):
-    offer = offer_make(case=case, actor=actor, location=amersfoort(), expected_days=10, now=MONDAY)
+    offer = offer_make(case=case, actor=actor, location=amersfoort(case), expected_days=10, now=MONDAY)
     offer = offer_answer_record(
         case=case,
         offer=offer,
@@ -96,7 +96,7 @@ def test_a_mediator_records_an_acceptance_given_by_phone(case, actor, mediator):
 def test_a_refusal_by_letter_keeps_its_reason_and_tells_nobody(case, actor, mediator):
     case.assigned_to = mediator
     case.save()
-    offer = offer_make(case=case, actor=actor, location=amersfoort(), expected_days=10, now=MONDAY)
+    offer = offer_make(case=case, actor=actor, location=amersfoort(case), expected_days=10, now=MONDAY)
     mail.outbox.clear()
     offer = offer_answer_record(
         case=case,
@@ -115,7 +115,7 @@ def test_a_refusal_by_letter_keeps_its_reason_and_tells_nobody(case, actor, medi
 
 
 def test_the_patient_s_own_answer_is_online(case, actor):
-    offer = offer_make(case=case, actor=actor, location=amersfoort(), expected_days=10, now=MONDAY)
+    offer = offer_make(case=case, actor=actor, location=amersfoort(case), expected_days=10, now=MONDAY)
     offer = offer_accept(case=case, offer=offer, now=MONDAY + timedelta(hours=1))
     assert (offer.answer_channel, offer.answered_by) == ("web", None)
     assert case.events.get(kind="offer_accepted").actor_label == "patient"
@@ -133,7 +133,7 @@ def test_the_patient_s_own_answer_is_online(case, actor):
 def test_an_answer_needs_a_decision_and_a_staff_channel(
     case, actor, decision, channel, reason, field
 ):
-    offer = offer_make(case=case, actor=actor, location=amersfoort(), expected_days=10, now=MONDAY)
+    offer = offer_make(case=case, actor=actor, location=amersfoort(case), expected_days=10, now=MONDAY)
     with pytest.raises(ValidationError) as exc_info:
         offer_answer_record(
             case=case,
@@ -153,7 +153,7 @@ def test_only_a_mediator_of_the_insurer_records_an_answer(case, actor, other_ins
     from accounts.models import Role
     from tests.accounts.factories import member
 
-    offer = offer_make(case=case, actor=actor, location=amersfoort(), expected_days=10, now=MONDAY)
+    offer = offer_make(case=case, actor=actor, location=amersfoort(case), expected_days=10, now=MONDAY)
     stranger = actor_for_user(member(Role.MEDIATOR, other_insurer))
     with pytest.raises(PermissionDenied):
         offer_answer_record(
@@ -315,7 +315,7 @@ def test_a_correction_that_changes_nothing_writes_nothing(case, actor):
 
 # --- Expiry is a fact of time -----------------------------------------------------------------
 def test_a_lapsed_offer_reads_expired_and_frees_its_slot_before_any_job(case, actor):
-    location = amersfoort()
+    location = amersfoort(case)
     capacity = _capacity(case, location)
     offer = offer_make(
         case=case, actor=actor, location=location, capacity_offer=capacity, now=MONDAY
@@ -355,7 +355,7 @@ def test_reading_a_case_records_the_lapse_and_the_job_then_only_tells(
 ):
     case.assigned_to = mediator
     case.save()
-    location = amersfoort()
+    location = amersfoort(case)
     capacity = _capacity(case, location)
     offer = offer_make(
         case=case, actor=actor, location=location, capacity_offer=capacity, now=MONDAY
@@ -381,7 +381,7 @@ def test_reading_a_case_records_the_lapse_and_the_job_then_only_tells(
 
 
 def test_the_job_records_and_tells_when_nobody_read_the_case(case, actor):
-    offer = offer_make(case=case, actor=actor, location=amersfoort(), expected_days=5, now=MONDAY)
+    offer = offer_make(case=case, actor=actor, location=amersfoort(case), expected_days=5, now=MONDAY)
     assert offer_expire_due(now=EXPIRY - timedelta(minutes=1)) == 0
     assert offer_expire_due(now=EXPIRY) == 1
     offer.refresh_from_db()
@@ -396,7 +396,7 @@ def test_a_lapsed_slot_goes_to_another_patient_and_is_not_released_twice(insurer
     second = CaseFactory(
         insurer=insurer, status=CaseStatus.IN_PROGRESS, specialism=first.specialism
     )
-    location = amersfoort()
+    location = amersfoort(first)
     capacity = _capacity(first, location)
     lapsed = offer_make(
         case=first, actor=actor, location=location, capacity_offer=capacity, now=MONDAY
