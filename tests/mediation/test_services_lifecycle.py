@@ -68,7 +68,9 @@ def _capacity(case, location, *, slots=1):
 
 # --- Answers taken by phone or letter ---------------------------------------------------------
 def test_a_mediator_records_an_acceptance_given_by_phone(case, actor, mediator):
-    offer = offer_make(case=case, actor=actor, location=amersfoort(case), expected_days=10, now=MONDAY)
+    offer = offer_make(
+        case=case, actor=actor, location=amersfoort(case), expected_days=10, now=MONDAY
+    )
     offer = offer_answer_record(
         case=case,
         offer=offer,
@@ -96,7 +98,9 @@ def test_a_mediator_records_an_acceptance_given_by_phone(case, actor, mediator):
 def test_a_refusal_by_letter_keeps_its_reason_and_tells_nobody(case, actor, mediator):
     case.assigned_to = mediator
     case.save()
-    offer = offer_make(case=case, actor=actor, location=amersfoort(case), expected_days=10, now=MONDAY)
+    offer = offer_make(
+        case=case, actor=actor, location=amersfoort(case), expected_days=10, now=MONDAY
+    )
     mail.outbox.clear()
     offer = offer_answer_record(
         case=case,
@@ -115,7 +119,9 @@ def test_a_refusal_by_letter_keeps_its_reason_and_tells_nobody(case, actor, medi
 
 
 def test_the_patient_s_own_answer_is_online(case, actor):
-    offer = offer_make(case=case, actor=actor, location=amersfoort(case), expected_days=10, now=MONDAY)
+    offer = offer_make(
+        case=case, actor=actor, location=amersfoort(case), expected_days=10, now=MONDAY
+    )
     offer = offer_accept(case=case, offer=offer, now=MONDAY + timedelta(hours=1))
     assert (offer.answer_channel, offer.answered_by) == ("web", None)
     assert case.events.get(kind="offer_accepted").actor_label == "patient"
@@ -133,7 +139,9 @@ def test_the_patient_s_own_answer_is_online(case, actor):
 def test_an_answer_needs_a_decision_and_a_staff_channel(
     case, actor, decision, channel, reason, field
 ):
-    offer = offer_make(case=case, actor=actor, location=amersfoort(case), expected_days=10, now=MONDAY)
+    offer = offer_make(
+        case=case, actor=actor, location=amersfoort(case), expected_days=10, now=MONDAY
+    )
     with pytest.raises(ValidationError) as exc_info:
         offer_answer_record(
             case=case,
@@ -153,7 +161,9 @@ def test_only_a_mediator_of_the_insurer_records_an_answer(case, actor, other_ins
     from accounts.models import Role
     from tests.accounts.factories import member
 
-    offer = offer_make(case=case, actor=actor, location=amersfoort(case), expected_days=10, now=MONDAY)
+    offer = offer_make(
+        case=case, actor=actor, location=amersfoort(case), expected_days=10, now=MONDAY
+    )
     stranger = actor_for_user(member(Role.MEDIATOR, other_insurer))
     with pytest.raises(PermissionDenied):
         offer_answer_record(
@@ -381,7 +391,9 @@ def test_reading_a_case_records_the_lapse_and_the_job_then_only_tells(
 
 
 def test_the_job_records_and_tells_when_nobody_read_the_case(case, actor):
-    offer = offer_make(case=case, actor=actor, location=amersfoort(case), expected_days=5, now=MONDAY)
+    offer = offer_make(
+        case=case, actor=actor, location=amersfoort(case), expected_days=5, now=MONDAY
+    )
     assert offer_expire_due(now=EXPIRY - timedelta(minutes=1)) == 0
     assert offer_expire_due(now=EXPIRY) == 1
     offer.refresh_from_db()
