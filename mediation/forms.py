@@ -10,6 +10,8 @@ from typing import Any, cast
 from django import forms
 from django.conf import settings
 from django.utils import translation
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import insurer_list
@@ -98,6 +100,31 @@ def location_choices() -> list[tuple[str, Any]]:
         ]
         held = _location_groups = (snapshot.token, groups)
     return [("", _("Choose the hospital or clinic")), *held[1]]
+
+
+class LocationSelect(forms.Select):
+    """The select of every active location (``location_choices``), ~800 options. Empty (as on
+    every case page's "offer another location"), its markup depends only on the reference data's
+    version, the language and the field, so it is written once per combination and kept."""
+
+    _written: dict[tuple[Any, ...], SafeString] = {}
+
+    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> SafeString:
+        if value not in (None, ""):
+            return super().render(name, value, attrs, renderer)
+        key = (
+            search_reference().token,
+            get_language(),
+            name,
+            tuple(sorted({**self.attrs, **(attrs or {})}.items())),
+        )
+        written = self._written.get(key)
+        if written is None:
+            written = super().render(name, value, attrs, renderer)
+            if len(self._written) > 64:  # old versions and languages
+                self._written.clear()
+            self._written[key] = written
+        return written
 
 
 def location_choices_by_city() -> list[tuple[str, Any]]:
@@ -540,12 +567,12 @@ class OfferMakeForm(_OfferForm):
 class OtherLocationOfferForm(_OfferForm):
     """An offer at a location that is not among the matches (e.g. one the patient asked for)."""
 
-    location = forms.ChoiceField(label=_("Location"))
+    # The choices are read when the select is written or a posted value is checked, not when the
+    # form is made (the case page makes one on every view; see LocationSelect).
+    location = forms.ChoiceField(
+        label=_("Location"), choices=location_choices, widget=LocationSelect
+    )
     field_order = ["location", "expected_days", "note", "override_reason"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["location"]).choices = location_choices()
 
 
 class CaseContactForm(forms.Form):

@@ -8,7 +8,7 @@ Only the mediators of the case's insurer reach a case (``mediation.permissions.a
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
@@ -42,7 +42,7 @@ from mediation.forms import (
     OtherLocationOfferForm,
     PhoneIntakeForm,
 )
-from mediation.matching import class3_window_end
+from mediation.matching import Candidate, class3_window_end
 from mediation.models import (
     OPEN_STATUSES,
     Case,
@@ -238,9 +238,9 @@ def case_bulk_assign_view(request: HttpRequest, *, actor: Actor) -> HttpResponse
 
 
 # --- The case page --------------------------------------------------------------------------------
-def _match_rows(case: Case, today: date) -> list[MatchRow]:
+def _match_rows(candidates: Sequence[Candidate]) -> list[MatchRow]:
     rows = []
-    for candidate in case_matches(case=case, today=today):
+    for candidate in candidates:
         form = OfferMakeForm(
             prefix=f"match-{candidate.location_code}",
             initial={
@@ -276,7 +276,11 @@ def case_detail(request: HttpRequest, reference: str, *, actor: Actor) -> HttpRe
     offers_lapse(case=case, now=timezone.now())
     offerable = case.status in OFFERABLE_STATUSES and case.anonymised_at is None
     offers = list(case_offer_list(case=case))
-    matches = _match_rows(case, today) if offerable else []
+    matches = case_matches(case=case, today=today) if offerable else []
+    # The top matches, each with its offer form; the rest on request ("show all"): building and
+    # rendering 40 offer forms made this the most expensive page of the mediators' day.
+    show_all = request.GET.get("matches") == "all"
+    rows = _match_rows(matches if show_all else matches[:TOP_MATCHES])
     remaining_days = case_remaining_wait_days(case=case, today=today) if case.is_open else None
     context = {
         "case": case,
@@ -290,8 +294,9 @@ def case_detail(request: HttpRequest, reference: str, *, actor: Actor) -> HttpRe
         **case_page_parts(case=case, offers=offers),
         "timeline": list(case_timeline(case=case)),
         "matches": matches,
-        "top_matches": matches[:TOP_MATCHES],
-        "more_matches": matches[TOP_MATCHES:],
+        "top_matches": rows[:TOP_MATCHES],
+        "more_matches": rows[TOP_MATCHES:],
+        "hidden_match_count": len(matches) - len(rows),
         "top_count": TOP_MATCHES,
         # After an offer is made, the matches fold away.
         "has_open_offer": any(offer.status == OfferStatus.OPEN for offer in offers),

@@ -36,25 +36,32 @@ def _case_with_matches(insurer, count: int, **case_kwargs):
 
 
 def _sections(html: str) -> tuple[str, str]:
-    """The page's top matches and what sits behind "show more"."""
-    more = html.find('<details class="more-matches')
+    """The page's top matches and the rest shown after "show all"."""
+    more = html.find('<ol class="list-unstyled match-list more-matches"')
     return (html, "") if more < 0 else (html[:more], html[more:])
 
 
-def test_the_top_five_matches_and_the_rest_behind_show_more(english, mediator, insurer):
+def test_the_top_five_matches_and_the_rest_on_request(english, mediator, insurer):
     case = _case_with_matches(insurer, 8)
     english.force_login(mediator)
+    url = reverse("mediation:case-detail", args=[case.reference])
 
-    html = english.get(reverse("mediation:case-detail", args=[case.reference])).content.decode()
+    html = english.get(url).content.decode()
 
+    # Only the top five are built and sent, with a link to the rest (no JavaScript needed).
+    assert html.count('class="card mb-3 match"') == 5
+    assert 'href="?matches=all#matches"' in html and "Show 3 more matches" in html
+    # No offer yet: the matches are open.
+    assert '<details class="matches-panel" open>' in html
+
+    html = english.get(url, {"matches": "all"}).content.decode()
     top, more = _sections(html)
     assert top.count('class="card mb-3 match"') == 5
     assert more.count('class="card mb-3 match"') == 3
-    assert "Show 3 more matches" in more
-    # Numbered on: the first one behind "show more" is number 6.
+    assert "more-matches-link" not in html
+    # Numbered on: the first one after the top five is number 6, with its own offer form.
     assert re.search(r">\s*6\. ", more)
-    # No offer yet: the matches are open.
-    assert '<details class="matches-panel" open>' in html
+    assert more.count('class="app-form mt-2 offer-form"') == 3
 
 
 def test_five_or_fewer_matches_have_no_show_more(english, mediator, insurer):
@@ -64,7 +71,7 @@ def test_five_or_fewer_matches_have_no_show_more(english, mediator, insurer):
     html = english.get(reverse("mediation:case-detail", args=[case.reference])).content.decode()
 
     assert html.count('class="card mb-3 match"') == 5
-    assert "more-matches" not in html
+    assert "more-matches" not in html and "?matches=all" not in html
 
 
 def test_the_matches_fold_away_once_an_offer_is_open(english, mediator, insurer):
@@ -108,3 +115,33 @@ def test_reassign_from_the_case_page_offers_only_colleagues(
 
     assert f'value="{colleague.pk}"' in form and "Corrie Collega" in form
     assert "Stefan Vreemd" not in form
+
+
+def test_the_other_location_select_is_written_once_per_version_of_the_locations(
+    english, mediator, insurer
+):
+    """The ~800-location select of "offer another location" is kept once written; a new
+    location (a new version of the reference data) is in the next page."""
+    from django import forms
+
+    from mediation.forms import LocationSelect, location_choices
+
+    case = _case_with_matches(insurer, 1)
+    english.force_login(mediator)
+    url = reverse("mediation:case-detail", args=[case.reference])
+    first = english.get(url).content.decode()
+    plain = forms.Select(choices=location_choices()).render(
+        "other-location", "", attrs={"id": "id_other-location"}
+    )
+    kept = LocationSelect(choices=location_choices).render(
+        "other-location", "", attrs={"id": "id_other-location"}
+    )
+    assert kept == plain
+    assert kept == LocationSelect(choices=location_choices).render(  # from what was kept
+        "other-location", "", attrs={"id": "id_other-location"}
+    )
+    assert 'name="other-location"' in first
+
+    amersfoort(name="Kliniek Nieuw Leusden", code="LEUSDEN-NIEUW")
+    second = english.get(url).content.decode()
+    assert 'value="LEUSDEN-NIEUW"' in second and 'value="LEUSDEN-NIEUW"' not in first

@@ -428,7 +428,7 @@ def test_case_page_of_a_long_waiter_says_the_wait_and_gain_are_unknown(english, 
     remaining = re.search(r'id="remaining-wait">(.*?)</dd>', html, re.S)
     assert remaining and "unknown" in remaining.group(1) and "0 days" not in remaining.group(1)
     assert "No location currently meets the rules" not in html
-    assert [row.candidate.location_code for row in response.context["matches"]] == [location.code]
+    assert [candidate.location_code for candidate in response.context["matches"]] == [location.code]
     assert "days gained: unknown" in html
     assert "Days gained unknown: the patient has waited 170 days" in html
     assert "The patient's remaining wait is unknown" in html
@@ -443,7 +443,7 @@ def test_case_page_marks_matches_outside_the_class3_window(english, mediator, in
 
     html = response.content.decode()
     # Care in 20 days is 50 days after waiting began: outside the 42-day window.
-    assert response.context["matches"][0].candidate.outside_class3_window is True
+    assert response.context["matches"][0].outside_class3_window is True
     assert "outside the class-3 window" in html
     assert "Outside the class-3 window: care expected 50 days after the patient started" in html
     assert 'id="class3-window"' in html
