@@ -203,8 +203,22 @@ def database_pids() -> list[int]:
 
 
 def database_cpu_seconds() -> float:
-    """User + system CPU time of the PostgreSQL processes now running (see ``database_pids``)."""
-    return cpu_seconds(database_pids())
+    """User + system CPU time of the PostgreSQL server so far: its running processes, plus what
+    the postmaster has collected from backends that have ended (their connections closed during
+    the measurement, e.g. after ``CONN_MAX_AGE``), so that the difference of two readings counts
+    every backend's work in between."""
+    pids = set(database_pids())
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+        if int(fields[1]) not in pids:  # the postmaster: add its ended children (cutime, cstime)
+            total += int(fields[13]) + int(fields[14])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def cache_description() -> str:
