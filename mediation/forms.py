@@ -10,8 +10,6 @@ from typing import Any, cast
 from django import forms
 from django.conf import settings
 from django.utils import translation
-from django.utils.safestring import SafeString
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import insurer_list
@@ -27,6 +25,7 @@ from mediation.models import (
 from mediation.selectors.cases import QUEUE_SORTS, SEARCH_MAX_LENGTH
 from providers.models import Location, WaitingTimeKind
 from providers.reference import selectors as reference
+from providers.search.forms import ReferenceSelect
 from providers.search.snapshot import search_reference
 
 DISTANCE_CHOICES = [
@@ -102,29 +101,11 @@ def location_choices() -> list[tuple[str, Any]]:
     return [("", _("Choose the hospital or clinic")), *held[1]]
 
 
-class LocationSelect(forms.Select):
-    """The select of every active location (``location_choices``), ~800 options. Empty (as on
-    every case page's "offer another location"), its markup depends only on the reference data's
-    version, the language and the field, so it is written once per combination and kept."""
+class LocationSelect(ReferenceSelect):
+    """The select of every active location (``location_choices``): kept when empty, as on every
+    case page's "offer another location"."""
 
-    _written: dict[tuple[Any, ...], SafeString] = {}
-
-    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> SafeString:
-        if value not in (None, ""):
-            return super().render(name, value, attrs, renderer)
-        key = (
-            search_reference().token,
-            get_language(),
-            name,
-            tuple(sorted({**self.attrs, **(attrs or {})}.items())),
-        )
-        written = self._written.get(key)
-        if written is None:
-            written = super().render(name, value, attrs, renderer)
-            if len(self._written) > 64:  # old versions and languages
-                self._written.clear()
-            self._written[key] = written
-        return written
+    cache_values = False
 
 
 def location_choices_by_city() -> list[tuple[str, Any]]:

@@ -8,9 +8,8 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from providers.geography.postcodes import normalise_pc4
@@ -30,40 +29,40 @@ ORDERING_CHOICES = [("days", _("Shortest waiting time")), ("distance", _("Shorte
 LIVE = {"class": "js-live"}
 
 
-class ManyOptionsSelect(forms.Select):
-    """A select that writes its options in Python, the same HTML as Django's templates
-    (``django/forms/widgets/select.html``): the specialism and treatment lists hold about 150
-    options, and rendering each through the option template was a third of the search page's
-    time."""
+class ReferenceSelect(forms.Select):
+    """A select whose options come from the reference data (specialisms, treatments, locations:
+    up to ~800 options). Its markup depends only on the reference data's version, the language,
+    the field, its attributes and the chosen value, so it is written once per combination and
+    kept in this process (a new version of the reference data starts afresh).
+
+    ``cache_values``: also keep selects with a value chosen (small lists); otherwise only the
+    empty select is kept (the long location list, offered empty on every case page)."""
+
+    cache_values = True
+    # The version of the reference data the choices were read from; set by a form that read them
+    # (otherwise the current version is read when the select is written).
+    version: str | None = None
+    _written: dict[tuple[Any, ...], SafeString] = {}
+    _MAX_KEPT = 512
 
     def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        parts = []
-        for group_name, options, _index in widget["optgroups"]:
-            rendered = format_html_join(
-                "",
-                '<option value="{}"{}>{}</option>',
-                (
-                    (str(option["value"]), _flat(option["attrs"]), option["label"])
-                    for option in options
-                ),
-            )
-            parts.append(
-                format_html('<optgroup label="{}">{}</optgroup>', group_name, rendered)
-                if group_name
-                else rendered
-            )
-        return format_html(
-            '<select name="{}"{}>{}</select>',
-            widget["name"],
-            _flat(widget["attrs"]),
-            SafeString("".join(parts)),
+        if value not in (None, "") and not self.cache_values:
+            return super().render(name, value, attrs, renderer)
+        key = (
+            type(self).__qualname__,
+            self.version or search_reference().token,
+            get_language(),
+            name,
+            str(value),
+            tuple(sorted({**self.attrs, **(attrs or {})}.items())),
         )
-
-
-def _flat(attrs: dict[str, Any]) -> str:
-    """Attributes as Django's ``attrs.html`` writes them: ``True`` bare, ``False`` left out."""
-    return flatatt({name: value for name, value in attrs.items() if value is not False})
+        written = ReferenceSelect._written.get(key)
+        if written is None:
+            written = super().render(name, value, attrs, renderer)
+            if len(ReferenceSelect._written) >= self._MAX_KEPT:
+                ReferenceSelect._written.clear()  # old versions, languages and values
+            ReferenceSelect._written[key] = written
+        return written
 
 
 class WaitingTimeSearchForm(forms.Form):
@@ -75,10 +74,10 @@ class WaitingTimeSearchForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "postal-code", "size": 10}),
     )
     specialism = forms.ChoiceField(
-        label=_("Specialism"), required=False, widget=ManyOptionsSelect(attrs=LIVE)
+        label=_("Specialism"), required=False, widget=ReferenceSelect(attrs=LIVE)
     )
     treatment = forms.ChoiceField(
-        label=_("Or a treatment"), required=False, widget=ManyOptionsSelect(attrs=LIVE)
+        label=_("Or a treatment"), required=False, widget=ReferenceSelect(attrs=LIVE)
     )
     kind = forms.ChoiceField(
         label=_("Waiting time for"),
@@ -126,6 +125,8 @@ class WaitingTimeSearchForm(forms.Form):
         super().__init__(data, **kwargs)
         # The choices and the postcode check read the search's reference data in memory.
         self.reference = reference or search_reference()
+        for name in ("specialism", "treatment"):
+            cast(ReferenceSelect, self.fields[name].widget).version = self.reference.token
         # Only what patients wait for: not the laboratory specialisms, "niet nader
         # gespecificeerd" or a duplicate code (``Specialism.patients_wait``).
         specialisms = sorted(
