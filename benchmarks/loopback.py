@@ -172,16 +172,23 @@ def worker_pids(server: subprocess.Popen) -> list[int]:
     return pids
 
 
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (field 3 on), or ``None`` for a
+    process that has gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time of these processes so far (Linux ``/proc``)."""
     ticks = 0
     for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        fields = _stat_fields(pid)
+        if fields is not None:
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -210,10 +217,8 @@ def database_cpu_seconds() -> float:
     pids = set(database_pids())
     total = 0
     for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
+        fields = _stat_fields(pid)
+        if fields is None:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
         if int(fields[1]) not in pids:  # the postmaster: add its ended children (cutime, cstime)

@@ -23,6 +23,7 @@ from mediation.models import (
     MediationSettings,
 )
 from mediation.selectors.cases import QUEUE_SORTS, SEARCH_MAX_LENGTH
+from mediation.services.cases import CASE_REQUEST_FIELDS
 from providers.models import Location, WaitingTimeKind
 from providers.reference import selectors as reference
 from providers.search.forms import ReferenceSelect
@@ -255,25 +256,7 @@ class MediationRequestForm(_CaseRequestFields):
             forms.ChoiceField, self.fields["current_location"]
         ).choices = location_choices_by_city()
 
-    field_order = [
-        "insurer",
-        "policy_number",
-        "full_name",
-        "birth_date",
-        "email",
-        "phone",
-        "postcode",
-        "specialism",
-        "treatment",
-        "kind",
-        "urgency_class",
-        "current_location",
-        "waiting_since",
-        "expected_date",
-        "max_distance_km",
-        "hospital_setting_required",
-        "consent",
-    ]
+    field_order = list(CASE_REQUEST_FIELDS)
 
 
 class PhoneIntakeForm(_CaseRequestFields):
