@@ -347,3 +347,18 @@ def test_queue_offers_only_the_insurers_mediators_to_assign_to(
     bulk_form = bulk_form[: bulk_form.index("</form>")]
     assert f'value="{stranger.pk}"' not in bulk_form
     assert AuditEvent.objects.filter(action=AuditAction.LIST).exists()
+
+
+def test_large_counts_have_thousands_separators(rf):
+    """"12.345 zaken", not "12345 zaken" (issue 13: thousands separators in large counts)."""
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    page = SimpleNamespace(paginator=SimpleNamespace(count=12345), object_list=[])
+    with translation.override("nl"):
+        html = render_to_string(
+            "mediation/case_list_results.html", {"page": page}, request=rf.get("/")
+        )
+    assert "12.345 zaken" in " ".join(html.split())
