@@ -350,7 +350,7 @@ def test_queue_offers_only_the_insurers_mediators_to_assign_to(
 
 
 def test_large_counts_have_thousands_separators(rf):
-    """"12.345 zaken", not "12345 zaken" (issue 13: thousands separators in large counts)."""
+    """Counts read "12.345 zaken", not "12345 zaken" (issue 13: thousands separators)."""
     from types import SimpleNamespace
 
     from django.template.loader import render_to_string
