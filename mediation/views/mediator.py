@@ -238,17 +238,26 @@ def case_bulk_assign_view(request: HttpRequest, *, actor: Actor) -> HttpResponse
 
 
 # --- The case page --------------------------------------------------------------------------------
-def _match_rows(candidates: Sequence[Candidate]) -> list[MatchRow]:
+def _match_rows(
+    candidates: Sequence[Candidate], *, refused: OfferMakeForm | None = None
+) -> list[MatchRow]:
+    """The matches with their offer forms; ``refused``, a match's form that was sent back with
+    errors, takes the place of its fresh one (what the mediator typed stays)."""
     rows = []
     for candidate in candidates:
-        form = OfferMakeForm(
-            prefix=f"match-{candidate.location_code}",
-            initial={
-                "location": candidate.location_code,
-                "expected_days": candidate.expected_days,
-                "capacity_offer": candidate.capacity_offer_id,
-                "reserve_slot": candidate.capacity_offer_id is not None,
-            },
+        prefix = f"match-{candidate.location_code}"
+        form = (
+            refused
+            if refused is not None and refused.prefix == prefix
+            else OfferMakeForm(
+                prefix=prefix,
+                initial={
+                    "location": candidate.location_code,
+                    "expected_days": candidate.expected_days,
+                    "capacity_offer": candidate.capacity_offer_id,
+                    "reserve_slot": candidate.capacity_offer_id is not None,
+                },
+            )
         )
         rows.append(
             MatchRow(
@@ -262,8 +271,19 @@ def _match_rows(candidates: Sequence[Candidate]) -> list[MatchRow]:
 
 @view_role_required(*CASE_ROLES)
 def case_detail(request: HttpRequest, reference: str, *, actor: Actor) -> HttpResponse:
-    today = timezone.localdate()
     case = access_case_for(actor=actor, reference=reference, request=request)
+    return _case_page(request, case=case, actor=actor)
+
+
+def _case_page(
+    request: HttpRequest,
+    *,
+    case: Case,
+    actor: Actor,
+    refused: OfferMakeForm | OtherLocationOfferForm | None = None,
+) -> HttpResponse:
+    """The case page; with ``refused``, an offer form sent back with its errors (status 400)."""
+    today = timezone.localdate()
     audit_record(
         actor=actor,
         action=AuditAction.VIEW,
@@ -277,10 +297,21 @@ def case_detail(request: HttpRequest, reference: str, *, actor: Actor) -> HttpRe
     offerable = case.status in OFFERABLE_STATUSES and case.anonymised_at is None
     offers = list(case_offer_list(case=case))
     matches = case_matches(case=case, today=today) if offerable else []
+    refused_match = refused if isinstance(refused, OfferMakeForm) else None
     # The top matches, each with its offer form; the rest on request ("show all"): building and
-    # rendering 40 offer forms made this the most expensive page of the mediators' day.
-    show_all = request.GET.get("matches") == "all"
-    rows = _match_rows(matches if show_all else matches[:TOP_MATCHES])
+    # rendering 40 offer forms made this the most expensive page of the mediators' day. A match
+    # whose offer was refused is shown wherever it ranks.
+    refused_rank = next(
+        (
+            rank
+            for rank, candidate in enumerate(matches)
+            if refused_match is not None
+            and refused_match.prefix == f"match-{candidate.location_code}"
+        ),
+        -1,
+    )
+    show_all = request.GET.get("matches") == "all" or refused_rank >= TOP_MATCHES
+    rows = _match_rows(matches if show_all else matches[:TOP_MATCHES], refused=refused_match)
     remaining_days = case_remaining_wait_days(case=case, today=today) if case.is_open else None
     context = {
         "case": case,
@@ -298,16 +329,21 @@ def case_detail(request: HttpRequest, reference: str, *, actor: Actor) -> HttpRe
         "more_matches": rows[TOP_MATCHES:],
         "hidden_match_count": len(matches) - len(rows),
         "top_count": TOP_MATCHES,
-        # After an offer is made, the matches fold away.
-        "has_open_offer": any(offer.status == OfferStatus.OPEN for offer in offers),
+        # After an offer is made, the matches fold away (unless an offer was just refused).
+        "has_open_offer": refused is None
+        and any(offer.status == OfferStatus.OPEN for offer in offers),
         "assign_form": CaseAssignForm(assignees=case_assignees_for(actor=actor)),
         "offerable": offerable,
-        "other_offer_form": OtherLocationOfferForm(prefix="other"),
+        "other_offer_form": refused
+        if isinstance(refused, OtherLocationOfferForm)
+        else OtherLocationOfferForm(prefix="other"),
         "note_form": CaseNoteForm(),
         "close_form": CaseCloseForm(),
         "settings": mediation_settings_for(case.insurer),
     }
-    return render(request, "mediation/case_detail.html", context)
+    return render(
+        request, "mediation/case_detail.html", context, status=200 if refused is None else 400
+    )
 
 
 def _back_to_case(case: Case, anchor: str = "") -> HttpResponse:
@@ -367,10 +403,8 @@ def case_offer_view(request: HttpRequest, reference: str, *, actor: Actor) -> Ht
     else:
         form = OfferMakeForm(request.POST, prefix=prefix or None)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, str(message))
-        return _back_to_case(case, "#matches")
+        # Back to the case page with the form as it was sent, its errors at its fields.
+        return _case_page(request, case=case, actor=actor, refused=form)
     data = form.cleaned_data
     try:
         offer = offer_make(
@@ -384,9 +418,10 @@ def case_offer_view(request: HttpRequest, reference: str, *, actor: Actor) -> Ht
             request=request,
         )
     except (ValidationError, ApplicationError) as exc:
-        for message in service_error_messages(exc):
-            messages.error(request, message)
-        return _back_to_case(case, "#matches")
+        # A refused offer, or one that needs an override reason: the rules' messages at their
+        # fields, and nothing the mediator typed is lost.
+        add_service_errors(form, exc)
+        return _case_page(request, case=case, actor=actor, refused=form)
     made = {"location": offer.location.name, "date": date_format(offer.expected_date, "j F Y")}
     if case.email:
         messages.success(

@@ -66,15 +66,25 @@ def test_the_long_waiter_gets_matches_and_an_override_is_recorded(browsing):
 
     # Class 3, 170 days waited: any offer is after the window, so a reason is required.
     match.locator("details.make-offer summary").click()
+    match.locator("textarea[name$='-note']").fill("Patiënt belt terug om 15 uur.")
     match.locator("form.offer-form button[type='submit']").click()
-    expect(main.locator(".alert-danger, .alert-error, [role='alert']").first).to_contain_text(
+    # The case page again (400), the form still open at this match with the rule's message at
+    # the reason field and the note as typed.
+    match = main.locator(f"li.match[data-location='{nearby.code}']")
+    expect(match.locator("details.make-offer")).to_have_attribute("open", "")
+    expect(match.locator(".form-field.has-error")).to_contain_text(
         "Geef een reden om ervan af te wijken"
     )
+    expect(match.locator("textarea[name$='-note']")).to_have_value("Patiënt belt terug om 15 uur.")
     assert not Offer.objects.exists()
     browsing.screenshot("override-asked")
+    # The refused form is answered 400, as it should be; nothing else went wrong.
+    assert [answer.split()[0] for answer in browsing.error_responses] == ["400"]
+    browsing.error_responses.clear()
+    browsing.console_errors[:] = [
+        error for error in browsing.console_errors if "status of 400" not in error
+    ]
 
-    match = main.locator(f"li.match[data-location='{nearby.code}']")
-    match.locator("details.make-offer summary").click()
     match.locator("textarea[name$='override_reason']").fill(
         "Eerste plek die er is; de patiënt wil niet langer wachten."
     )

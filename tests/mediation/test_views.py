@@ -458,12 +458,20 @@ def test_an_offer_breaking_a_rule_asks_for_an_override_reason(english, mediator,
         "form_prefix": prefix,
         f"{prefix}-location": location.code,
         f"{prefix}-expected_days": "85",
+        f"{prefix}-note": "Call back at three",
     }
 
-    refused = english.post(url, data, follow=True)
+    refused = english.post(url, data)
 
-    assert "5 days gained, less than the margin of 14 days" in refused.content.decode()
-    assert "Give a reason to override them" in refused.content.decode()
+    # The case page again, the match's form open with the message at the reason field and
+    # nothing the mediator typed lost.
+    assert refused.status_code == 400
+    form = next(row.form for row in refused.context["top_matches"] if row.form.prefix == prefix)
+    assert "Give a reason to override them" in form.errors["override_reason"][0]
+    assert "5 days gained, less than the margin of 14 days" in form.errors["override_reason"][0]
+    html = refused.content.decode()
+    assert '<details class="make-offer" open>' in html
+    assert "Call back at three</textarea>" in html and 'value="85"' in html
     assert not Offer.objects.exists()
 
     made = english.post(
@@ -489,10 +497,12 @@ def test_an_offer_that_makes_the_wait_longer_is_refused_on_the_page(english, med
             "other-expected_days": "120",
             "other-override_reason": "Anyway",
         },
-        follow=True,
     )
 
-    assert "does not shorten the patient&#x27;s wait" in response.content.decode()
+    assert response.status_code == 400
+    form = response.context["other_offer_form"]
+    assert "does not shorten the patient's wait" in form.errors["expected_days"][0]
+    assert '<details class="mt-2" id="other-offer" open>' in response.content.decode()
     assert not Offer.objects.exists()
 
 
