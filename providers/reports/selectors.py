@@ -32,6 +32,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import (
+    Count,
     F,
     Max,
     Q,
@@ -42,6 +43,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from providers.models import (
+    CapacityHold,
     CapacityOffer,
     Location,
     Norm,
@@ -251,23 +253,32 @@ def _current_tallies(
 def _capacity(
     *, region: Region, neighbour_ids: list[int], since: date, until: date
 ) -> dict[tuple[int, str, int | None], tuple[int, int]]:
-    """Remaining slots per (specialism, kind, treatment): (inside the region, in neighbours)."""
-    rows = (
-        CapacityOffer.objects.filter(
-            week_start__gte=since,
-            week_start__lt=until,
-            location__is_active=True,
-            location__provider__region_id__in=[region.pk, *neighbour_ids],
-        )
-        .values("specialism_id", "kind", "treatment_id", "location__provider__region_id")
-        .annotate(free_slots=Sum(F("slots") - F("reserved_slots")))
+    """Remaining slots per (specialism, kind, treatment): (inside the region, in neighbours).
+    A slot held by an offer whose time has passed is free, whether or not the expiry job has
+    recorded it yet (:class:`CapacityHold`)."""
+    offers = CapacityOffer.objects.filter(
+        week_start__gte=since,
+        week_start__lt=until,
+        location__is_active=True,
+        location__provider__region_id__in=[region.pk, *neighbour_ids],
+    )
+    group = ("specialism_id", "kind", "treatment_id", "location__provider__region_id")
+    rows = list(
+        offers.values(*group).annotate(free_slots=Sum(F("slots") - F("reserved_slots"))).order_by()
+    )
+    rows += list(
+        CapacityHold.objects.filter(capacity_offer__in=offers, until__lte=timezone.now())
+        .values(*(f"capacity_offer__{name}" for name in group))
+        .annotate(free_slots=Count("pk"))
         .order_by()
     )
     capacity: dict[tuple[int, str, int | None], tuple[int, int]] = {}
     for row in rows:
-        key = (row["specialism_id"], row["kind"], row["treatment_id"])
+        values = [row.get(name, row.get(f"capacity_offer__{name}")) for name in group]
+        specialism_id, kind, treatment_id, region_id = values
+        key = (specialism_id, kind, treatment_id)
         inside, around = capacity.get(key, (0, 0))
-        if row["location__provider__region_id"] == region.pk:
+        if region_id == region.pk:
             inside += row["free_slots"]
         else:
             around += row["free_slots"]

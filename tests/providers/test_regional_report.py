@@ -337,6 +337,30 @@ def test_capacity_in_the_coming_weeks_inside_the_region_and_in_its_neighbours() 
     assert report.capacity_until == date(2026, 5, 3)
 
 
+def test_a_slot_held_by_a_lapsed_offer_counts_as_free_before_the_job_records_it() -> None:
+    """Expiry is a fact of time (issue 13): the report does not wait for the periodic job."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from providers.models import CapacityHold
+
+    world = build_world()
+    [held_offer] = CapacityOffer.objects.filter(reserved_slots=2)
+    now = timezone.now()
+    CapacityHold.objects.create(
+        capacity_offer=held_offer, holder="lapsed", until=now - timedelta(hours=1)
+    )
+    CapacityHold.objects.create(
+        capacity_offer=held_offer, holder="still held", until=now + timedelta(days=1)
+    )
+
+    report = regional_report(region=world.region, today=TODAY)
+
+    first_visit = row_of(report, world.orthopedics, "first_visit")
+    assert first_visit.capacity_in_region == 8  # 7, and the lapsed hold's slot
+
+
 def test_weeks_ahead_narrows_the_capacity_window() -> None:
     world = build_world()
 
