@@ -8,7 +8,8 @@ Who is told what:
   schedule) and the case's **assigned mediator**;
 * a patient declines an offer or withdraws the request → the assigned mediator (in the list only:
   the mail for these goes out already through the case mail outbox, ``CaseNotification``);
-* an open offer is about to expire → the assigned mediator, once per offer;
+* an open offer is about to expire → the assigned mediator, once per offer; and when it has
+  expired without an answer (in the list only: the case mail outbox mails it);
 * every morning → each mediator, a digest of the overdue cases (no first contact by its due
   date) assigned to them or to nobody at their insurer, once per day.
 
@@ -38,6 +39,7 @@ OFFER_ACCEPTED = "offer_accepted"
 OFFER_DECLINED = "offer_declined"
 CASE_WITHDRAWN = "case_withdrawn"
 OFFER_EXPIRING = "offer_expiring"
+OFFER_EXPIRED = "offer_expired"
 OVERDUE_DIGEST = "overdue_digest"
 # References named in one digest; the rest is counted.
 DIGEST_MAX_REFERENCES = 10
@@ -164,6 +166,21 @@ def notify_offer_expiring(*, offer: Offer) -> None:
         params={"reference": case.reference, "location": offer.location.name},
         link=_case_link(case),
         dedupe_key=f"{OFFER_EXPIRING}:{offer.pk}",
+    )
+
+
+def notify_offer_expired(*, offer: Offer) -> None:
+    case = offer.case
+    staff_notify(
+        users=_assigned(case),
+        kind=OFFER_EXPIRED,
+        message=gettext_noop(
+            "Case %(reference)s: the offer at %(location)s expired without an answer."
+        ),
+        params={"reference": case.reference, "location": offer.location.name},
+        link=_case_link(case),
+        email=False,  # mailed by the case outbox (``mediator_offer_expired``)
+        dedupe_key=f"{OFFER_EXPIRED}:{offer.pk}",
     )
 
 

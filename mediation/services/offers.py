@@ -79,6 +79,7 @@ from mediation.selectors.matching import case_remaining_wait_days, offer_rules_f
 from mediation.services.notifications import (
     notify_offer_accepted,
     notify_offer_declined,
+    notify_offer_expired,
     notify_offer_expiring,
 )
 from mediation.services.transitions import (
@@ -777,6 +778,7 @@ def offer_expire_due(*, now: datetime) -> int:
                     kind=NotificationKind.OFFER_EXPIRED,
                     recipient=NotificationRecipient.MEDIATOR,
                 )
+                notify_offer_expired(offer=offer)
             notified += 1
     return notified
 

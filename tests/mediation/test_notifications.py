@@ -136,6 +136,22 @@ def test_the_mediator_is_told_once_when_an_offer_is_about_to_expire(offered, med
     assert case.reference in notification.text
 
 
+def test_the_mediator_sees_in_the_list_that_an_offer_expired_once(offered, mediator):
+    from mediation.services.offers import offer_expire_due
+
+    case, offer, _planner = offered
+    now = timezone.now()
+    offer.expires_at = now - timedelta(minutes=5)
+    offer.save()
+
+    assert offer_expire_due(now=now) == 1
+    assert offer_expire_due(now=now + timedelta(minutes=10)) == 0  # the job again: told once
+
+    [notification] = Notification.objects.filter(recipient=mediator, kind="offer_expired")
+    assert case.reference in notification.text and "verlopen zonder antwoord" in notification.text
+    assert notification.email_skipped  # the case outbox mails the mediator already
+
+
 # --- The daily digest -----------------------------------------------------------------------------
 def test_overdue_digest_per_mediator_once_a_day(insurer, other_insurer, mediator):
     today = timezone.localdate()
