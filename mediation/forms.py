@@ -24,10 +24,10 @@ from mediation.models import (
 )
 from mediation.selectors.cases import QUEUE_SORTS, SEARCH_MAX_LENGTH
 from mediation.services.cases import CASE_REQUEST_FIELDS
-from providers.models import Location, WaitingTimeKind
+from providers.models import WaitingTimeKind
 from providers.reference import selectors as reference
 from providers.search.forms import ReferenceSelect
-from providers.search.snapshot import search_reference
+from providers.search.snapshot import LocationSummary, search_reference
 
 DISTANCE_CHOICES = [
     ("10", _("10 km")),
@@ -112,13 +112,14 @@ class LocationSelect(ReferenceSelect):
 def location_choices_by_city() -> list[tuple[str, Any]]:
     """Active locations grouped under their city, both alphabetical: without JavaScript the
     patient finds "where do you wait now?" by the place (with it, ``mediation.js`` turns the
-    list into a combobox that filters as they type)."""
+    list into a combobox that filters as they type). From the reference snapshot in memory,
+    like ``location_choices``."""
     locations = sorted(
-        Location.objects.filter(is_active=True).select_related("provider"),
+        (one.summary for one in search_reference().locations),
         key=lambda loc: (loc.city.casefold(), loc.name.casefold(), loc.code),
     )
 
-    def label(loc: Location) -> str:
+    def label(loc: LocationSummary) -> str:
         if loc.provider.name.casefold() in loc.name.casefold():
             return loc.name
         return f"{loc.name} ({loc.provider.name})"

@@ -29,6 +29,7 @@ from providers.models import (
     WaitingTimeKind,
     WaitingTimeSeries,
 )
+from providers.search.snapshot import search_reference
 from providers.waiting_times import rules
 
 
@@ -123,19 +124,19 @@ def request_location_choices(
             .distinct()
         )
     choices = []
-    for location in Location.objects.filter(is_active=True).select_related("provider"):
+    # The active locations as the search holds them in memory (no query per keystroke).
+    for active in search_reference().locations:
+        location = active.summary
         distance = None
-        if point is not None and location.latitude is not None and location.longitude is not None:
-            distance = round(
-                distance_km(*point, float(location.latitude), float(location.longitude)), 1
-            )
+        if point is not None:
+            distance = round(distance_km(*point, location.latitude, location.longitude), 1)
         choices.append(
             LocationChoice(
                 code=location.code,
                 name=location.name,
                 city=location.city,
                 provider=location.provider.name,
-                offers_specialism=location.pk in offering,
+                offers_specialism=active.pk in offering,
                 distance_km=distance,
             )
         )

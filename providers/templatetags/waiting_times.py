@@ -15,12 +15,17 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 register = template.Library()
 
 
+def weeks_of(days: int) -> int:
+    """Calendar days → weeks, rounded up: 28 → 4, 29 → 5, 0 → 0."""
+    return math.ceil(days / 7)
+
+
 @register.filter
 def weeks(days: int | None) -> int | None:
-    """Calendar days → weeks, rounded up: 28 → 4, 29 → 5, 0 → 0."""
+    """The template filter of ``weeks_of``; nothing for no figure."""
     if days is None or days == "":
         return None
-    return math.ceil(int(days) / 7)
+    return weeks_of(int(days))
 
 
 # --- The public search's result rows ------------------------------------------------------------
@@ -40,7 +45,7 @@ def _wait_cell(row: Any) -> SafeString:
         return format_html(
             '<span class="d-block">{}</span>', gettext("Too few patients to calculate")
         )
-    row_weeks = math.ceil(row.days / 7)
+    row_weeks = weeks_of(row.days)
     badge = _NORM_BADGES.get(row.norm_status or "")
     return format_html(
         '<strong class="d-block text-nowrap">{}</strong>'
@@ -150,7 +155,7 @@ def waiting_time_grid_row(row: Any) -> SafeString:
     if series.current_insufficient_observations:
         current = format_html('<span class="small">{}</span>', gettext("insufficient observations"))
     elif series.current_days is not None:
-        current_weeks = math.ceil(series.current_days / 7)
+        current_weeks = weeks_of(series.current_days)
         current = format_html(
             '{} <span class="text-body-secondary small">({})</span>',
             series.current_days,
