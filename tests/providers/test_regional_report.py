@@ -400,6 +400,56 @@ def test_providers_without_a_figure_on_or_after_the_last_peildatum_are_listed() 
     assert listed["Ziekenhuis Vier"].last_reference_date == TODAY - timedelta(weeks=8)
 
 
+def test_not_reported_is_judged_per_series() -> None:
+    world = build_world()
+    # L1 reports orthopedics in the last cycle, but its urology series missed it.
+    add_series(world.locations["L1"], world.urology, [(PREVIOUS_CYCLE, 25)])
+
+    report = regional_report(region=world.region, today=TODAY)
+
+    listed = {p.name: p for p in report.providers_not_reported}
+    assert list(listed) == ["Kliniek Twee", "Ziekenhuis Drie", "Ziekenhuis Een", "Ziekenhuis Vier"]
+    [urology] = listed["Ziekenhuis Een"].series
+    assert (urology.location_name, urology.specialism_code, urology.kind) == (
+        "Een Hoofdlocatie",
+        "0306",
+        "first_visit",
+    )
+    assert urology.last_reference_date == PREVIOUS_CYCLE
+    assert [loc.name for loc in listed["Ziekenhuis Een"].locations] == ["Een Hoofdlocatie"]
+    # Kliniek Twee: its first visit (previous cycle) and its stale treatment series.
+    assert [(s.kind, s.treatment_name, s.last_reference_date) for s in listed["Kliniek Twee"].series] == [
+        ("first_visit", None, PREVIOUS_CYCLE),
+        ("treatment", "Testartroscopie", TODAY - timedelta(weeks=9)),
+    ]
+    # A location without any series is listed without series.
+    assert listed["Ziekenhuis Drie"].series == []
+    assert [loc.name for loc in listed["Ziekenhuis Drie"].locations_without_series] == [
+        "Drie Buitenpoli"
+    ]
+
+
+def test_the_rows_count_the_series_listed_as_not_reported() -> None:
+    world = build_world()
+    add_series(world.locations["L1"], world.urology, [(PREVIOUS_CYCLE, 25)])
+    WaitingTimeSeries.objects.create(
+        location=world.locations["L2"], specialism=world.urology, kind="diagnostics"
+    )  # never reported
+
+    report = regional_report(region=world.region, today=TODAY)
+
+    listed = sum(len(provider.series) for provider in report.providers_not_reported)
+    assert listed == report.series_not_reported == 5
+    assert sum(row.series_not_reported for row in report.rows) == listed
+    assert row_of(report, world.orthopedics, "first_visit").series_not_reported == 2
+    assert row_of(report, world.orthopedics, "treatment").series_not_reported == 1
+    assert row_of(report, world.urology, "first_visit").series_not_reported == 1
+    assert row_of(report, world.urology, "diagnostics").series_not_reported == 1
+    # Per treatment as well.
+    [hip] = [t for t in row_of(report, world.orthopedics, "treatment").treatments if t.treatment == world.hip]
+    assert hip.series_not_reported == 1
+
+
 def test_on_the_peildatum_itself_the_cycle_is_that_day() -> None:
     world = build_world(last_cycle=date(2026, 3, 3), today=date(2026, 3, 3))
 
