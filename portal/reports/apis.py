@@ -247,7 +247,30 @@ def regional_report_csv_filename(report: RegionalReport) -> str:
     return f"regional-report-{report.region.code}-{report.today.isoformat()}.csv"
 
 
-class RegionalReportApi(APIView):
+class CsvReportApi(APIView):
+    """A report in JSON or, with ``?format=csv``, as a CSV table (a renderer whose format is
+    ``csv``); errors and OPTIONS are answered in JSON."""
+
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+        # The endpoint's description is JSON; the CSV renderer knows only the report's rows.
+        if getattr(request.accepted_renderer, "format", None) == "csv":
+            raise NotAcceptable(
+                _("The description of this endpoint (OPTIONS) is available in JSON only.")
+            )
+        return super().options(request, *args, **kwargs)
+
+    def finalize_response(
+        self, request: Request, response: Any, *args: Any, **kwargs: Any
+    ) -> Response:
+        # Errors (401, 403, 404, 406) are answered in JSON, also when CSV was asked for.
+        renderer = getattr(request, "accepted_renderer", None)
+        if response.status_code >= 400 and getattr(renderer, "format", None) == "csv":
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class RegionalReportApi(CsvReportApi):
     permission_classes = [role_required(*REGIONAL_REPORT_ROLES)]
     renderer_classes = [JSONRenderer, RegionalReportCsvRenderer]
 
@@ -295,22 +318,3 @@ class RegionalReportApi(APIView):
                 data, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
             )
         return Response(data)
-
-    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
-        # The endpoint's description is JSON; the CSV renderer knows only the report's rows.
-        if isinstance(request.accepted_renderer, RegionalReportCsvRenderer):
-            raise NotAcceptable(
-                _("The description of this endpoint (OPTIONS) is available in JSON only.")
-            )
-        return super().options(request, *args, **kwargs)
-
-    def finalize_response(
-        self, request: Request, response: Any, *args: Any, **kwargs: Any
-    ) -> Response:
-        # Errors (401, 403, 404, 406) are answered in JSON, also when CSV was asked for.
-        if response.status_code >= 400 and isinstance(
-            getattr(request, "accepted_renderer", None), RegionalReportCsvRenderer
-        ):
-            request.accepted_renderer = JSONRenderer()
-            request.accepted_media_type = JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)

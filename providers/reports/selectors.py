@@ -431,7 +431,6 @@ def _providers_not_reported(*, region: Region, last_cycle: date) -> list[Provide
         .filter(location__is_active=True)
         .filter(not_reported_condition(last_cycle=last_cycle))
         .values_list(
-            "location__provider__agb_code",
             "location__code",
             "specialism__code",
             "specialism__name",
@@ -442,7 +441,7 @@ def _providers_not_reported(*, region: Region, last_cycle: date) -> list[Provide
         )
     )
     by_location: dict[str, list[SeriesNotReported]] = defaultdict(list)
-    for agb_code, code, spec_code, spec_name, treat_code, treat_name, kind, day in series:
+    for code, spec_code, spec_name, treat_code, treat_name, kind, day in series:
         by_location[code].append(
             SeriesNotReported(
                 location_code=code,

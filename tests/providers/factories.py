@@ -88,9 +88,7 @@ class WaitingTimeSeriesFactory(factory.django.DjangoModelFactory):
     current_insufficient_observations = False
 
 
-def series_with_history(
-    history: list[tuple[date, int | None]], **kwargs: Any
-) -> WaitingTimeSeries:
+def series_with_history(history: list[tuple[date, int | None]], **kwargs: Any) -> WaitingTimeSeries:
     """A series (factory defaults, overridable) with its reports (``None`` = insufficient
     observations); the latest is current, as the reporting service leaves it."""
     reference_date, days = max(history, key=lambda item: item[0])

@@ -418,7 +418,9 @@ def test_not_reported_is_judged_per_series() -> None:
     assert urology.last_reference_date == PREVIOUS_CYCLE
     assert [loc.name for loc in listed["Ziekenhuis Een"].locations] == ["Een Hoofdlocatie"]
     # Kliniek Twee: its first visit (previous cycle) and its stale treatment series.
-    assert [(s.kind, s.treatment_name, s.last_reference_date) for s in listed["Kliniek Twee"].series] == [
+    assert [
+        (s.kind, s.treatment_name, s.last_reference_date) for s in listed["Kliniek Twee"].series
+    ] == [
         ("first_visit", None, PREVIOUS_CYCLE),
         ("treatment", "Testartroscopie", TODAY - timedelta(weeks=9)),
     ]
@@ -446,7 +448,11 @@ def test_the_rows_count_the_series_listed_as_not_reported() -> None:
     assert row_of(report, world.urology, "first_visit").series_not_reported == 1
     assert row_of(report, world.urology, "diagnostics").series_not_reported == 1
     # Per treatment as well.
-    [hip] = [t for t in row_of(report, world.orthopedics, "treatment").treatments if t.treatment == world.hip]
+    [hip] = [
+        t
+        for t in row_of(report, world.orthopedics, "treatment").treatments
+        if t.treatment == world.hip
+    ]
     assert hip.series_not_reported == 1
 
 
