@@ -20,6 +20,7 @@ from providers.models import (
     WaitingTimeSeries,
 )
 from providers.reports.national import national_report
+from providers.waiting_times.rules import nza_reference_date_on_or_before
 from tests.providers.factories import LocationFactory, ProviderFactory, RegionFactory
 
 pytestmark = pytest.mark.django_db
@@ -64,10 +65,12 @@ class World:
     flagged: WaitingTimeSeries
 
 
-def build_world() -> World:
+def build_world(today: date = TODAY) -> World:
     """Region TSTA: first visits 20, 40 (above 28), 30 last reported the previous cycle, 90
     stale, one never reported, one at an inactive location; treatments 45 days (day care: above
     42; inpatient: within 49). Region TSTB: first visit 50, persistently over the norm."""
+    last_cycle = nza_reference_date_on_or_before(today)
+    previous_cycle = last_cycle - timedelta(days=14)
     a = RegionFactory(code="TSTA", name="Testregio A")
     b = RegionFactory(code="TSTB", name="Testregio B")
     orthopedics = Specialism.objects.get(code="0305")
@@ -82,26 +85,26 @@ def build_world() -> World:
     la = [LocationFactory(provider=pa, name=f"A{n}") for n in range(6)]
     inactive = LocationFactory(provider=pa, name="A gesloten", is_active=False)
     lb = LocationFactory(provider=pb, name="B1")
-    series(la[0], orthopedics, LAST_CYCLE, 20)
-    series(la[1], orthopedics, LAST_CYCLE, 40)
-    series(la[2], orthopedics, PREVIOUS_CYCLE, 30)
-    series(la[3], orthopedics, TODAY - timedelta(weeks=8), 90)
+    series(la[0], orthopedics, last_cycle, 20)
+    series(la[1], orthopedics, last_cycle, 40)
+    series(la[2], orthopedics, previous_cycle, 30)
+    series(la[3], orthopedics, today - timedelta(weeks=8), 90)
     series(la[4], orthopedics, None, None)
-    series(inactive, orthopedics, LAST_CYCLE, 99)
-    series(la[0], orthopedics, LAST_CYCLE, 45, treatment=hip)
-    series(la[0], orthopedics, LAST_CYCLE, 45, treatment=knee)
-    flagged = series(lb, orthopedics, LAST_CYCLE, 50)
+    series(inactive, orthopedics, last_cycle, 99)
+    series(la[0], orthopedics, last_cycle, 45, treatment=hip)
+    series(la[0], orthopedics, last_cycle, 45, treatment=knee)
+    flagged = series(lb, orthopedics, last_cycle, 50)
     PersistentOverrun.objects.create(
         series=flagged,
         since=date(2026, 2, 3),
-        latest_reference_date=LAST_CYCLE,
+        latest_reference_date=last_cycle,
         cycles=3,
         days=50,
         max_days=28,
     )
     # A cleared flag does not count.
     PersistentOverrun.objects.create(
-        series=series(la[5], orthopedics, LAST_CYCLE, 10),
+        series=series(la[5], orthopedics, last_cycle, 10),
         since=date(2026, 1, 6),
         latest_reference_date=date(2026, 2, 3),
         cycles=3,
@@ -109,7 +112,7 @@ def build_world() -> World:
         max_days=28,
         cleared_at=timezone.now(),
     )
-    monday = TODAY - timedelta(days=TODAY.weekday())
+    monday = today - timedelta(days=today.weekday())
     for location, slots, reserved, treatment, week in [
         (la[0], 5, 2, None, monday),
         (la[1], 4, 0, None, monday + timedelta(weeks=7)),
