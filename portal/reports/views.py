@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from accounts.actors import Actor
 from accounts.models import Role
@@ -74,8 +74,13 @@ def regional_report_view(request: HttpRequest, code: str, *, actor: Actor) -> Ht
 NATIONAL_KIND_CHOICES: list[tuple[str, str, str, Any]] = [
     ("first_visit", WaitingTimeKind.FIRST_VISIT, "", WaitingTimeKind.FIRST_VISIT.label),
     ("diagnostics", WaitingTimeKind.DIAGNOSTICS, "", WaitingTimeKind.DIAGNOSTICS.label),
-    ("treatment_day", WaitingTimeKind.TREATMENT, "day", _lazy("Treatment, day care")),
-    ("treatment_inpatient", WaitingTimeKind.TREATMENT, "inpatient", _lazy("Treatment, inpatient")),
+    ("treatment_day", WaitingTimeKind.TREATMENT, "day", gettext_lazy("Treatment, day care")),
+    (
+        "treatment_inpatient",
+        WaitingTimeKind.TREATMENT,
+        "inpatient",
+        gettext_lazy("Treatment, inpatient"),
+    ),
 ]
 
 
