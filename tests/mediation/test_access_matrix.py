@@ -353,7 +353,7 @@ def test_refused_reads_leave_no_case_in_the_trail(client, world: World, spec) ->
     assert not AuditEvent.objects.filter(case_reference=world.cases["A"].reference).exists()
 
 
-# --- Aggregates: the national report and how insurers mediate (issue 14) ---------------------------
+# --- Aggregates: the national report and how insurers mediate (issue 14) ------------------------
 # Who reads the national report (API): insurer staff and keys, the regulator and its key.
 NATIONAL_REPORT_ACCESS = {spec for spec in ACTORS if spec[1] in ("A", "R")}
 
