@@ -95,12 +95,13 @@ def insurer_outcomes_aggregate(*, today: date, months: int = 12) -> InsurerOutco
         .order_by()
     )
     gained: dict[tuple[int, date], list[int]] = defaultdict(list)
-    for insurer_id, month, days in (
+    for insurer_id, month, gained_days in (
         cases.filter(outcome=CaseOutcome.PLACED, days_gained__isnull=False)
         .annotate(month=TruncMonth("submitted_at"))
         .values_list("insurer_id", "month", "days_gained")
     ):
-        gained[(insurer_id, _as_date(month))].append(days)
+        if gained_days is not None:
+            gained[(insurer_id, _as_date(month))].append(gained_days)
     insurers = {
         organisation.pk: organisation
         for organisation in Organisation.objects.filter(kind=OrganisationKind.INSURER)
@@ -129,7 +130,7 @@ def insurer_outcomes_aggregate(*, today: date, months: int = 12) -> InsurerOutco
                 )
             )
             continue
-        days = gained.get((row["insurer_id"], month), [])
+        placed_days = gained.get((row["insurer_id"], month), [])
         rows.append(
             InsurerMonthRow(
                 insurer_uzovi=insurer.uzovi or "",
@@ -140,7 +141,7 @@ def insurer_outcomes_aggregate(*, today: date, months: int = 12) -> InsurerOutco
                 finished=row["finished"],
                 helped=row["helped"],
                 helped_percentage=_percentage(row["helped"], row["finished"]),
-                median_days_gained=float(statistics.median(days)) if days else None,
+                median_days_gained=(float(statistics.median(placed_days)) if placed_days else None),
                 first_contact_due=row["contact_due"],
                 first_contact_met=row["contact_met"],
                 first_contact_met_percentage=_percentage(row["contact_met"], row["contact_due"]),

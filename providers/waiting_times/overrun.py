@@ -133,7 +133,7 @@ def _refresh_chunk(
                 for figure in run
             )
             if over:
-                latest_days = run[-1][1]  # type: ignore[index]
+                latest_days = int(run[-1][1])  # type: ignore[index,arg-type]
                 if flag is None:
                     PersistentOverrun.objects.create(
                         series_id=series_id,
