@@ -305,23 +305,23 @@ def _not_reported_list(*, last_cycle: date, count: int, limit: int) -> SeriesLis
 
 
 def _overrun_list(*, count: int, limit: int) -> SeriesList:
-    flags = {
-        series_id: (since, cycles, max_days)
-        for series_id, since, cycles, max_days in PersistentOverrun.objects.filter(
-            cleared_at__isnull=True, series__location__is_active=True
-        ).values_list("series_id", "since", "cycles", "max_days")
-    }
+    """The open flags of active locations, with their series, in one query with a limit."""
     rows = (
-        WaitingTimeSeries.objects.filter(pk__in=list(flags))
-        .order_by(*_LIST_ORDER)
-        .values_list(*_LIST_FIELDS)[:limit]
+        PersistentOverrun.objects.filter(cleared_at__isnull=True, series__location__is_active=True)
+        .order_by(*(f"series__{name}" for name in _LIST_ORDER))
+        .values_list(*(f"series__{name}" for name in _LIST_FIELDS), "since", "cycles", "max_days")[
+            :limit
+        ]
     )
-    results = []
-    for row in rows:
-        since, cycles, max_days = flags[row[0]]
-        results.append(
-            _series_item(row, overrun_since=since, overrun_cycles=cycles, norm_max_days=max_days)
+    results = [
+        _series_item(
+            row[: len(_LIST_FIELDS)],
+            overrun_since=row[-3],
+            overrun_cycles=row[-2],
+            norm_max_days=row[-1],
         )
+        for row in rows
+    ]
     return SeriesList(count=count, results=results)
 
 

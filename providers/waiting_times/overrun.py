@@ -121,6 +121,8 @@ def _refresh_chunk(
             )
         }
         now = timezone.now()
+        new_flags: list[PersistentOverrun] = []
+        changed: list[PersistentOverrun] = []
         for series_id, (_pk, kind, setting, current_date, current_days) in series.items():
             max_days = norms.get(norm_key(kind=kind, treatment_setting=setting))
             flag = open_flags.get(series_id)
@@ -135,20 +137,21 @@ def _refresh_chunk(
             if over:
                 latest_days = int(run[-1][1])  # type: ignore[index,arg-type]
                 if flag is None:
-                    PersistentOverrun.objects.create(
-                        series_id=series_id,
-                        since=cycles[0],
-                        latest_reference_date=cycles[-1],
-                        cycles=OVERRUN_CYCLES,
-                        days=latest_days,
-                        max_days=max_days,
+                    new_flags.append(
+                        PersistentOverrun(
+                            series_id=series_id,
+                            since=cycles[0],
+                            latest_reference_date=cycles[-1],
+                            cycles=OVERRUN_CYCLES,
+                            days=latest_days,
+                            max_days=max_days,
+                        )
                     )
-                    result.flagged += 1
                 elif flag.latest_reference_date < cycles[-1] or flag.days != latest_days:
                     flag.cycles += sum(1 for cycle in cycles if cycle > flag.latest_reference_date)
                     flag.latest_reference_date = max(flag.latest_reference_date, cycles[-1])
                     flag.days = latest_days
-                    flag.save(update_fields=["cycles", "latest_reference_date", "days"])
+                    changed.append(flag)
                     result.extended += 1
             elif (
                 flag is not None
@@ -159,5 +162,12 @@ def _refresh_chunk(
             ):
                 flag.cleared_at = now
                 flag.cleared_reference_date = current_date
-                flag.save(update_fields=["cleared_at", "cleared_reference_date"])
+                changed.append(flag)
                 result.cleared += 1
+        PersistentOverrun.objects.bulk_create(new_flags, batch_size=500)
+        result.flagged += len(new_flags)
+        PersistentOverrun.objects.bulk_update(
+            changed,
+            ["cycles", "latest_reference_date", "days", "cleared_at", "cleared_reference_date"],
+            batch_size=500,
+        )
