@@ -59,4 +59,9 @@ def test_the_national_matrix_drills_down_to_a_region(browsing) -> None:
     expect(page).to_have_url(re.compile(r"/rapportages/regio/TSTA/$"))
     expect(main.get_by_role("heading", level=1)).to_contain_text("Testregio A")
     expect(main.locator("#not-reported")).to_be_visible()
+    # The series not reported, per provider: the stale and never-reported series of A3 and A4.
+    not_reported = main.locator("table.not-reported-table")
+    expect(not_reported).to_contain_text("A4")
+    expect(not_reported).to_contain_text("nooit aangeleverd")
+    assert browsing.axe_violations() == []
     browsing.assert_clean()
