@@ -71,11 +71,17 @@ def _params(flag: PersistentOverrun) -> dict[str, str | int]:
     }
 
 
-def _notify(flag: PersistentOverrun, *, kind: str, message: str, today: date) -> int:
+Recipients = dict[int, tuple[list[User], list[User]]]
+
+
+def _notify(
+    flag: PersistentOverrun, *, kind: str, message: str, today: date, recipients: Recipients
+) -> int:
     series = flag.series
-    planners, insurer_staff = overrun_recipients(
-        provider_id=series.location.provider_id, year=today.year
-    )
+    provider_id = series.location.provider_id
+    if provider_id not in recipients:  # one lookup per provider and run
+        recipients[provider_id] = overrun_recipients(provider_id=provider_id, year=today.year)
+    planners, insurer_staff = recipients[provider_id]
     params = _params(flag)
     region_code = series.location.provider.region.code
     created = staff_notify(
@@ -102,6 +108,7 @@ def persistent_overruns_notify(*, today: date | None = None) -> int:
     many notifications were written."""
     today = today or timezone.localdate()
     written = 0
+    recipients: Recipients = {}
     related = ("series__location__provider__region", "series__specialism", "series__treatment")
     pending = list(
         PersistentOverrun.objects.filter(notified_at__isnull=True).values_list("pk", flat=True)
@@ -137,6 +144,7 @@ def persistent_overruns_notify(*, today: date | None = None) -> int:
                         "for %(cycles)s cycles in a row since %(since)s (latest: %(days)s days)."
                     ),
                     today=today,
+                    recipients=recipients,
                 )
                 flag.notified_at = now
                 flag.save(update_fields=["notified_at"])
@@ -150,6 +158,7 @@ def persistent_overruns_notify(*, today: date | None = None) -> int:
                         "again."
                     ),
                     today=today,
+                    recipients=recipients,
                 )
                 flag.clear_notified_at = now
                 flag.save(update_fields=["clear_notified_at"])

@@ -126,3 +126,16 @@ def test_a_flag_cleared_before_anyone_was_told_is_closed_silently(world):
     flag.refresh_from_db()
     assert flag.notified_at is not None and flag.clear_notified_at is not None
     assert not Notification.objects.exists()
+
+
+def test_the_refresh_and_the_notifications_are_periodic_jobs() -> None:
+    """In CELERY_BEAT_SCHEDULE, so that the embedded beat runs them too."""
+    from django.conf import settings
+
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    for name in ("providers.series_overruns_refresh", "mediation.persistent_overruns_notify"):
+        assert name in tasks
+        assert name in app.tasks
