@@ -132,6 +132,22 @@ class ProviderNotReportedSerializer(serializers.Serializer):
     )
 
 
+class SeriesOverrunSerializer(serializers.Serializer):
+    provider = serializers.CharField(source="provider_agb_code")
+    provider_name = serializers.CharField()
+    location = serializers.CharField(source="location_code")
+    location_name = serializers.CharField()
+    specialism = serializers.CharField(source="specialism_code")
+    specialism_name = serializers.CharField()
+    treatment = serializers.CharField(source="treatment_code", allow_null=True)
+    treatment_name = serializers.CharField(allow_null=True)
+    kind = serializers.ChoiceField(choices=WaitingTimeKind.choices)
+    since = serializers.DateField(help_text="Peildatum of the first cycle above the norm")
+    cycles = serializers.IntegerField(help_text="Cycles in a row above the norm's maximum")
+    days = serializers.IntegerField(help_text="The latest figure above the norm, in days")
+    norm_max_days = serializers.IntegerField(source="max_days")
+
+
 class TrendPointSerializer(serializers.Serializer):
     reference_date = serializers.DateField(help_text="Peildatum of the cycle")
     kind = serializers.ChoiceField(choices=WaitingTimeKind.choices)
@@ -159,6 +175,10 @@ class RegionalReportOutputSerializer(serializers.Serializer):
         help_text="Providers with a series (of an active location) that missed the last cycle",
     )
     trend = TrendPointSerializer(many=True)
+    persistent_overruns = SeriesOverrunSerializer(
+        many=True,
+        help_text="Series above the norm's maximum for three cycles in a row (not cleared yet)",
+    )
 
 
 class PlanRegionRowSerializer(serializers.Serializer):
@@ -282,7 +302,7 @@ class RegionalReportApi(CsvReportApi):
             "norm, the median wait, and the capacity offered in the coming 8 weeks in the region "
             "and in its neighbouring regions; the series that did not report in the last NZa "
             "cycle, per provider; the trend (median and percentage above norm) over the last 26 "
-            "cycles; and "
+            "cycles; the series persistently over the norm (three cycles in a row); and "
             "the catch-up plans of the region's providers per specialism (an insurer sees the "
             "plans addressed to it, the regulator all). "
             "With `?format=csv` (or `Accept: text/csv`) the rows as a CSV table with the columns "

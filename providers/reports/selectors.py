@@ -21,6 +21,9 @@ The rules of DESIGN §3.1 come from :mod:`providers.waiting_times.rules`; the de
   one specialism and not another has a series not reported). They are listed per provider, with
   the locations concerned (and the active locations without any series); every row counts its
   series not reported, and the rows' counts add up to the series listed.
+* A series is **persistently over the norm** while it has an open flag
+  (:class:`~providers.models.PersistentOverrun`, kept by :mod:`providers.waiting_times.overrun`):
+  listed per provider and location.
 * The **trend** covers the last :data:`TREND_CYCLES` cycles; a report counts towards the cycle
   whose peildatum is the latest one on or before its own (so an off-cycle peildatum is not lost).
 """
@@ -49,6 +52,7 @@ from providers.models import (
     CapacityOffer,
     Location,
     Norm,
+    PersistentOverrun,
     ProviderKind,
     Region,
     RegionTrendCount,
@@ -178,6 +182,29 @@ class ProviderNotReported:
 
 
 @dataclass(frozen=True)
+class SeriesOverrun:
+    """A series persistently over the norm (an open :class:`PersistentOverrun` flag)."""
+
+    provider_agb_code: str
+    provider_name: str
+    location_code: str
+    location_name: str
+    specialism_code: str
+    specialism_name: str
+    treatment_code: str | None
+    treatment_name: str | None
+    kind: str
+    since: date
+    cycles: int
+    days: int
+    max_days: int
+
+    @property
+    def kind_label(self) -> str:
+        return str(WaitingTimeKind(self.kind).label)
+
+
+@dataclass(frozen=True)
 class TrendPoint:
     reference_date: date
     kind: str
@@ -198,6 +225,7 @@ class RegionalReport:
     rows: list[RegionalReportRow]
     providers_not_reported: list[ProviderNotReported]
     trend: list[TrendPoint]
+    persistent_overruns: list[SeriesOverrun] = field(default_factory=list)
 
     @property
     def series_not_reported(self) -> int:
@@ -506,6 +534,41 @@ def _providers_not_reported(*, region: Region, last_cycle: date) -> list[Provide
     return result
 
 
+def _persistent_overruns(*, region: Region) -> list[SeriesOverrun]:
+    """The series of the region's active locations with an open persistent-overrun flag, per
+    provider and location."""
+    rows = (
+        PersistentOverrun.objects.filter(
+            cleared_at__isnull=True,
+            series__location__provider__region=region,
+            series__location__is_active=True,
+        )
+        .order_by(
+            "series__location__provider__name",
+            "series__location__name",
+            "series__specialism__code",
+            "series__kind",
+            "series__treatment__name",
+        )
+        .values_list(
+            "series__location__provider__agb_code",
+            "series__location__provider__name",
+            "series__location__code",
+            "series__location__name",
+            "series__specialism__code",
+            "series__specialism__name",
+            "series__treatment__code",
+            "series__treatment__name",
+            "series__kind",
+            "since",
+            "cycles",
+            "days",
+            "max_days",
+        )
+    )
+    return [SeriesOverrun(*row) for row in rows]
+
+
 def _median_of_histogram(histogram: dict[int, int]) -> float | None:
     """The median of the values counted in ``histogram`` (value → count): the middle value, or
     the mean of the middle two (as ``statistics.median`` on the expanded list)."""
@@ -595,6 +658,7 @@ def regional_report(
         ),
         providers_not_reported=_providers_not_reported(region=region, last_cycle=last_cycle),
         trend=_trend(region=region, today=today, last_cycle=last_cycle),
+        persistent_overruns=_persistent_overruns(region=region),
     )
 
 

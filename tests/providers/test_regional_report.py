@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from providers.models import (
     CapacityOffer,
     Location,
     Norm,
+    PersistentOverrun,
     Provider,
     ProviderKind,
     Region,
@@ -454,6 +456,46 @@ def test_the_rows_count_the_series_listed_as_not_reported() -> None:
         if t.treatment == world.hip
     ]
     assert hip.series_not_reported == 1
+
+
+def test_series_persistently_over_the_norm_are_listed() -> None:
+    world = build_world()
+    l2 = WaitingTimeSeries.objects.get(location=world.locations["L2"], kind="first_visit")
+    inactive = WaitingTimeSeries.objects.get(location=world.locations["Lx"])
+    neighbour = WaitingTimeSeries.objects.get(location=world.locations["N1"])
+    for series in (l2, inactive, neighbour):
+        PersistentOverrun.objects.create(
+            series=series,
+            since=LAST_CYCLE - timedelta(days=28),
+            latest_reference_date=LAST_CYCLE,
+            cycles=3,
+            days=35,
+            max_days=28,
+        )
+    PersistentOverrun.objects.create(  # cleared: history only
+        series=l2,
+        since=LAST_CYCLE - timedelta(days=200),
+        latest_reference_date=LAST_CYCLE - timedelta(days=150),
+        cycles=4,
+        days=40,
+        max_days=28,
+        cleared_at=timezone.now(),
+    )
+
+    report = regional_report(region=world.region, today=TODAY)
+
+    [listed] = report.persistent_overruns
+    assert (listed.provider_name, listed.location_name, listed.kind) == (
+        "Ziekenhuis Een",
+        "Een Buitenpoli",
+        "first_visit",
+    )
+    assert (listed.since, listed.cycles, listed.days, listed.max_days) == (
+        LAST_CYCLE - timedelta(days=28),
+        3,
+        35,
+        28,
+    )
 
 
 def test_on_the_peildatum_itself_the_cycle_is_that_day() -> None:

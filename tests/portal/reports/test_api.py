@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -45,6 +46,7 @@ def test_json_report_for_a_mediator(api_client, mediator, world) -> None:
         "series_not_reported",
         "providers_not_reported",
         "trend",
+        "persistent_overruns",
         "plans",
     }
     assert body["plans"] == []
@@ -287,3 +289,34 @@ def test_the_schema_documents_json_and_csv(api_client) -> None:
     parameters = {p["name"]: p for p in operation["parameters"]}
     assert sorted(parameters["format"]["schema"]["enum"]) == ["csv", "json"]
     assert parameters["code"]["in"] == "path"
+
+
+def test_series_persistently_over_the_norm_are_in_the_report(api_client, regulator, world) -> None:
+    from providers.models import PersistentOverrun, WaitingTimeSeries
+
+    series = WaitingTimeSeries.objects.get(location=world.locations["L2"], kind="first_visit")
+    since = timezone.localdate() - timedelta(days=28)
+    PersistentOverrun.objects.create(
+        series=series, since=since, latest_reference_date=since, cycles=3, days=35, max_days=28
+    )
+    api_client.force_authenticate(regulator)
+
+    body = api_client.get(url()).json()
+
+    assert body["persistent_overruns"] == [
+        {
+            "provider": world.providers["P1"].agb_code,
+            "provider_name": "Ziekenhuis Een",
+            "location": world.locations["L2"].code,
+            "location_name": "Een Buitenpoli",
+            "specialism": "0305",
+            "specialism_name": "Orthopedie",
+            "treatment": None,
+            "treatment_name": None,
+            "kind": "first_visit",
+            "since": since.isoformat(),
+            "cycles": 3,
+            "days": 35,
+            "norm_max_days": 28,
+        }
+    ]

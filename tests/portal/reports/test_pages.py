@@ -64,6 +64,8 @@ def test_report_page_shows_table_missing_providers_chart_and_csv_link(
     assert "Testartroscopie" in not_reported[: not_reported.index('id="trend"')]
     assert "3 series of active locations have no figure" in html
     assert "2 series not reported" in html
+    assert 'id="persistent"' in html
+    assert "No series in this region is above the norm" in html
     # The CSV download goes to the API.
     assert reverse("api-regional-report", args=["TSTA"]) + "?format=csv" in html
     # Two charts, each fed by a JSON data block; Chart.js itself is loaded from static files.
