@@ -11,6 +11,7 @@ The rules kept here:
 * A series is **flagged** when each of the last :data:`OVERRUN_CYCLES` cycles has a report with a
   number of days above the maximum of the series' norm (kind, and for treatments the setting).
   A missing cycle or ``insufficient_observations`` in one of them breaks the run.
+* Series of inactive (closed) locations are not flagged.
 * A flag **stays** while the series is over the norm or does not report (a missing figure does
   not clear it: the series is then also *not reported*), and **clears** when the series' latest
   figure is a number within the maximum again: ``cleared_at`` and the peildatum are recorded; the
@@ -98,7 +99,12 @@ def _refresh_chunk(
     series = {
         row[0]: row
         for row in WaitingTimeSeries.objects.filter(pk__in=series_ids).values_list(
-            "pk", "kind", "treatment__setting", "current_reference_date", "current_days"
+            "pk",
+            "kind",
+            "treatment__setting",
+            "current_reference_date",
+            "current_days",
+            "location__is_active",
         )
     }
     # The later report of each cycle, per series: (peildatum, days).
@@ -123,7 +129,8 @@ def _refresh_chunk(
         now = timezone.now()
         new_flags: list[PersistentOverrun] = []
         changed: list[PersistentOverrun] = []
-        for series_id, (_pk, kind, setting, current_date, current_days) in series.items():
+        for series_id, row in series.items():
+            _pk, kind, setting, current_date, current_days, active = row
             max_days = norms.get(norm_key(kind=kind, treatment_setting=setting))
             flag = open_flags.get(series_id)
             if max_days is None:
@@ -136,6 +143,8 @@ def _refresh_chunk(
             )
             if over:
                 latest_days = int(run[-1][1])  # type: ignore[index,arg-type]
+                if flag is None and not active:
+                    continue  # a closed location is not flagged (nor anyone told)
                 if flag is None:
                     new_flags.append(
                         PersistentOverrun(

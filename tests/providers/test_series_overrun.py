@@ -237,3 +237,11 @@ def series_with_history_add(series, day: date, days: int | None) -> None:
     series.current_days = days
     series.current_insufficient_observations = days is None
     series.save()
+
+
+def test_a_closed_location_is_not_flagged() -> None:
+    series_with_history([(C1, 40), (C2, 35), (C3, 30)], location=LocationFactory(is_active=False))
+
+    series_overrun_refresh(today=TODAY)
+
+    assert open_flags() == []
