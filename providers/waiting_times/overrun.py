@@ -173,7 +173,8 @@ def _refresh_chunk(
                 flag.cleared_reference_date = current_date
                 changed.append(flag)
                 result.cleared += 1
-        PersistentOverrun.objects.bulk_create(new_flags, batch_size=500)
+        # A concurrent refresh may have opened the same flag meanwhile: one open flag per series.
+        PersistentOverrun.objects.bulk_create(new_flags, batch_size=500, ignore_conflicts=True)
         result.flagged += len(new_flags)
         PersistentOverrun.objects.bulk_update(
             changed,
