@@ -8,14 +8,22 @@ import csv
 import io
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.providers.test_national_report import build_world, norms  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/reports/national/"
+
+
+@pytest.fixture(autouse=True)
+def _default_language_afterwards():
+    """The pages below are asked for in English; leave the thread in the site's language."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
