@@ -16,11 +16,13 @@ no patient data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
 from accounts.models import Role, User
@@ -55,6 +57,11 @@ def overrun_recipients(*, provider_id: int, year: int) -> tuple[list[User], list
     return planners, insurer_staff
 
 
+def _in_site_language(label: Callable[[], object]) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(label())
+
+
 def _params(flag: PersistentOverrun) -> dict[str, str | int]:
     series = flag.series
     location = series.location
@@ -63,7 +70,8 @@ def _params(flag: PersistentOverrun) -> dict[str, str | int]:
         "provider": location.provider.name,
         "location": location.name,
         "subject": subject,
-        "kind": str(series.get_kind_display()),
+        # The kind's name is stored as text: in the site's language, as the mail is.
+        "kind": _in_site_language(series.get_kind_display),
         "cycles": flag.cycles,
         "days": flag.days,
         "max_days": flag.max_days,
