@@ -44,6 +44,7 @@ def test_the_national_matrix_drills_down_to_a_region(browsing) -> None:
     expect(matrix.locator("td[data-region='TSTB'][data-specialism='0305']")).to_contain_text(
         "1 langdurig"
     )
+    browsing.screenshot("national-report")
     assert browsing.axe_violations() == []
 
     # Another kind of wait: a plain form (GET), the matrix follows.
@@ -63,5 +64,6 @@ def test_the_national_matrix_drills_down_to_a_region(browsing) -> None:
     not_reported = main.locator("table.not-reported-table")
     expect(not_reported).to_contain_text("A4")
     expect(not_reported).to_contain_text("nooit aangeleverd")
+    browsing.screenshot("regional-report")
     assert browsing.axe_violations() == []
     browsing.assert_clean()
