@@ -110,6 +110,7 @@ def main() -> None:
             region=slowest,
             neighbour_ids=neighbour_ids,
             today=today,
+            last_cycle=last_cycle,
             since=monday,
             until=monday + timedelta(weeks=8),
         ),

@@ -18,6 +18,7 @@ from mediation.emails import case_notification_send, staff_notification_send
 from mediation.models import CaseNotification
 from mediation.services.notifications import overdue_digest_send
 from mediation.services.offers import offer_expire_due, offer_remind_expiring
+from mediation.services.overrun_notifications import persistent_overruns_notify
 from mediation.services.retention import case_anonymise_due
 
 # An unsent mail older than this is sent again by the flush task (the broker lost its message).
@@ -100,3 +101,11 @@ def cases_anonymise() -> int:
 def overdue_digest() -> int:
     """Each mediator's daily digest of overdue cases (once a day, whatever how often this runs)."""
     return overdue_digest_send(today=timezone.localdate())
+
+
+@shared_task(
+    name="mediation.persistent_overruns_notify", autoretry_for=(OperationalError,), max_retries=3
+)
+def persistent_overruns_notify_task() -> int:
+    """Tell planners and contracting insurers about new persistent overruns and clearances."""
+    return persistent_overruns_notify()

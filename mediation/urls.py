@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mediation.views import lifecycle, mediator, outcomes, patient, receiving
+from mediation.views import lifecycle, mediator, outcomes, patient, receiving, regulator
 
 app_name = "mediation"
 
@@ -45,6 +45,8 @@ urlpatterns: list = [
         name="case-offer-answer",
     ),
     path("resultaten/", outcomes.outcomes, name="outcomes"),
+    # The regulator: how insurers mediate, in aggregate.
+    path("resultaten/verzekeraars/", regulator.insurer_outcomes, name="regulator-outcomes"),
     path("instellingen/", mediator.settings_view, name="settings"),
     # Receiving providers.
     path("binnenkomend/", receiving.incoming_list, name="incoming-list"),

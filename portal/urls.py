@@ -30,4 +30,9 @@ providers_patterns = [
         report_views.regional_report_view,
         name="regional-report",
     ),
+    path(
+        "rapportages/landelijk/",
+        report_views.national_report_view,
+        name="national-report",
+    ),
 ]

@@ -717,3 +717,53 @@ class WaitingTimeImportChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id} #{self.number}"
+
+
+class PersistentOverrun(models.Model):
+    """A series above the Treeknorm maximum for three NZa cycles in a row ("langdurige
+    overschrijding", DESIGN §3.8), from the first of those cycles (``since``) until its figure is
+    within the maximum again (``cleared_at``). One row per run, so that the history is kept; at
+    most one open run per series. Kept by :func:`providers.waiting_times.overrun.
+    series_overrun_refresh`; the notifications (``notified_at``, ``clear_notified_at``) are
+    written by the mediation app, which knows who contracts the provider."""
+
+    series = models.ForeignKey(
+        WaitingTimeSeries,
+        verbose_name=_("series"),
+        on_delete=models.CASCADE,
+        related_name="overruns",
+    )
+    since = models.DateField(_("over the norm since (peildatum)"))
+    latest_reference_date = models.DateField(_("latest peildatum over the norm"))
+    cycles = models.PositiveSmallIntegerField(_("cycles over the norm"))
+    days = models.PositiveIntegerField(_("latest wait (days)"))
+    max_days = models.PositiveIntegerField(_("norm maximum (days)"))
+    flagged_at = models.DateTimeField(_("flagged at"), auto_now_add=True)
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+    cleared_reference_date = models.DateField(
+        _("peildatum within the norm again"), null=True, blank=True
+    )
+    notified_at = models.DateTimeField(_("flag notified at"), null=True, blank=True)
+    clear_notified_at = models.DateTimeField(_("clearance notified at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("persistent overrun")
+        verbose_name_plural = _("persistent overruns")
+        ordering = ["-since", "series"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series"],
+                condition=Q(cleared_at__isnull=True),
+                name="overrun_one_open_per_series",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["cleared_at", "series"], name="overrun_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series_id} {self.since}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_at is None

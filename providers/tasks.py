@@ -13,6 +13,7 @@ from providers.waiting_times.imports import (
     waiting_time_imports_dispatch_pending,
     waiting_time_reports_import,
 )
+from providers.waiting_times.overrun import series_overrun_refresh
 from providers.waiting_times.validation import WaitingTimeReportErrors
 
 
@@ -87,3 +88,12 @@ def waiting_time_import_run(import_id: int) -> str:
 def waiting_time_imports_dispatch() -> int:
     """Queue the uploaded imports that the broker could not take at the time (an outage)."""
     return waiting_time_imports_dispatch_pending()
+
+
+@shared_task(
+    name="providers.series_overruns_refresh", autoretry_for=(OperationalError,), max_retries=3
+)
+def series_overruns_refresh() -> dict[str, int]:
+    """Flag, extend and clear the persistent overruns of all series (a new cycle without a report
+    breaks a run; the submissions refresh their own series at once)."""
+    return series_overrun_refresh().counts

@@ -186,6 +186,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "providers.waiting_time_imports_dispatch",
         "schedule": crontab(minute="*"),
     },
+    # Persistent overruns (three cycles above the norm's maximum): flag and clear for all series
+    # (a submission refreshes its own series at once; a cycle without reports breaks a run).
+    "providers-series-overruns-refresh": {
+        "task": "providers.series_overruns_refresh",
+        "schedule": crontab(hour=5, minute=15),
+    },
+    # Tell planners and contracting insurers about new persistent overruns and clearances.
+    "mediation-persistent-overruns-notify": {
+        "task": "mediation.persistent_overruns_notify",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # --- Authentication ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from providers.geography.regions import region_code_for
 from providers.models import (
     MAX_PLAUSIBLE_WAIT_DAYS,
     Location,
+    Norm,
     PostcodeArea,
     Provider,
     ProviderKind,
@@ -32,6 +33,7 @@ from providers.models import (
     WaitingTimeSeries,
 )
 from providers.reports.trend_counts import region_trend_counts_rebuild
+from providers.waiting_times.overrun import OVERRUN_CYCLES, series_overrun_refresh
 from providers.waiting_times.rules import nza_reference_dates
 
 # The cities of the Dutch university medical centres (the demo UMCs stand there).
@@ -250,6 +252,11 @@ ZBC_SPECIALISMS = {
 PROVIDER_KIND_FACTOR = {ProviderKind.UMC: 1.3, ProviderKind.HOSPITAL: 1.0, ProviderKind.ZBC: 0.55}
 INSUFFICIENT_SHARE = 0.03
 STALE_SHARE = 0.04
+# Series that missed only the last cycle (not stale yet, but *not reported*: issue 14).
+MISSED_LAST_SHARE = 0.03
+# Series forced above the norm's maximum in the last cycles, so that the demo shows persistent
+# overruns (three cycles in a row): this many per kind, the first ones in a fixed order.
+PERSISTENT_OVERRUNS_PER_KIND = 1
 HISTORY_CYCLES = 26  # a year of biweekly figures
 
 
@@ -317,16 +324,29 @@ def seed_demo_waiting_times(*, rng: random.Random, today: date) -> int:
     }
     reports: list[tuple[int, date, int | None, bool]] = []
     latest: dict[int, tuple[int, date, int | None, bool]] = {}
+    max_days = {(norm.kind, norm.setting): norm.max_days for norm in Norm.objects.all()}
+    over: dict[str, int] = defaultdict(int)
     for loc, spec, treat, kind, factor in wanted:
         one = series[(loc.pk, spec.pk, treat.pk if treat else None, kind)]
+        maximum = max_days.get((kind, treat.setting if treat else ""))
+        forced_over = maximum is not None and over[kind] < PERSISTENT_OVERRUNS_PER_KIND
+        if forced_over:
+            over[kind] += 1
         # ``level`` is where the series ends up today; the factors average above 1, hence 0.85.
         level = KIND_MEDIAN_DAYS[kind] * 0.85 * factor * rng.lognormvariate(0, 0.25)
         drift = rng.uniform(-0.015, 0.015)  # per cycle: some queues grow, some shrink
         stops = len(dates) - rng.randint(3, 5) if rng.random() < STALE_SHARE else len(dates)
+        if stops == len(dates) and rng.random() < MISSED_LAST_SHARE:
+            stops = len(dates) - 1
+        if forced_over:
+            stops = len(dates)
         for cycle, reference_date in enumerate(dates[:stops]):
             insufficient = kind == "treatment" and rng.random() < INSUFFICIENT_SHARE
             days = None
-            if not insufficient:
+            if forced_over and cycle >= len(dates) - OVERRUN_CYCLES:
+                insufficient = False
+                days = round(maximum * rng.uniform(1.3, 1.6))  # type: ignore[operator]
+            elif not insufficient:
                 value = (
                     level * (1 + drift) ** (cycle - len(dates) + 1) * rng.lognormvariate(0, 0.08)
                 )
@@ -345,6 +365,8 @@ def seed_demo_waiting_times(*, rng: random.Random, today: date) -> int:
     region_trend_counts_rebuild(
         region_ids=Provider.objects.filter(is_demo=True).values_list("region_id", flat=True)
     )
+    # The persistent overruns of the demo series (the beat job tells the planners and insurers).
+    series_overrun_refresh(series_ids=[one.pk for one in series.values()], today=today)
     return len(reports)
 
 

@@ -46,6 +46,7 @@ CSV_COLUMNS = [
     "plan_backlog",
     "plan_backlog_remaining",
     "plans_on_track_percentage",
+    "series_not_reported",
 ]
 
 
@@ -64,6 +65,9 @@ class _FiguresSerializer(serializers.Serializer):
     )
     locations_stale = serializers.IntegerField(
         help_text="Locations whose figures are all stale (left out of the other counts)"
+    )
+    series_not_reported = serializers.IntegerField(
+        help_text="Series without a figure on or after the last cycle's peildatum"
     )
     median_days = serializers.FloatField(
         allow_null=True, help_text="Median of the current figures with a number, in days"
@@ -102,12 +106,46 @@ class LocationNotReportedSerializer(serializers.Serializer):
     last_reference_date = serializers.DateField(allow_null=True)
 
 
+class SeriesNotReportedSerializer(serializers.Serializer):
+    location = serializers.CharField(source="location_code")
+    location_name = serializers.CharField()
+    specialism = serializers.CharField(source="specialism_code")
+    specialism_name = serializers.CharField()
+    treatment = serializers.CharField(source="treatment_code", allow_null=True)
+    treatment_name = serializers.CharField(allow_null=True)
+    kind = serializers.ChoiceField(choices=WaitingTimeKind.choices)
+    last_reference_date = serializers.DateField(
+        allow_null=True, help_text="The series' latest peildatum (null: never reported)"
+    )
+
+
 class ProviderNotReportedSerializer(serializers.Serializer):
     agb_code = serializers.CharField()
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=ProviderKind.choices)
     last_reference_date = serializers.DateField(allow_null=True)
-    locations = LocationNotReportedSerializer(many=True)
+    locations = LocationNotReportedSerializer(
+        many=True, help_text="Active locations with a series not reported, or without any series"
+    )
+    series = SeriesNotReportedSerializer(
+        many=True, help_text="The provider's series that missed the last cycle"
+    )
+
+
+class SeriesOverrunSerializer(serializers.Serializer):
+    provider = serializers.CharField(source="provider_agb_code")
+    provider_name = serializers.CharField()
+    location = serializers.CharField(source="location_code")
+    location_name = serializers.CharField()
+    specialism = serializers.CharField(source="specialism_code")
+    specialism_name = serializers.CharField()
+    treatment = serializers.CharField(source="treatment_code", allow_null=True)
+    treatment_name = serializers.CharField(allow_null=True)
+    kind = serializers.ChoiceField(choices=WaitingTimeKind.choices)
+    since = serializers.DateField(help_text="Peildatum of the first cycle above the norm")
+    cycles = serializers.IntegerField(help_text="Cycles in a row above the norm's maximum")
+    days = serializers.IntegerField(help_text="The latest figure above the norm, in days")
+    norm_max_days = serializers.IntegerField(source="max_days")
 
 
 class TrendPointSerializer(serializers.Serializer):
@@ -129,10 +167,18 @@ class RegionalReportOutputSerializer(serializers.Serializer):
     capacity_from = serializers.DateField()
     capacity_until = serializers.DateField()
     rows = RegionalReportRowSerializer(many=True)
+    series_not_reported = serializers.IntegerField(
+        help_text="Series of the region's active locations that missed the last cycle"
+    )
     providers_not_reported = ProviderNotReportedSerializer(
-        many=True, help_text="Providers with an active location that did not report last cycle"
+        many=True,
+        help_text="Providers with a series (of an active location) that missed the last cycle",
     )
     trend = TrendPointSerializer(many=True)
+    persistent_overruns = SeriesOverrunSerializer(
+        many=True,
+        help_text="Series above the norm's maximum for three cycles in a row (not cleared yet)",
+    )
 
 
 class PlanRegionRowSerializer(serializers.Serializer):
@@ -205,12 +251,13 @@ class RegionalReportCsvRenderer(BaseRenderer):
                 row["capacity_in_region"],
                 row["capacity_in_neighbours"],
                 *plan_columns(row["specialism"]),
+                row["series_not_reported"],
             ]
             for row in data["rows"]
         ]
         # Specialisms with plans but no waiting-time row: one line each, without a kind.
         rows += [
-            [specialism, "", "", "", "", "", "", *plan_columns(specialism)]
+            [specialism, "", "", "", "", "", "", *plan_columns(specialism), ""]
             for specialism in sorted(set(plans) - {row["specialism"] for row in data["rows"]})
         ]
         return csv_text(CSV_COLUMNS, rows).encode(self.charset)
@@ -220,7 +267,30 @@ def regional_report_csv_filename(report: RegionalReport) -> str:
     return f"regional-report-{report.region.code}-{report.today.isoformat()}.csv"
 
 
-class RegionalReportApi(APIView):
+class CsvReportApi(APIView):
+    """A report in JSON or, with ``?format=csv``, as a CSV table (a renderer whose format is
+    ``csv``); errors and OPTIONS are answered in JSON."""
+
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+        # The endpoint's description is JSON; the CSV renderer knows only the report's rows.
+        if getattr(request.accepted_renderer, "format", None) == "csv":
+            raise NotAcceptable(
+                _("The description of this endpoint (OPTIONS) is available in JSON only.")
+            )
+        return super().options(request, *args, **kwargs)
+
+    def finalize_response(
+        self, request: Request, response: Any, *args: Any, **kwargs: Any
+    ) -> Response:
+        # Errors (401, 403, 404, 406) are answered in JSON, also when CSV was asked for.
+        renderer = getattr(request, "accepted_renderer", None)
+        if response.status_code >= 400 and getattr(renderer, "format", None) == "csv":
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class RegionalReportApi(CsvReportApi):
     permission_classes = [role_required(*REGIONAL_REPORT_ROLES)]
     renderer_classes = [JSONRenderer, RegionalReportCsvRenderer]
 
@@ -230,8 +300,9 @@ class RegionalReportApi(APIView):
         description=(
             "Per specialism and kind: locations reporting a current figure, locations above the "
             "norm, the median wait, and the capacity offered in the coming 8 weeks in the region "
-            "and in its neighbouring regions; the providers that did not report in the last NZa "
-            "cycle; the trend (median and percentage above norm) over the last 26 cycles; and "
+            "and in its neighbouring regions; the series that did not report in the last NZa "
+            "cycle, per provider; the trend (median and percentage above norm) over the last 26 "
+            "cycles; the series persistently over the norm (three cycles in a row); and "
             "the catch-up plans of the region's providers per specialism (an insurer sees the "
             "plans addressed to it, the regulator all). "
             "With `?format=csv` (or `Accept: text/csv`) the rows as a CSV table with the columns "
@@ -267,22 +338,3 @@ class RegionalReportApi(APIView):
                 data, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
             )
         return Response(data)
-
-    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
-        # The endpoint's description is JSON; the CSV renderer knows only the report's rows.
-        if isinstance(request.accepted_renderer, RegionalReportCsvRenderer):
-            raise NotAcceptable(
-                _("The description of this endpoint (OPTIONS) is available in JSON only.")
-            )
-        return super().options(request, *args, **kwargs)
-
-    def finalize_response(
-        self, request: Request, response: Any, *args: Any, **kwargs: Any
-    ) -> Response:
-        # Errors (401, 403, 404, 406) are answered in JSON, also when CSV was asked for.
-        if response.status_code >= 400 and isinstance(
-            getattr(request, "accepted_renderer", None), RegionalReportCsvRenderer
-        ):
-            request.accepted_renderer = JSONRenderer()
-            request.accepted_media_type = JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)

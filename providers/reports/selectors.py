@@ -16,8 +16,14 @@ The rules of DESIGN §3.1 come from :mod:`providers.waiting_times.rules`; the de
   active locations for the weeks from this week's Monday up to ``weeks_ahead`` weeks on, inside
   the region and in its neighbouring regions.
 * The NZa publishes waits per **peildatum**, the Tuesday of even ISO weeks. The **last cycle** is
-  the latest such Tuesday on or before today; a location that has no figure with a peildatum on
-  or after it has not reported in the last cycle.
+  the latest such Tuesday on or before today; a **series** that has no figure with a peildatum on
+  or after it is *not reported* (judged per series, not per location: a location that reports
+  one specialism and not another has a series not reported). They are listed per provider, with
+  the locations concerned (and the active locations without any series); every row counts its
+  series not reported, and the rows' counts add up to the series listed.
+* A series is **persistently over the norm** while it has an open flag
+  (:class:`~providers.models.PersistentOverrun`, kept by :mod:`providers.waiting_times.overrun`):
+  listed per provider and location.
 * The **trend** covers the last :data:`TREND_CYCLES` cycles; a report counts towards the cycle
   whose peildatum is the latest one on or before its own (so an off-cycle peildatum is not lost).
 """
@@ -34,7 +40,6 @@ from typing import Any
 from django.db.models import (
     Count,
     F,
-    Max,
     Q,
     Sum,
 )
@@ -47,6 +52,7 @@ from providers.models import (
     CapacityOffer,
     Location,
     Norm,
+    PersistentOverrun,
     ProviderKind,
     Region,
     RegionTrendCount,
@@ -79,6 +85,7 @@ class ReportFigures:
     locations_reporting: int = 0
     locations_exceeding: int = 0
     locations_stale: int = 0
+    series_not_reported: int = 0
     median_days: float | None = None
     norm_target_days: int | None = None
     norm_max_days: int | None = None
@@ -125,6 +132,24 @@ class RegionalReportRow(ReportFigures):
 
 
 @dataclass(frozen=True)
+class SeriesNotReported:
+    """A series that missed the last cycle: its location, subject, kind and last peildatum."""
+
+    location_code: str
+    location_name: str
+    specialism_code: str
+    specialism_name: str
+    treatment_code: str | None
+    treatment_name: str | None
+    kind: str
+    last_reference_date: date | None
+
+    @property
+    def kind_label(self) -> str:
+        return str(WaitingTimeKind(self.kind).label)
+
+
+@dataclass(frozen=True)
 class LocationNotReported:
     code: str
     name: str
@@ -138,10 +163,45 @@ class ProviderNotReported:
     kind: str
     last_reference_date: date | None
     locations: list[LocationNotReported]
+    series: list[SeriesNotReported] = field(default_factory=list)
 
     @property
     def kind_label(self) -> str:
         return str(ProviderKind(self.kind).label)
+
+    @property
+    def locations_without_series(self) -> list[LocationNotReported]:
+        """Active locations that have no series at all (nothing ever reported)."""
+        codes = {series.location_code for series in self.series}
+        return [location for location in self.locations if location.code not in codes]
+
+    @property
+    def lines(self) -> int:
+        """Lines of the provider in the page's table: its series and its silent locations."""
+        return len(self.series) + len(self.locations_without_series)
+
+
+@dataclass(frozen=True)
+class SeriesOverrun:
+    """A series persistently over the norm (an open :class:`PersistentOverrun` flag)."""
+
+    provider_agb_code: str
+    provider_name: str
+    location_code: str
+    location_name: str
+    specialism_code: str
+    specialism_name: str
+    treatment_code: str | None
+    treatment_name: str | None
+    kind: str
+    since: date
+    cycles: int
+    days: int
+    max_days: int
+
+    @property
+    def kind_label(self) -> str:
+        return str(WaitingTimeKind(self.kind).label)
 
 
 @dataclass(frozen=True)
@@ -165,6 +225,13 @@ class RegionalReport:
     rows: list[RegionalReportRow]
     providers_not_reported: list[ProviderNotReported]
     trend: list[TrendPoint]
+    persistent_overruns: list[SeriesOverrun] = field(default_factory=list)
+
+    @property
+    def series_not_reported(self) -> int:
+        """Series of the region's active locations that missed the last cycle (the sum of the
+        rows' ``series_not_reported``, and the number of series listed per provider)."""
+        return sum(len(provider.series) for provider in self.providers_not_reported)
 
 
 @dataclass
@@ -174,8 +241,19 @@ class _Tally:
     stale: set[int] = field(default_factory=set)
     days: list[int] = field(default_factory=list)
     settings: set[str] = field(default_factory=set)
+    not_reported: int = 0
 
-    def add(self, location_id: int, *, current: bool, days: int | None, above: bool) -> None:
+    def add(
+        self,
+        location_id: int,
+        *,
+        current: bool,
+        days: int | None,
+        above: bool,
+        reported: bool = True,
+    ) -> None:
+        if not reported:
+            self.not_reported += 1
         if not current:
             self.stale.add(location_id)
             return
@@ -195,6 +273,7 @@ class _Tally:
             "locations_reporting": len(self.reporting),
             "locations_exceeding": len(self.exceeding),
             "locations_stale": len(self.stale - self.reporting),
+            "series_not_reported": self.not_reported,
             "median_days": float(statistics.median(self.days)) if self.days else None,
             "norm_target_days": norm.target_days if norm else None,
             "norm_max_days": norm.max_days if norm else None,
@@ -211,7 +290,7 @@ def _max_days(norms: dict[tuple[str, str], Norm], kind: str, setting: str | None
 
 
 def _current_tallies(
-    *, region: Region, today: date, norms: dict[tuple[str, str], Norm]
+    *, region: Region, today: date, last_cycle: date, norms: dict[tuple[str, str], Norm]
 ) -> tuple[dict[tuple[int, str], _Tally], dict[tuple[int, str, int], _Tally]]:
     """Tallies of the current figures per (specialism, kind) and per (specialism, kind, treatment).
 
@@ -224,9 +303,7 @@ def _current_tallies(
     cutoff = stale_before(today=today)
     max_days_of: dict[tuple[str, str | None], int | None] = {}
     series = WaitingTimeSeries.objects.filter(
-        location__provider__region=region,
-        location__is_active=True,
-        current_reference_date__isnull=False,
+        location__provider__region=region, location__is_active=True
     ).values_list(
         "location_id",
         "specialism_id",
@@ -239,12 +316,23 @@ def _current_tallies(
     for location_id, specialism_id, kind, treatment_id, setting, reference_date, days in series:
         if (kind, setting) not in max_days_of:
             max_days_of[(kind, setting)] = _max_days(norms, kind, setting)
-        current = reference_date is not None and reference_date >= cutoff
+        reported = series_reported(reference_date=reference_date, last_cycle=last_cycle)
+        if reference_date is None:
+            # Never reported: only counted as not reported (no figure, not even a stale one).
+            by_row[(specialism_id, kind)].not_reported += 1
+            if treatment_id is not None:
+                by_treatment[(specialism_id, kind, treatment_id)].not_reported += 1
+                by_treatment[(specialism_id, kind, treatment_id)].settings.add(setting)
+                by_row[(specialism_id, kind)].settings.add(setting)
+            continue
+        current = reference_date >= cutoff
         above = current and bool(exceeds_norm(days=days, max_days=max_days_of[(kind, setting)]))
-        by_row[(specialism_id, kind)].add(location_id, current=current, days=days, above=above)
+        by_row[(specialism_id, kind)].add(
+            location_id, current=current, days=days, above=above, reported=reported
+        )
         if treatment_id is not None:
             tally = by_treatment[(specialism_id, kind, treatment_id)]
-            tally.add(location_id, current=current, days=days, above=above)
+            tally.add(location_id, current=current, days=days, above=above, reported=reported)
             tally.settings.add(setting)
             by_row[(specialism_id, kind)].settings.add(setting)
     return by_row, by_treatment
@@ -287,10 +375,18 @@ def _capacity(
 
 
 def _rows(
-    *, region: Region, neighbour_ids: list[int], today: date, since: date, until: date
+    *,
+    region: Region,
+    neighbour_ids: list[int],
+    today: date,
+    last_cycle: date,
+    since: date,
+    until: date,
 ) -> list[RegionalReportRow]:
     norms = _norms()
-    by_row, by_treatment = _current_tallies(region=region, today=today, norms=norms)
+    by_row, by_treatment = _current_tallies(
+        region=region, today=today, last_cycle=last_cycle, norms=norms
+    )
     capacity = _capacity(region=region, neighbour_ids=neighbour_ids, since=since, until=until)
 
     row_keys = set(by_row)
@@ -341,22 +437,63 @@ def _rows(
     return ordered
 
 
+def not_reported_condition(*, last_cycle: date, prefix: str = "") -> Q:
+    """A series (``prefix`` leading to it) that missed the last cycle: no figure on or after
+    its peildatum (the series keeps its latest peildatum as ``current_reference_date``)."""
+    return Q(**{f"{prefix}current_reference_date__lt": last_cycle}) | Q(
+        **{f"{prefix}current_reference_date__isnull": True}
+    )
+
+
+def series_reported(*, reference_date: date | None, last_cycle: date) -> bool:
+    """The rule of :func:`not_reported_condition`, for one series' current peildatum."""
+    return reference_date is not None and reference_date >= last_cycle
+
+
 def _providers_not_reported(*, region: Region, last_cycle: date) -> list[ProviderNotReported]:
-    """Providers of the region with an active location that has no figure on or after the last
-    cycle's peildatum (the series keep their latest peildatum as ``current_reference_date``)."""
+    """Per provider of the region, the series of its active locations that missed the last cycle
+    (:func:`not_reported_condition`), and its locations that have such a series or no series at
+    all; a location's ``last_reference_date`` is the latest peildatum of those series."""
+    series = (
+        WaitingTimeSeries.objects.filter(location__provider__region=region)
+        .filter(location__is_active=True)
+        .filter(not_reported_condition(last_cycle=last_cycle))
+        .values_list(
+            "location__code",
+            "specialism__code",
+            "specialism__name",
+            "treatment__code",
+            "treatment__name",
+            "kind",
+            "current_reference_date",
+        )
+    )
+    by_location: dict[str, list[SeriesNotReported]] = defaultdict(list)
+    for code, spec_code, spec_name, treat_code, treat_name, kind, day in series:
+        by_location[code].append(
+            SeriesNotReported(
+                location_code=code,
+                location_name="",
+                specialism_code=spec_code,
+                specialism_name=spec_name,
+                treatment_code=treat_code,
+                treatment_name=treat_name,
+                kind=kind,
+                last_reference_date=day,
+            )
+        )
     locations = (
         Location.objects.filter(provider__region=region, is_active=True)
-        .annotate(last_reference_date=Max("series__current_reference_date"))
-        .filter(Q(last_reference_date__lt=last_cycle) | Q(last_reference_date__isnull=True))
+        .filter(Q(code__in=list(by_location)) | Q(series__isnull=True))
+        .distinct()
         .values(
             "code",
             "name",
-            "last_reference_date",
             "provider__agb_code",
             "provider__name",
             "provider__kind",
         )
-        .order_by("provider__name", "provider__agb_code", "name")
+        .order_by("provider__name", "provider__agb_code", "name", "code")
     )
     by_provider: dict[str, dict[str, Any]] = {}
     for location in locations:
@@ -367,20 +504,69 @@ def _providers_not_reported(*, region: Region, last_cycle: date) -> list[Provide
                 "name": location["provider__name"],
                 "kind": location["provider__kind"],
                 "locations": [],
+                "series": [],
             },
         )
+        listed = [
+            SeriesNotReported(**{**vars(item), "location_name": location["name"]})
+            for item in by_location.get(location["code"], [])
+        ]
+        listed.sort(
+            key=lambda item: (
+                item.specialism_code,
+                KIND_ORDER.index(item.kind),
+                item.treatment_name or "",
+            )
+        )
+        dates = [item.last_reference_date for item in listed if item.last_reference_date]
         entry["locations"].append(
             LocationNotReported(
                 code=location["code"],
                 name=location["name"],
-                last_reference_date=location["last_reference_date"],
+                last_reference_date=max(dates, default=None),
             )
         )
+        entry["series"].extend(listed)
     result = []
     for entry in by_provider.values():
         dates = [loc.last_reference_date for loc in entry["locations"] if loc.last_reference_date]
         result.append(ProviderNotReported(last_reference_date=max(dates, default=None), **entry))
     return result
+
+
+def _persistent_overruns(*, region: Region) -> list[SeriesOverrun]:
+    """The series of the region's active locations with an open persistent-overrun flag, per
+    provider and location."""
+    rows = (
+        PersistentOverrun.objects.filter(
+            cleared_at__isnull=True,
+            series__location__provider__region=region,
+            series__location__is_active=True,
+        )
+        .order_by(
+            "series__location__provider__name",
+            "series__location__name",
+            "series__specialism__code",
+            "series__kind",
+            "series__treatment__name",
+        )
+        .values_list(
+            "series__location__provider__agb_code",
+            "series__location__provider__name",
+            "series__location__code",
+            "series__location__name",
+            "series__specialism__code",
+            "series__specialism__name",
+            "series__treatment__code",
+            "series__treatment__name",
+            "series__kind",
+            "since",
+            "cycles",
+            "days",
+            "max_days",
+        )
+    )
+    return [SeriesOverrun(*row) for row in rows]
 
 
 def _median_of_histogram(histogram: dict[int, int]) -> float | None:
@@ -463,10 +649,16 @@ def regional_report(
         capacity_from=monday,
         capacity_until=until - timedelta(days=1),
         rows=_rows(
-            region=region, neighbour_ids=neighbour_ids, today=today, since=monday, until=until
+            region=region,
+            neighbour_ids=neighbour_ids,
+            today=today,
+            last_cycle=last_cycle,
+            since=monday,
+            until=until,
         ),
         providers_not_reported=_providers_not_reported(region=region, last_cycle=last_cycle),
         trend=_trend(region=region, today=today, last_cycle=last_cycle),
+        persistent_overruns=_persistent_overruns(region=region),
     )
 
 

@@ -13,6 +13,8 @@ submission held in memory first. The rules kept here:
 * The regional trend's counts follow in the same transaction: one report more at each new value,
   one less at each value replaced (:mod:`providers.reports.trend_counts`).
 * Submissions for the same locations run one after the other; one audit event per submission.
+* After the commit, the persistent-overrun flags of the touched series are refreshed
+  (:mod:`providers.waiting_times.overrun`).
 
 Speed: stored with set-based statements (PostgreSQL: ``COPY`` into a temporary staging table, then
 ``INSERT … ON CONFLICT`` / ``UPDATE … FROM``; other databases: ORM bulk operations in chunks).
@@ -22,6 +24,7 @@ series, their newest rows, the trend's count changes) grows with the series, not
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +48,7 @@ from providers.models import (
 )
 from providers.reports.trend_counts import TrendKey, region_trend_counts_apply
 from providers.waiting_times.csv_reader import WaitingTimeRow
+from providers.waiting_times.overrun import series_overrun_refresh
 from providers.waiting_times.validation import (
     CHUNK_SIZE,
     CheckedRows,
@@ -55,6 +59,8 @@ from providers.waiting_times.validation import (
     chunked,
     waiting_time_reports_check,
 )
+
+logger = logging.getLogger(__name__)
 
 NULL = "\\N"  # NULL in PostgreSQL's COPY text format
 
@@ -158,6 +164,8 @@ def waiting_time_reports_store(
         result = store(chunks=chunks(), source=source, reported_by=actor.label, all_new=all_new)
         _current_figures_refresh(newest=newest, current_dates=current_dates)
         region_trend_counts_apply(changes=changes)
+        touched = sorted({subject.series_id for subject in subjects})
+        transaction.on_commit(lambda: _overruns_refresh(touched))
         audit_record(
             actor=actor,
             action=AuditAction.CREATE,
@@ -167,6 +175,15 @@ def waiting_time_reports_store(
     if progress is not None:
         progress(1.0)
     return result
+
+
+def _overruns_refresh(series_ids: list[int]) -> None:
+    """After the commit: the persistent-overrun flags of the series the submission touched. A
+    failure is logged, never the submitter's problem: the periodic refresh catches up."""
+    try:
+        series_overrun_refresh(series_ids=series_ids)
+    except Exception:
+        logger.exception("Refreshing the overrun flags of %s series failed.", len(series_ids))
 
 
 def progress_scaled(

@@ -104,6 +104,7 @@ CALLERS: dict[str, tuple[str, ...]] = {
     "POST /api/v1/plans/{id}/review/": CONTRACT_MANAGERS,
     "POST /api/v1/plans/{id}/close/": CONTRACT_MANAGERS,
     "GET /api/v1/reports/regions/{code}/": REPORT_READERS,
+    "GET /api/v1/reports/national/": REPORT_READERS,
     "GET /api/v1/audit-events/": ("insurer-admin", "regulator"),
 }
 SESSION_ROLES = {

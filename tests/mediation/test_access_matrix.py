@@ -351,3 +351,53 @@ def test_refused_reads_leave_no_case_in_the_trail(client, world: World, spec) ->
     client.get(reverse("mediation:case-detail", args=[world.cases["A"].reference]))
 
     assert not AuditEvent.objects.filter(case_reference=world.cases["A"].reference).exists()
+
+
+# --- Aggregates: the national report and how insurers mediate (issue 14) ------------------------
+# Who reads the national report (API): insurer staff and keys, the regulator and its key.
+NATIONAL_REPORT_ACCESS = {spec for spec in ACTORS if spec[1] in ("A", "R")}
+
+
+@pytest.mark.parametrize("spec", ACTORS, ids=_ids)
+def test_national_report_api(api_client, world: World, spec) -> None:
+    _authenticate(api_client, world, spec)
+
+    for params in ({}, {"format": "csv"}):
+        response = api_client.get(reverse("api-national-report"), params)
+
+        assert response.status_code == (200 if spec in NATIONAL_REPORT_ACCESS else 403)
+
+
+def test_national_report_api_anonymous_is_401(api_client, world: World) -> None:
+    assert api_client.get(reverse("api-national-report")).status_code == 401
+
+
+@pytest.mark.parametrize("spec", [s for s in ACTORS if s[0] == "user"], ids=_ids)
+def test_outcome_pages(client, world: World, spec) -> None:
+    """Insurer staff read their own insurer's dashboard; the regulator reads the insurers'
+    aggregates (never a case); the national report page is for both."""
+    _kind, org, role = spec
+    client.force_login(world.members[(org, role)])
+
+    own = client.get(reverse("mediation:outcomes")).status_code
+    aggregate = client.get(reverse("mediation:regulator-outcomes")).status_code
+    national = client.get(reverse("providers:national-report")).status_code
+
+    assert own == (200 if org == "A" else 403)
+    assert aggregate == (200 if role == Role.REGULATOR else 403)
+    assert national == (200 if org in ("A", "R") else 403)
+
+
+def test_the_regulators_aggregate_names_no_patient_and_no_case(client, world: World) -> None:
+    client.force_login(world.members[("R", Role.REGULATOR)])
+
+    html = client.get(reverse("mediation:regulator-outcomes")).content.decode()
+
+    for case in world.cases.values():
+        assert case.reference not in html
+        assert case.full_name not in html
+        assert case.policy_number not in html
+        assert case.email not in html
+    assert not AuditEvent.objects.filter(
+        case_reference__in=[c.reference for c in world.cases.values()]
+    ).exists()

@@ -13,12 +13,14 @@ from portal.demo.accounts import DEMO_PASSWORD
 from providers.models import (
     Location,
     Norm,
+    PersistentOverrun,
     PostcodeArea,
     Provider,
     ProviderKind,
     WaitingTimeReport,
     WaitingTimeSeries,
 )
+from providers.reports.national import national_report
 from providers.waiting_times.rules import exceeds_norm, is_stale, norm_key
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +131,12 @@ def _check_waiting_times() -> None:
     dates = WaitingTimeReport.objects.order_by().values_list("reference_date", flat=True).distinct()
     assert len(dates) == 26
     assert all(d.isocalendar().week % 2 == 0 and d.weekday() == 1 for d in dates)
+    # Issue 14: some series missed the last cycle, and some are persistently over the norm.
+    report = national_report(today=today)
+    assert 0 < report.totals["series_not_reported"] < 0.15 * report.totals["series"]
+    assert report.totals["series_persistent_overrun"] >= 3
+    flagged = PersistentOverrun.objects.filter(cleared_at__isnull=True)
+    assert {flag.series.kind for flag in flagged} == {"first_visit", "diagnostics", "treatment"}
 
 
 def test_seed_demo_builds_a_marked_national_picture_with_logins(seeded) -> None:

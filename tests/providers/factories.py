@@ -1,4 +1,6 @@
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import factory
 from django.utils import timezone
@@ -10,6 +12,7 @@ from providers.models import (
     Region,
     Specialism,
     Treatment,
+    WaitingTimeReport,
     WaitingTimeSeries,
 )
 
@@ -83,3 +86,26 @@ class WaitingTimeSeriesFactory(factory.django.DjangoModelFactory):
     current_reference_date = factory.LazyFunction(timezone.localdate)
     current_days = 20
     current_insufficient_observations = False
+
+
+def series_with_history(history: list[tuple[date, int | None]], **kwargs: Any) -> WaitingTimeSeries:
+    """A series (factory defaults, overridable) with its reports (``None`` = insufficient
+    observations); the latest is current, as the reporting service leaves it."""
+    reference_date, days = max(history, key=lambda item: item[0])
+    series = WaitingTimeSeriesFactory(
+        current_reference_date=reference_date,
+        current_days=days,
+        current_insufficient_observations=days is None,
+        **kwargs,
+    )
+    WaitingTimeReport.objects.bulk_create(
+        WaitingTimeReport(
+            series=series,
+            reference_date=day,
+            days=value,
+            insufficient_observations=value is None,
+            source="api",
+        )
+        for day, value in history
+    )
+    return series

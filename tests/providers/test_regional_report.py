@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from providers.models import (
     CapacityOffer,
     Location,
     Norm,
+    PersistentOverrun,
     Provider,
     ProviderKind,
     Region,
@@ -398,6 +400,102 @@ def test_providers_without_a_figure_on_or_after_the_last_peildatum_are_listed() 
     assert listed["Ziekenhuis Drie"].locations[0].last_reference_date is None
     assert listed["Ziekenhuis Drie"].last_reference_date is None
     assert listed["Ziekenhuis Vier"].last_reference_date == TODAY - timedelta(weeks=8)
+
+
+def test_not_reported_is_judged_per_series() -> None:
+    world = build_world()
+    # L1 reports orthopedics in the last cycle, but its urology series missed it.
+    add_series(world.locations["L1"], world.urology, [(PREVIOUS_CYCLE, 25)])
+
+    report = regional_report(region=world.region, today=TODAY)
+
+    listed = {p.name: p for p in report.providers_not_reported}
+    assert list(listed) == ["Kliniek Twee", "Ziekenhuis Drie", "Ziekenhuis Een", "Ziekenhuis Vier"]
+    [urology] = listed["Ziekenhuis Een"].series
+    assert (urology.location_name, urology.specialism_code, urology.kind) == (
+        "Een Hoofdlocatie",
+        "0306",
+        "first_visit",
+    )
+    assert urology.last_reference_date == PREVIOUS_CYCLE
+    assert [loc.name for loc in listed["Ziekenhuis Een"].locations] == ["Een Hoofdlocatie"]
+    # Kliniek Twee: its first visit (previous cycle) and its stale treatment series.
+    assert [
+        (s.kind, s.treatment_name, s.last_reference_date) for s in listed["Kliniek Twee"].series
+    ] == [
+        ("first_visit", None, PREVIOUS_CYCLE),
+        ("treatment", "Testartroscopie", TODAY - timedelta(weeks=9)),
+    ]
+    # A location without any series is listed without series.
+    assert listed["Ziekenhuis Drie"].series == []
+    assert [loc.name for loc in listed["Ziekenhuis Drie"].locations_without_series] == [
+        "Drie Buitenpoli"
+    ]
+
+
+def test_the_rows_count_the_series_listed_as_not_reported() -> None:
+    world = build_world()
+    add_series(world.locations["L1"], world.urology, [(PREVIOUS_CYCLE, 25)])
+    WaitingTimeSeries.objects.create(
+        location=world.locations["L2"], specialism=world.urology, kind="diagnostics"
+    )  # never reported
+
+    report = regional_report(region=world.region, today=TODAY)
+
+    listed = sum(len(provider.series) for provider in report.providers_not_reported)
+    assert listed == report.series_not_reported == 5
+    assert sum(row.series_not_reported for row in report.rows) == listed
+    assert row_of(report, world.orthopedics, "first_visit").series_not_reported == 2
+    assert row_of(report, world.orthopedics, "treatment").series_not_reported == 1
+    assert row_of(report, world.urology, "first_visit").series_not_reported == 1
+    assert row_of(report, world.urology, "diagnostics").series_not_reported == 1
+    # Per treatment as well.
+    [hip] = [
+        t
+        for t in row_of(report, world.orthopedics, "treatment").treatments
+        if t.treatment == world.hip
+    ]
+    assert hip.series_not_reported == 1
+
+
+def test_series_persistently_over_the_norm_are_listed() -> None:
+    world = build_world()
+    l2 = WaitingTimeSeries.objects.get(location=world.locations["L2"], kind="first_visit")
+    inactive = WaitingTimeSeries.objects.get(location=world.locations["Lx"])
+    neighbour = WaitingTimeSeries.objects.get(location=world.locations["N1"])
+    for series in (l2, inactive, neighbour):
+        PersistentOverrun.objects.create(
+            series=series,
+            since=LAST_CYCLE - timedelta(days=28),
+            latest_reference_date=LAST_CYCLE,
+            cycles=3,
+            days=35,
+            max_days=28,
+        )
+    PersistentOverrun.objects.create(  # cleared: history only
+        series=l2,
+        since=LAST_CYCLE - timedelta(days=200),
+        latest_reference_date=LAST_CYCLE - timedelta(days=150),
+        cycles=4,
+        days=40,
+        max_days=28,
+        cleared_at=timezone.now(),
+    )
+
+    report = regional_report(region=world.region, today=TODAY)
+
+    [listed] = report.persistent_overruns
+    assert (listed.provider_name, listed.location_name, listed.kind) == (
+        "Ziekenhuis Een",
+        "Een Buitenpoli",
+        "first_visit",
+    )
+    assert (listed.since, listed.cycles, listed.days, listed.max_days) == (
+        LAST_CYCLE - timedelta(days=28),
+        3,
+        35,
+        28,
+    )
 
 
 def test_on_the_peildatum_itself_the_cycle_is_that_day() -> None:

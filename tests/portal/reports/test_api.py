@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -42,8 +43,10 @@ def test_json_report_for_a_mediator(api_client, mediator, world) -> None:
         "capacity_from",
         "capacity_until",
         "rows",
+        "series_not_reported",
         "providers_not_reported",
         "trend",
+        "persistent_overruns",
         "plans",
     }
     assert body["plans"] == []
@@ -61,6 +64,7 @@ def test_json_report_for_a_mediator(api_client, mediator, world) -> None:
         "locations_reporting": 4,
         "locations_exceeding": 2,
         "locations_stale": 1,
+        "series_not_reported": 2,
         "median_days": 30.0,
         "norm_max_days": 28,
         "median_exceeds_norm": True,
@@ -79,6 +83,7 @@ def test_json_report_for_a_mediator(api_client, mediator, world) -> None:
         "locations_reporting": 2,
         "locations_exceeding": 1,
         "locations_stale": 1,
+        "series_not_reported": 1,
         "median_days": 42.5,
         "norm_max_days": 42,
         "median_exceeds_norm": True,
@@ -92,7 +97,34 @@ def test_json_report_for_a_mediator(api_client, mediator, world) -> None:
         "Ziekenhuis Drie",
         "Ziekenhuis Vier",
     ]
-    assert set(not_reported[0]) == {"agb_code", "name", "kind", "last_reference_date", "locations"}
+    assert set(not_reported[0]) == {
+        "agb_code",
+        "name",
+        "kind",
+        "last_reference_date",
+        "locations",
+        "series",
+    }
+    # Per series: Kliniek Twee's first visit (previous cycle) and its stale treatment series.
+    assert [(s["kind"], s["treatment"]) for s in not_reported[0]["series"]] == [
+        ("first_visit", None),
+        ("treatment", "test-arthroscopy"),
+    ]
+    assert not_reported[0]["series"][0]["location"] == world.locations["L3"].code
+    assert set(not_reported[0]["series"][0]) == {
+        "location",
+        "location_name",
+        "specialism",
+        "specialism_name",
+        "treatment",
+        "treatment_name",
+        "kind",
+        "last_reference_date",
+    }
+    # The counts agree: the rows' series not reported are the series listed.
+    listed = sum(len(p["series"]) for p in not_reported)
+    assert listed == body["series_not_reported"] == 3
+    assert sum(row["series_not_reported"] for row in body["rows"]) == listed
     assert not_reported[1]["locations"] == [
         {
             "code": world.locations["L6"].code,
@@ -143,10 +175,11 @@ def test_csv_report_is_a_flat_table_download(api_client, regulator, world) -> No
             "plan_backlog",
             "plan_backlog_remaining",
             "plans_on_track_percentage",
+            "series_not_reported",
         ],
-        ["0305", "first_visit", "4", "2", "30", "7", "6", "", "", "", ""],
-        ["0305", "treatment", "2", "2", "45", "3", "0", "", "", "", ""],
-        ["0306", "diagnostics", "0", "0", "", "0", "7", "", "", "", ""],
+        ["0305", "first_visit", "4", "2", "30", "7", "6", "", "", "", "", "2"],
+        ["0305", "treatment", "2", "2", "45", "3", "0", "", "", "", "", "1"],
+        ["0306", "diagnostics", "0", "0", "", "0", "7", "", "", "", "", "0"],
     ]
 
 
@@ -219,6 +252,7 @@ def test_an_empty_region_has_an_empty_report(api_client, regulator, world) -> No
             "locations_reporting": 0,
             "locations_exceeding": 0,
             "locations_stale": 0,
+            "series_not_reported": 0,
             "median_days": None,
             "norm_max_days": 28,
             "median_exceeds_norm": None,
@@ -240,6 +274,7 @@ def test_an_empty_region_has_an_empty_report(api_client, regulator, world) -> No
                     "last_reference_date": None,
                 }
             ],
+            "series": [],
         }
     ]
     assert {p["figures"] for p in body["trend"]} == {0}
@@ -254,3 +289,34 @@ def test_the_schema_documents_json_and_csv(api_client) -> None:
     parameters = {p["name"]: p for p in operation["parameters"]}
     assert sorted(parameters["format"]["schema"]["enum"]) == ["csv", "json"]
     assert parameters["code"]["in"] == "path"
+
+
+def test_series_persistently_over_the_norm_are_in_the_report(api_client, regulator, world) -> None:
+    from providers.models import PersistentOverrun, WaitingTimeSeries
+
+    series = WaitingTimeSeries.objects.get(location=world.locations["L2"], kind="first_visit")
+    since = timezone.localdate() - timedelta(days=28)
+    PersistentOverrun.objects.create(
+        series=series, since=since, latest_reference_date=since, cycles=3, days=35, max_days=28
+    )
+    api_client.force_authenticate(regulator)
+
+    body = api_client.get(url()).json()
+
+    assert body["persistent_overruns"] == [
+        {
+            "provider": world.providers["P1"].agb_code,
+            "provider_name": "Ziekenhuis Een",
+            "location": world.locations["L2"].code,
+            "location_name": "Een Buitenpoli",
+            "specialism": "0305",
+            "specialism_name": "Orthopedie",
+            "treatment": None,
+            "treatment_name": None,
+            "kind": "first_visit",
+            "since": since.isoformat(),
+            "cycles": 3,
+            "days": 35,
+            "norm_max_days": 28,
+        }
+    ]

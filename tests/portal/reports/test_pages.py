@@ -59,6 +59,13 @@ def test_report_page_shows_table_missing_providers_chart_and_csv_link(
     assert "Drie Buitenpoli" in html
     assert "never reported" in html
     assert "Kliniek Twee" in html
+    # Per series: Kliniek Twee's stale arthroscopy series is a line of its own, and the count.
+    not_reported = html[html.index('id="not-reported"') :]
+    assert "Testartroscopie" in not_reported[: not_reported.index('id="trend"')]
+    assert "3 series of active locations have no figure" in html
+    assert "2 series not reported" in html
+    assert 'id="persistent"' in html
+    assert "No series in this region is above the norm" in html
     # The CSV download goes to the API.
     assert reverse("api-regional-report", args=["TSTA"]) + "?format=csv" in html
     # Two charts, each fed by a JSON data block; Chart.js itself is loaded from static files.
