@@ -29,6 +29,18 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's language: a page requested in English leaves English active
+    in the thread, and a later test in the same worker would read its texts in English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def celery_eager():
     """Run Celery tasks in the test's own process, also when REDIS_URL points Celery at a real
