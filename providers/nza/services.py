@@ -217,6 +217,7 @@ class _Catalogue:
         self.created_locations: set[str] = set()
         self.treatments_created: list[dict[str, str]] = []
         self.unknown_regions: set[str] = set()
+        self.valid_days: dict[str, bool] = {}
 
     def _error(self, line: NzaLine, field_name: str, message: str) -> RowError:
         return {
@@ -232,9 +233,7 @@ class _Catalogue:
         figure = line.figure
         code = _agb(str(figure.location or ""))
         figure.location = code
-        day = str(figure.reference_date or "")
-        if not _ISO_DATE.match(day):
-            day = ""
+        day = self._day(str(figure.reference_date or ""))
         if code not in self.locations:
             error = self._location_create(line, code, day)
             if error is not None:
@@ -250,6 +249,18 @@ class _Catalogue:
         if figure.kind == "treatment" and figure.treatment:
             return self._treatment(line, check)
         return None
+
+    def _day(self, text: str) -> str:
+        """The peildatum as ISO text when it is a valid date, else ``""`` (checked once each)."""
+        valid = self.valid_days.get(text)
+        if valid is None:
+            try:
+                valid = bool(_ISO_DATE.match(text)) and bool(date.fromisoformat(text))
+            except ValueError:
+                valid = False
+            if len(self.valid_days) < 10_000:
+                self.valid_days[text] = valid
+        return text if valid else ""
 
     def _location_create(self, line: NzaLine, code: str, day: str) -> RowError | None:
         if not _AGB.match(code):
