@@ -17,16 +17,19 @@ import urllib.request
 from typing import BinaryIO
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from core.errors import ApplicationError
-from providers.models import WaitingTimeImport, WaitingTimeImportScope
+from providers.models import WaitingTimeImport, WaitingTimeImportScope, WaitingTimeImportStatus
+from providers.nza.services import NationalImportResult, nza_waiting_times_import
 from providers.waiting_times.imports import (
     MAX_IMPORT_BYTES,
     waiting_time_import_dispatch,
     waiting_time_import_file_keep,
 )
+from providers.waiting_times.validation import ProgressCallback, WaitingTimeReportErrors
 
 logger = logging.getLogger(__name__)
 
@@ -87,3 +90,48 @@ def nza_open_data_download(*, url: str, timeout: float) -> tuple[str, bytes]:
         raise ValueError("the download is empty")
     name = urllib.parse.unquote(parsed.path.rsplit("/", 1)[-1]) or "nza-open-data"
     return name, data
+
+
+def nza_import_run_file(
+    *,
+    file: BinaryIO,
+    file_name: str,
+    actor: Actor,
+    progress: ProgressCallback | None = None,
+    is_demo: bool = False,
+) -> tuple[WaitingTimeImport, NationalImportResult | None]:
+    """Import a national file at once, in this process (the management command, demo data): the
+    file is read where it is (a history of millions of lines is not copied into the database),
+    recorded as a finished ``WaitingTimeImport`` that its figures point to."""
+    if not actor_may_import_national(actor):
+        raise ApplicationError(_("Only the platform operator imports the national NZa data."))
+    size = file.seek(0, io.SEEK_END)
+    file.seek(0)
+    job = WaitingTimeImport.objects.create(
+        provider=None,
+        scope=WaitingTimeImportScope.NATIONAL,
+        created_by=actor.user,
+        file_name=file_name.replace("\x00", "")[:255],
+        size=size,
+        status=WaitingTimeImportStatus.RUNNING,
+        started_at=timezone.now(),
+        progress=1,
+        task_id="inline",  # never handed to the task queue
+    )
+    result: NationalImportResult | None = None
+    try:
+        result = nza_waiting_times_import(
+            file=file, actor=actor, progress=progress, import_id=job.pk, is_demo=is_demo
+        )
+    except WaitingTimeReportErrors as exc:
+        job.status = WaitingTimeImportStatus.FAILED
+        job.errors = exc.reported()
+    else:
+        job.status = WaitingTimeImportStatus.SUCCEEDED
+        job.counts = result.counts
+        job.row_count = result.total
+        job.errors = result.skipped_lines
+    job.progress = 100
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "errors", "counts", "row_count", "progress", "finished_at"])
+    return job, result

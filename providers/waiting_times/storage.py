@@ -200,10 +200,13 @@ def waiting_time_reports_store(
             object_type="providers.waitingtimereport",
             detail={
                 "source": source,
-                "origin": origin,
                 "rows": total,
                 **result.counts,
-                **({"kept_provider": kept_provider} if kept_provider else {}),
+                **(
+                    {"origin": origin, "kept_provider": kept_provider}
+                    if origin != ReportOrigin.PROVIDER
+                    else {}
+                ),
             },
         )
     if progress is not None:
