@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from providers.models import (
@@ -98,7 +99,7 @@ class TreatmentAdmin(admin.ModelAdmin):
     search_fields = ["code", "name", "nza_name", "nza_number"]
     actions = ["mark_reviewed"]
 
-    @admin.action(description=_("Mark as reviewed"))
+    @admin.action(description=gettext_lazy("Mark as reviewed"))
     def mark_reviewed(self, request, queryset) -> None:
         updated = queryset.filter(needs_review=True).update(needs_review=False)
         self.message_user(

@@ -401,6 +401,7 @@ class WaitingTimeSeries(models.Model):
                     "current_days",
                     "current_insufficient_observations",
                     "current_reference_date",
+                    "current_origin",
                 ],
                 condition=Q(current_reference_date__isnull=False),
                 name="series_current_by_specialism",

@@ -96,13 +96,22 @@ def search_result_row(row: Any, show_subject: bool) -> SafeString:
         if row.stale
         else ""
     )
+    source = (
+        format_html(
+            '<span class="d-block small text-body-secondary source-label" data-source="nza">'
+            "{}</span>",
+            gettext("source: NZa"),
+        )
+        if row.source == "nza"
+        else ""
+    )
     return format_html(
         '<tr class="wait-row"><th scope="row"><span class="d-block">{}</span>'
         '<span class="d-block small fw-normal text-body-secondary">{}</span>{}{}</th>'
         '<td data-label="{}">{}</td>'
         '<td class="text-md-end text-nowrap" data-label="{}">{}</td>'
         '<td class="wait-cell{}" data-label="{}">{}</td>'
-        '<td data-label="{}"><span class="d-block text-nowrap">{}</span>{}</td></tr>',
+        '<td data-label="{}"><span class="d-block text-nowrap">{}</span>{}{}</td></tr>',
         location.name,
         provider_line,
         subject,
@@ -117,6 +126,7 @@ def search_result_row(row: Any, show_subject: bool) -> SafeString:
         gettext("Reference date"),
         date_format(row.reference_date, "j F Y"),
         stale,
+        source,
     )
 
 
