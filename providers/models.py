@@ -367,6 +367,7 @@ class WaitingTimeSeries(models.Model):
         max_length=8,
         choices=ReportOrigin.choices,
         default=ReportOrigin.PROVIDER,
+        db_default=ReportOrigin.PROVIDER,
     )
 
     class Meta:
@@ -437,7 +438,12 @@ class WaitingTimeReport(models.Model):
     insufficient_observations = models.BooleanField(_("insufficient observations"), default=False)
     source = models.CharField(_("source"), max_length=8, choices=ReportSource.choices)
     origin = models.CharField(
-        _("from"), max_length=8, choices=ReportOrigin.choices, default=ReportOrigin.PROVIDER
+        _("from"),
+        max_length=8,
+        choices=ReportOrigin.choices,
+        default=ReportOrigin.PROVIDER,
+        # Also in the database: raw SQL and COPY loads that do not name the column.
+        db_default=ReportOrigin.PROVIDER,
     )
     import_job = models.ForeignKey(
         "WaitingTimeImport",
@@ -530,7 +536,12 @@ class WaitingTimeRevision(models.Model):
     insufficient_observations = models.BooleanField(_("insufficient observations"), default=False)
     source = models.CharField(_("source"), max_length=8, choices=ReportSource.choices)
     origin = models.CharField(
-        _("from"), max_length=8, choices=ReportOrigin.choices, default=ReportOrigin.PROVIDER
+        _("from"),
+        max_length=8,
+        choices=ReportOrigin.choices,
+        default=ReportOrigin.PROVIDER,
+        # Also in the database: raw SQL and COPY loads that do not name the column.
+        db_default=ReportOrigin.PROVIDER,
     )
     reported_at = models.DateTimeField(_("reported at"))
     reported_by = models.CharField(_("reported by"), max_length=200, blank=True)

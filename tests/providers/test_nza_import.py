@@ -108,7 +108,11 @@ def test_new_provider_and_location_are_created_from_the_file(store_path):
     assert provider.nza_reference_date == date(2026, 11, 24)
     location = Location.objects.get(code="06555101")
     assert location.provider == provider
-    assert (location.postcode, location.city, location.street) == ("2333ZA", "Leiden", "Lindelaan 5")
+    assert (location.postcode, location.city, location.street) == (
+        "2333ZA",
+        "Leiden",
+        "Lindelaan 5",
+    )
     assert 52.0 < float(location.latitude) < 52.3
     series = WaitingTimeSeries.objects.get(location=location, kind="diagnostics")
     assert series.current_days == 12
@@ -287,10 +291,14 @@ def test_demo_file_fills_the_catalogue_to_the_national_shape():
 
 def test_utf8_and_iso_8859_1_read_the_same(store_path):
     name = "Knieën rechtstand correctie (orthopedie)"
-    run(national(line(1, "Behandeling", "40", "Orthopedie (305)", treatment=name), encoding="utf-8"))
+    run(
+        national(line(1, "Behandeling", "40", "Orthopedie (305)", treatment=name), encoding="utf-8")
+    )
     assert Treatment.objects.filter(nza_name=name).count() == 1
     again = run(
-        national(line(1, "Behandeling", "40", "Orthopedie (305)", treatment=name), encoding="iso-8859-1")
+        national(
+            line(1, "Behandeling", "40", "Orthopedie (305)", treatment=name), encoding="iso-8859-1"
+        )
     )
     assert again.counts["unchanged"] == 1
     assert Treatment.objects.filter(nza_name=name).count() == 1
@@ -405,7 +413,11 @@ def test_an_older_file_does_not_overwrite_newer_data():
         "Nergenshuizen Zuid", "Oude Locatie"
     )
     result = run(
-        national(line(1, "Polikliniekbezoek", "33", "Chirurgie (303)", where=older, peildatum="2026-11-10"))
+        national(
+            line(
+                1, "Polikliniekbezoek", "33", "Chirurgie (303)", where=older, peildatum="2026-11-10"
+            )
+        )
     )
     assert result.providers_updated == result.locations_updated == 0
     assert Provider.objects.get(agb_code="06555001").name == "Ziekenhuis Nergenshuizen"
@@ -414,7 +426,11 @@ def test_an_older_file_does_not_overwrite_newer_data():
     assert series.current_days == 30  # the older peildatum is history, not the current figure
     newer = NEW_PROVIDER.replace("Ziekenhuis Nergenshuizen", "Nieuwe Naam")
     result = run(
-        national(line(1, "Polikliniekbezoek", "28", "Chirurgie (303)", where=newer, peildatum="2026-11-26"))
+        national(
+            line(
+                1, "Polikliniekbezoek", "28", "Chirurgie (303)", where=newer, peildatum="2026-11-26"
+            )
+        )
     )
     assert result.providers_updated == 1
     assert Provider.objects.get(agb_code="06555001").name == "Nieuwe Naam"
