@@ -124,7 +124,9 @@ class WaitingTimeCurrentOutputSerializer(serializers.Serializer):
         help_text="From the postcode's PC4 point, rounded to 0.1 km; null without a postcode"
     )
 
-    source = serializers.ChoiceField(
+    # A field named like DRF's Field.source attribute (DESIGN §8 names it): DRF's metaclass takes
+    # declared fields out of the class, so the attribute is never shadowed at run time.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
         choices=ReportOrigin.choices,
         help_text="Who the figure comes from: the provider itself, or the national NZa data",
     )
