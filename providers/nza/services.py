@@ -96,6 +96,8 @@ PROVIDER_TYPES: dict[str, str] = {
     "zelfstandig behandelcentrum": ProviderKind.ZBC,
     "particuliere kliniek": ProviderKind.ZBC,
 }
+# The check remembers this many distinct subjects, values and dates (a provider's file: 20,000).
+NATIONAL_CACHE_LIMIT = 250_000
 # Reading a file is most of the work; storing the figures the rest.
 _READ_SHARE = 0.6
 
@@ -498,6 +500,8 @@ def nza_waiting_times_import(
             today=today,
             error_limit=MAX_REPORTED_ERRORS,
             locations=catalogue.locations,
+            # Every series of the country (some 60,000) is met again in every cycle of a history.
+            cache_limit=NATIONAL_CACHE_LIMIT,
         )
         skipped = 0
         records = reading.record_count

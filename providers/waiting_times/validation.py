@@ -209,9 +209,15 @@ class _Resolver:
     file repeats the same locations, subjects, values and dates over and over."""
 
     def __init__(
-        self, *, actor: Actor, today: date, locations: dict[str, tuple[int, bool]] | None = None
+        self,
+        *,
+        actor: Actor,
+        today: date,
+        locations: dict[str, tuple[int, bool]] | None = None,
+        cache_limit: int = CACHE_LIMIT,
     ):
         self.today = today
+        self.cache_limit = cache_limit
         self.locations = _reporting_locations(actor=actor) if locations is None else locations
         self.specialisms = dict(Specialism.objects.values_list("code", "id"))
         self.specialism_codes = {pk: code for code, pk in self.specialisms.items()}
@@ -243,7 +249,7 @@ class _Resolver:
             return self.subject_cache[key]
         except KeyError:
             result = self._subject(*key)
-            if len(self.subject_cache) < CACHE_LIMIT:
+            if len(self.subject_cache) < self.cache_limit:
                 self.subject_cache[key] = result
             return result
         except TypeError:  # an unhashable value: check it without remembering
@@ -381,7 +387,7 @@ class _Resolver:
             return self.value_cache[key]
         except KeyError:
             result = self._values(days, insufficient)
-            if len(self.value_cache) < CACHE_LIMIT:
+            if len(self.value_cache) < self.cache_limit:
                 self.value_cache[key] = result
             return result
         except TypeError:
@@ -456,7 +462,7 @@ class _Resolver:
             return self.date_cache[key]
         except KeyError:
             result = self._reference_date(value)
-            if len(self.date_cache) < CACHE_LIMIT:
+            if len(self.date_cache) < self.cache_limit:
                 self.date_cache[key] = result
             return result
         except TypeError:
@@ -585,8 +591,11 @@ class WaitingTimeCheck:
         today: date,
         error_limit: int | None = None,
         locations: dict[str, tuple[int, bool]] | None = None,
+        cache_limit: int = CACHE_LIMIT,
     ):
-        self._resolver = _Resolver(actor=actor, today=today, locations=locations)
+        self._resolver = _Resolver(
+            actor=actor, today=today, locations=locations, cache_limit=cache_limit
+        )
         self.checked = CheckedRows(series=self._resolver.series)
         self.errors: list[RowError] = []
         self.omitted = 0
