@@ -26,7 +26,7 @@ import csv
 import io
 import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -116,61 +116,111 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _line(number: int, get: Callable[[str], str], columns: dict[str, str]) -> NzaLine | RowError:
-    """A line from its cells (``get(field)``: the cell of one of our fields, ``""`` if absent)."""
-    kind_value = get("kind")
-    kind = NZA_KINDS.get(kind_value.lower())
-    if kind is None:
-        return {
-            "row": number,
-            "field": columns.get("kind", "TYPE_WACHTTIJD"),
-            "message": _(
-                "Unknown type of waiting time “%(value)s”: expected Behandeling, "
-                "Polikliniekbezoek or Diagnostiek."
-            )
-            % {"value": kind_value},
-        }
-    label = get("specialism")
-    specialism = label
-    match = _SPECIALISM_IN_LABEL.search(label)
-    if match:  # "Orthopedie (305)" → "0305" (Vektis COD016 without its leading zero)
-        specialism = match.group(1).zfill(4)
+# The position of each of our fields in a line's values (the order of NZA_NATIONAL_COLUMNS).
+_FIELDS = tuple(NZA_NATIONAL_COLUMNS)
+(
+    _LOCATION,
+    _KIND,
+    _DAYS,
+    _SPECIALISM,
+    _TREATMENT,
+    _INSUFFICIENT,
+    _REFERENCE_DATE,
+    _PROVIDER_AGB,
+    _PROVIDER_NAME,
+    _KVK,
+    _PROVIDER_TYPE,
+    _ROAZ,
+    _LOCATION_NAME,
+    _STREET,
+    _STREET_NUMBER,
+    _POSTCODE,
+    _CITY,
+    _TREATMENT_NUMBER,
+) = range(len(_FIELDS))
+assert _FIELDS[_TREATMENT_NUMBER] == "treatment_number" and _FIELDS[_PROVIDER_AGB] == "provider_agb"
+_CACHE_LIMIT = 10_000
 
-    days: str | None = get("days")
-    flag = get("insufficient_observations").lower()
-    insufficient: bool | str = flag in NZA_YES
-    if flag not in NZA_YES and flag not in NZA_NO:
-        insufficient = flag  # refused by the check, with the column named
-    if days and days.lower() in NZA_INSUFFICIENT:
-        days, insufficient = None, True
-    elif days:
-        whole = _DECIMAL_WHOLE.match(days)
-        if whole:
-            days = whole.group(1)
-    street, street_number = get("street"), get("street_number")
-    return NzaLine(
-        figure=WaitingTimeRow(
-            row=number,
-            location=get("location"),
-            kind=kind,
-            specialism=specialism,
-            treatment=get("treatment") if kind == "treatment" else "",
-            days=days,
-            insufficient_observations=insufficient,
-            reference_date=_nza_date(get("reference_date")),
-        ),
-        specialism_label=label,
-        provider_agb=get("provider_agb"),
-        provider_name=get("provider_name"),
-        kvk=get("kvk"),
-        provider_type=get("provider_type"),
-        roaz_region=get("roaz_region"),
-        location_name=get("location_name"),
-        street=f"{street} {street_number}".strip() if street_number else street,
-        postcode=get("postcode"),
-        city=get("city"),
-        treatment_number=get("treatment_number"),
-    )
+
+class _LineMaker:
+    """Turns a line's values (strings, in the order of :data:`NZA_NATIONAL_COLUMNS`) into an
+    :class:`NzaLine`. A national file repeats a few hundred distinct labels, dates and numbers
+    millions of times: each is interpreted once."""
+
+    def __init__(self, columns: dict[str, str]):
+        self.columns = columns
+        self.specialisms: dict[str, str] = {}
+        self.dates: dict[str, str] = {}
+
+    def specialism(self, label: str) -> str:
+        code = self.specialisms.get(label)
+        if code is None:
+            code = label
+            match = _SPECIALISM_IN_LABEL.search(label)
+            if match:  # "Orthopedie (305)" → "0305" (Vektis COD016 without its leading zero)
+                code = match.group(1).zfill(4)
+            if len(self.specialisms) < _CACHE_LIMIT:
+                self.specialisms[label] = code
+        return code
+
+    def date(self, value: str) -> str:
+        iso = self.dates.get(value)
+        if iso is None:
+            iso = _nza_date(value)
+            if len(self.dates) < _CACHE_LIMIT:
+                self.dates[value] = iso
+        return iso
+
+    def line(self, number: int, v: list[str]) -> NzaLine | RowError:
+        kind_value = v[_KIND]
+        kind = NZA_KINDS.get(kind_value.lower())
+        if kind is None:
+            return {
+                "row": number,
+                "field": self.columns.get("kind", "TYPE_WACHTTIJD"),
+                "message": _(
+                    "Unknown type of waiting time “%(value)s”: expected Behandeling, "
+                    "Polikliniekbezoek or Diagnostiek."
+                )
+                % {"value": kind_value},
+            }
+        days: str | None = v[_DAYS]
+        flag = v[_INSUFFICIENT].lower()
+        insufficient: bool | str = flag in NZA_YES
+        if not insufficient and flag not in NZA_NO:
+            insufficient = flag  # refused by the check, with the column named
+        if days and not days.isdigit():
+            if days.lower() in NZA_INSUFFICIENT:
+                days, insufficient = None, True
+            else:
+                whole = _DECIMAL_WHOLE.match(days)
+                if whole:
+                    days = whole.group(1)
+        street, street_number = v[_STREET], v[_STREET_NUMBER]
+        label = v[_SPECIALISM]
+        return NzaLine(
+            WaitingTimeRow(
+                number,
+                v[_LOCATION],
+                kind,
+                self.specialism(label),
+                v[_TREATMENT] if kind == "treatment" else "",
+                days,
+                insufficient,
+                self.date(v[_REFERENCE_DATE]),
+            ),
+            label,
+            v[_PROVIDER_AGB],
+            v[_PROVIDER_NAME],
+            v[_KVK],
+            v[_PROVIDER_TYPE],
+            v[_ROAZ],
+            v[_LOCATION_NAME],
+            f"{street} {street_number}".strip() if street_number else street,
+            v[_POSTCODE],
+            v[_CITY],
+            v[_TREATMENT_NUMBER],
+        )
 
 
 def _positions(names: list[str]) -> dict[str, int]:
@@ -317,19 +367,19 @@ class NzaReading:
         if self.layout == "json":
             yield from self._json_items()
             return
-        reader, positions, columns = self._reader, self._positions, self.columns
+        reader, maker = self._reader, _LineMaker(self.columns)
+        # Each field's cell; an absent column reads the empty cell appended at the end.
+        width = max(self._positions.values()) + 1
+        indexes = [self._positions.get(name, width) for name in _FIELDS]
+        location = self._positions["location"]
         try:
             for cells in reader:
-                if not any(cell.strip() for cell in cells):
-                    continue
-
-                def get(name: str, cells: list[str] = cells) -> str:
-                    index = positions.get(name)
-                    if index is None or index >= len(cells):
-                        return ""
-                    return cells[index].strip()
-
-                yield _line(reader.line_num, get, columns)
+                if len(cells) < width or not cells[location]:
+                    if not any(cell.strip() for cell in cells):
+                        continue  # a blank line
+                    cells = cells + [""] * (width - len(cells))
+                cells.append("")
+                yield maker.line(reader.line_num, [cells[index].strip() for index in indexes])
         except csv.Error as exc:
             yield _file_error(
                 _("Line %(line)s cannot be read as CSV: %(problem)s")
@@ -338,6 +388,7 @@ class NzaReading:
             )
 
     def _json_items(self) -> Iterator[NzaLine | RowError]:
+        maker = _LineMaker({})
         for number, record in enumerate(self._records, start=1):
             if not isinstance(record, dict):
                 yield _file_error(
@@ -345,14 +396,18 @@ class NzaReading:
                 )
                 continue
             lowered = {str(key).lower(): value for key, value in record.items()}
-
-            def get(name: str, lowered: dict[str, Any] = lowered) -> str:
-                for candidate in NZA_NATIONAL_COLUMNS[name]:
-                    if candidate in lowered:
-                        return _text(lowered[candidate])
-                return ""
-
-            yield _line(number, get, {})
+            values = [
+                next(
+                    (
+                        _text(lowered[name])
+                        for name in NZA_NATIONAL_COLUMNS[field]
+                        if name in lowered
+                    ),
+                    "",
+                )
+                for field in _FIELDS
+            ]
+            yield maker.line(number, values)
 
 
 def nza_file_open(file: BinaryIO) -> NzaReading:

@@ -4,7 +4,7 @@
 open-data CSV or a file of Zorgbeeld API records, read by :mod:`providers.nza.reader`). The rules:
 
 * **A line that cannot be mapped is skipped, never a reason to refuse the file**: an unknown
-  specialism, kind of institution, wait type, a bad number or date, a location whose postcode is
+  specialism or wait type, a malformed AGB code, a bad number or date, a location whose postcode is
   not in the PC4 table (a location needs coordinates), a duplicate key. Each is reported with its
   line, the file's column and a message (the first :data:`MAX_REPORTED_ERRORS`), and counted as
   ``skipped``. Only a file-level problem (not text, neither layout, required columns missing)
@@ -102,17 +102,15 @@ NATIONAL_CACHE_LIMIT = 250_000
 _READ_SHARE = 0.6
 
 
-def provider_kind_for(type_value: str, name: str) -> str | None:
+def provider_kind_for(type_value: str, name: str) -> str:
     """Our kind of a provider from ``TYPE_ZORGINSTELLING`` and its name: a UMC when the name says
-    "UMC", "Universitair Medisch Centrum" or "Academisch"; otherwise by the type
-    (:data:`PROVIDER_TYPES`). An empty type is read as "Kliniek" (as third-party code that reads
-    the file fills it) unless the name says "ziekenhuis"; ``None`` for a type we do not know."""
+    "UMC", "Universitair Medisch Centrum" or "Academisch"; a ZBC for the clinic types of
+    :data:`PROVIDER_TYPES` ("Kliniek", "ZBC" …); otherwise a hospital (also for an empty or
+    unknown type: the operator corrects a provider's kind in the admin)."""
     if _UMC_NAME.search(name or ""):
         return ProviderKind.UMC
     value = (type_value or "").strip().lower()
-    if not value:
-        return ProviderKind.HOSPITAL if "ziekenhuis" in (name or "").lower() else ProviderKind.ZBC
-    return PROVIDER_TYPES.get(value)
+    return PROVIDER_TYPES.get(value, ProviderKind.HOSPITAL)
 
 
 def treatment_setting_guess(name: str) -> str:
@@ -220,6 +218,7 @@ class _Catalogue:
         self.treatments_created: list[dict[str, str]] = []
         self.unknown_regions: set[str] = set()
         self.valid_days: dict[str, bool] = {}
+        self.agb_codes: dict[str, str] = {}  # as written → with its leading zeros
 
     def _error(self, line: NzaLine, field_name: str, message: str) -> RowError:
         return {
@@ -233,7 +232,12 @@ class _Catalogue:
         """Map a line onto our data (creating what is missing); the reason to skip it, if any.
         On success ``line.figure`` names our location code and treatment code."""
         figure = line.figure
-        code = _agb(str(figure.location or ""))
+        written = str(figure.location or "")
+        code = self.agb_codes.get(written)
+        if code is None:
+            code = _agb(written)
+            if len(self.agb_codes) < 100_000:
+                self.agb_codes[written] = code
         figure.location = code
         day = self._day(str(figure.reference_date or ""))
         if code not in self.locations:
@@ -244,7 +248,7 @@ class _Catalogue:
             latest = self.latest_location.get(code)
             if latest is None or day > latest.day:
                 self.latest_location[code] = _Latest(day, line)
-            agb = _agb(line.provider_agb)
+            agb = self.agb_codes.get(line.provider_agb) or _agb(line.provider_agb)
             latest = self.latest_provider.get(agb)
             if agb in self.providers and (latest is None or day > latest.day):
                 self.latest_provider[agb] = _Latest(day, line)
@@ -341,13 +345,6 @@ class _Catalogue:
         if not line.provider_name:
             return self._error(line, "provider_name", _("A new provider needs a name."))
         kind = provider_kind_for(line.provider_type, line.provider_name)
-        if kind is None:
-            return self._error(
-                line,
-                "provider_type",
-                _("Unknown type of institution “%(value)s”: expected Ziekenhuis, UMC or Kliniek.")
-                % {"value": line.provider_type},
-            )
         region_id = self._region_id(line, point)
         if region_id is None:
             return self._error(line, "roaz_region", _("The ROAZ region cannot be determined."))
@@ -423,9 +420,10 @@ class _Catalogue:
             changes: dict[str, Any] = {"nza_reference_date": day}
             if line.provider_name:
                 changes["name"] = line.provider_name[:200]
-            kind = provider_kind_for(line.provider_type, line.provider_name or provider.name)
-            if kind is not None and (line.provider_type or _UMC_NAME.search(line.provider_name)):
-                changes["kind"] = kind
+            if line.provider_type or _UMC_NAME.search(line.provider_name):
+                changes["kind"] = provider_kind_for(
+                    line.provider_type, line.provider_name or provider.name
+                )
             if line.kvk.isdigit():
                 changes["kvk_number"] = line.kvk[:8]
             code = roaz_region_code(line.roaz_region)
@@ -507,7 +505,7 @@ def nza_waiting_times_import(
         records = reading.record_count
         reported = 0.0
         for count, item in enumerate(reading.items(), start=1):
-            before = check.error_count
+            before = len(check.errors) + check.omitted
             if isinstance(item, NzaLine):
                 error = catalogue.resolve(item, check)
                 if error is None:
@@ -516,7 +514,7 @@ def nza_waiting_times_import(
                     check.add_error(error)
             else:
                 check.add_error(item)
-            if check.error_count != before:
+            if len(check.errors) + check.omitted != before:
                 skipped += 1
             if progress is not None and count % 2000 == 0:
                 done = count / records if records else file.tell() / size

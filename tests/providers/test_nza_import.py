@@ -162,9 +162,9 @@ def test_kind_of_institution():
     assert provider_kind_for("Ziekenhuis", "Amsterdam UMC") == ProviderKind.UMC
     assert provider_kind_for("", "Universitair Medisch Centrum Fictief") == ProviderKind.UMC
     assert provider_kind_for("Kliniek", "Oogkliniek") == ProviderKind.ZBC
-    assert provider_kind_for("", "Kliniek X") == ProviderKind.ZBC
+    assert provider_kind_for("ZBC", "Kliniek X") == ProviderKind.ZBC
     assert provider_kind_for("", "Ziekenhuis Y") == ProviderKind.HOSPITAL
-    assert provider_kind_for("Tandartspraktijk", "Z") is None
+    assert provider_kind_for("Onbekend type", "Z") == ProviderKind.HOSPITAL
 
 
 def test_setting_guess_is_conservative():
@@ -218,7 +218,7 @@ def test_lines_that_cannot_be_mapped_are_skipped_not_the_file(store_path):
                 "Polikliniekbezoek",
                 "30",
                 "Chirurgie (303)",
-                where="06555009;Onbekend;Tandarts;;06555109;X;Y;1;2333 ZA;Leiden",
+                where="AGB-9;Onbekend;Ziekenhuis;;06555109;X;Y;1;2333 ZA;Leiden",
             ),
             line(
                 7,
@@ -240,11 +240,12 @@ def test_lines_that_cannot_be_mapped_are_skipped_not_the_file(store_path):
     assert rows[4]["field"] == "TYPE_WACHTTIJD"
     assert rows[5]["field"] == "WACHTTIJD"
     assert rows[6]["field"] == "PEILDATUM"
-    assert rows[7]["field"] == "TYPE_ZORGINSTELLING" and "Tandarts" in rows[7]["message"]
+    assert rows[7]["field"] == "AGB_CODE_ZORGAANBIEDER" and "AGB-9" in rows[7]["message"]
     assert rows[8]["field"] == "POSTCODE" and "6679" in rows[8]["message"]
     assert "Row 9" in rows[10]["message"]
     assert not Treatment.objects.filter(nza_name="Wensvervulling").exists()
-    assert not Provider.objects.filter(agb_code__in=["06555008", "06555009"]).exists()
+    assert not Provider.objects.filter(agb_code__in=["06555008", "AGB-9"]).exists()
+    assert not Location.objects.filter(code__in=["06555108", "06555109"]).exists()
 
 
 def test_a_file_level_problem_refuses_the_file():

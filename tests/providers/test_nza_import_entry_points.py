@@ -289,3 +289,15 @@ def test_regional_report_counts_nza_figures(client, tmp_path, insurer):
     page = client.get("/rapportages/regio/NAZW/").content.decode()
     assert "1 with source: NZa" in page
     assert WaitingTimeSeries.objects.filter(current_origin="nza").count() == 2
+
+
+def test_a_national_import_is_no_providers_import(client, api_client, planner, api_key_for):
+    job = WaitingTimeImport.objects.create(scope="national", provider=None, file_name="nza.csv")
+    client.force_login(planner)
+    assert client.get(f"/wachttijden/upload/{job.pk}/").status_code == 404
+    assert "nza.csv" not in client.get("/wachttijden/upload/").content.decode()
+    key = api_key_for(planner.membership.organisation)
+    response = api_client.get(
+        f"/api/v1/waiting-times/imports/{job.pk}/", HTTP_AUTHORIZATION=f"Api-Key {key}"
+    )
+    assert response.status_code == 404
