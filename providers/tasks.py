@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
@@ -32,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 # The platform's own name for national imports that no user started (fetch, command).
 NZA_SYSTEM_ACTOR = "nza-import"
+# After a national import that no user started succeeded, the fetch waits this long.
+NZA_FETCH_MIN_HOURS = 20
 
 
 def _actor_of(job: WaitingTimeImport) -> Actor:
@@ -128,12 +131,23 @@ def waiting_time_imports_dispatch() -> int:
 @shared_task(name="providers.nza_open_data_fetch", bind=True, max_retries=3)
 def nza_open_data_fetch(self: Any) -> str:
     """Fetch the national NZa file from ``NZA_OPEN_DATA_URL`` and import it (off when the
-    setting is empty). A failed download is logged and retried with a growing delay (2, 4, 8
-    minutes); after the last retry the error is raised to Celery (the embedded beat logs it), so
-    it never reaches a request. Importing the same file again changes nothing."""
+    setting is empty), at most once per :data:`NZA_FETCH_MIN_HOURS` after a successful one (the
+    embedded beat runs its jobs every few minutes). A failed download is logged and retried with
+    a growing delay (2, 4, 8 minutes); after the last retry the error is raised to Celery (the
+    embedded beat logs it), so it never reaches a request. Importing the same file again changes
+    nothing."""
     url = settings.NZA_OPEN_DATA_URL
     if not url:
         return "off"
+    # The NZa publishes every two weeks; the embedded beat runs its jobs every few minutes.
+    recent = timezone.now() - timedelta(hours=NZA_FETCH_MIN_HOURS)
+    if WaitingTimeImport.objects.filter(
+        scope=WaitingTimeImportScope.NATIONAL,
+        created_by=None,
+        status=WaitingTimeImportStatus.SUCCEEDED,
+        created_at__gte=recent,
+    ).exists():
+        return "recent"
     try:
         name, data = nza_open_data_download(url=url, timeout=settings.NZA_OPEN_DATA_TIMEOUT_SECONDS)
     except (OSError, ValueError) as exc:

@@ -214,6 +214,9 @@ def test_fetch_downloads_and_imports(
     assert WaitingTimeReport.objects.get(series__kind="first_visit").reported_by == (
         "system:nza-import"
     )
+    # The embedded beat runs its jobs every few minutes: no second download the same day.
+    assert nza_open_data_fetch.apply().get() == "recent"
+    assert server.requests == 1
 
 
 @pytest.fixture
