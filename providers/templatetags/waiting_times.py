@@ -12,6 +12,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
+from providers.models import ReportOrigin
+
 register = template.Library()
 
 
@@ -184,6 +186,14 @@ def waiting_time_grid_row(row: Any) -> SafeString:
         if getattr(series, "is_stale", False)
         else ""
     )
+    if series.current_origin == ReportOrigin.NZA:
+        # The provider has not reported this peildatum itself; the NZa's figure stands in.
+        stale = format_html(
+            '{}<span class="d-block small text-body-secondary source-label" data-source="nza">'
+            "{}</span>",
+            stale,
+            gettext("source: NZa"),
+        )
     return format_html(
         '<tr id="series-{}"{}><td><a href="{}">{}</a>'
         '<span class="d-block small text-body-secondary">{}</span></td>'

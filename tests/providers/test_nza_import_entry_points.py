@@ -304,3 +304,22 @@ def test_a_national_import_is_no_providers_import(client, api_client, planner, a
         f"/api/v1/waiting-times/imports/{job.pk}/", HTTP_AUTHORIZATION=f"Api-Key {key}"
     )
     assert response.status_code == 404
+
+
+def test_planner_sees_which_own_figures_come_from_the_nza(client, planner, tmp_path):
+    from tests.providers.factories import LocationFactory
+
+    location = LocationFactory(provider=planner.membership.organisation.provider, code="06555140")
+    day = nza_reference_date_on_or_before(timezone.localdate()).isoformat()
+    where = f"{location.provider.agb_code};;;;{location.code};;;"
+    path = tmp_path / "nza.csv"
+    path.write_bytes(
+        (f"{HEADER}\r\n1;{day};Polikliniekbezoek;30;Orthopedie (305);;{where}\r\n").encode()
+    )
+    call_command("import_nza_waiting_times", str(path), stdout=StringIO())
+    client.force_login(planner)
+    grid = client.get("/wachttijden/invoeren/").content.decode()
+    assert 'data-source="nza"' in grid
+    series = WaitingTimeSeries.objects.get(location=location)
+    page = client.get(f"/wachttijden/reeks/{series.pk}/").content.decode()
+    assert page.count('data-source="nza"') == 2  # the current figure and its history line
