@@ -181,8 +181,9 @@ class _Latest:
 class _Catalogue:
     """Providers, locations and treatments as the file names them, created as they are met."""
 
-    def __init__(self, *, is_demo: bool, columns: dict[str, str]):
+    def __init__(self, *, is_demo: bool, columns: dict[str, str], today: date):
         self.is_demo = is_demo
+        self.today = today.isoformat()
         self.columns = columns
         self.regions = dict(Region.objects.values_list("code", "pk"))
         self.specialisms = dict(Specialism.objects.values_list("code", "pk"))
@@ -257,11 +258,16 @@ class _Catalogue:
         return None
 
     def _day(self, text: str) -> str:
-        """The peildatum as ISO text when it is a valid date, else ``""`` (checked once each)."""
+        """The peildatum as ISO text when it is a valid date not in the future, else ``""``
+        (checked once each): only such a line's data may update a provider or location."""
         valid = self.valid_days.get(text)
         if valid is None:
             try:
-                valid = bool(_ISO_DATE.match(text)) and bool(date.fromisoformat(text))
+                valid = (
+                    bool(_ISO_DATE.match(text))
+                    and bool(date.fromisoformat(text))
+                    and text <= self.today
+                )
             except ValueError:
                 valid = False
             if len(self.valid_days) < 10_000:
@@ -492,7 +498,7 @@ def nza_waiting_times_import(
         if reading.error is not None:
             raise WaitingTimeReportErrors([reading.error])
         source = ReportSource.JSON if reading.layout == "json" else ReportSource.CSV
-        catalogue = _Catalogue(is_demo=is_demo, columns=reading.columns)
+        catalogue = _Catalogue(is_demo=is_demo, columns=reading.columns, today=today)
         check = WaitingTimeCheck(
             actor=actor,
             today=today,

@@ -435,3 +435,23 @@ def test_an_older_file_does_not_overwrite_newer_data():
     )
     assert result.providers_updated == 1
     assert Provider.objects.get(agb_code="06555001").name == "Nieuwe Naam"
+
+
+def test_a_line_in_the_future_is_skipped_and_updates_nothing():
+    run(national(line(1, "Polikliniekbezoek", "30", "Chirurgie (303)")))
+    future = NEW_PROVIDER.replace("Ziekenhuis Nergenshuizen", "Toekomst")
+    result = run(
+        national(
+            line(
+                1, "Polikliniekbezoek", "9", "Chirurgie (303)", where=future, peildatum="2027-01-05"
+            )
+        )
+    )
+    assert result.skipped == 1
+    assert result.skipped_lines[0]["field"] == "PEILDATUM"
+    assert result.providers_updated == 0
+    provider = Provider.objects.get(agb_code="06555001")
+    assert (provider.name, provider.nza_reference_date) == (
+        "Ziekenhuis Nergenshuizen",
+        date(2026, 11, 24),
+    )
