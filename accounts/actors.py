@@ -24,6 +24,9 @@ class Actor:
     # Django's staff or superuser rights (``AdminRole``) when the user acts with those rather than
     # with a role of an organisation: recorded in the audit trail, never checked by ``has_role``.
     admin_role: str = ""
+    # A job the platform runs itself (a scheduled fetch, a management command): who it is in
+    # the audit trail and on what it stores. Acts for no organisation and has no role.
+    system_name: str = ""
 
     @property
     def is_authenticated(self) -> bool:
@@ -59,6 +62,8 @@ class Actor:
             return f"api-key:{self.api_key.prefix}"
         if self.user is not None:
             return self.user.get_username()
+        if self.system_name:
+            return f"system:{self.system_name}"
         return "anonymous"
 
     @property
@@ -67,6 +72,11 @@ class Actor:
 
 
 ANONYMOUS = Actor(organisation=None, roles=frozenset())
+
+
+def actor_for_system(name: str) -> Actor:
+    """The platform itself, running a job of its own (``name``, e.g. ``nza-import``)."""
+    return Actor(organisation=None, roles=frozenset(), system_name=name)
 
 
 def actor_for_user(user: Any) -> Actor:

@@ -211,6 +211,8 @@ class Supply:
     norm_max_days: int | None
     contracted: bool
     capacity_offers: tuple[CapacitySlotOffer, ...] = ()
+    # Who the current figure comes from (DESIGN §3.8): ``provider`` or ``nza``.
+    source: str = "provider"
 
 
 # --- Output --------------------------------------------------------------------------------------
@@ -288,6 +290,8 @@ class Candidate:
     capacity_offer_id: int | None
     capacity_week_start: date | None
     reasons: tuple[Reason, ...] = field(default=())
+    # Who the figure behind expected_days comes from: ``provider`` or ``nza`` (DESIGN §3.8).
+    source: str = "provider"
 
     @property
     def text(self) -> str:
@@ -530,6 +534,7 @@ def candidate_for(need: Need, row: Supply) -> Candidate | None:
         data_age_days=data_age_days,
         capacity_offer_id=offer.id if offer else None,
         capacity_week_start=offer.week_start if offer else None,
+        source=row.source,
         reasons=_reasons(
             need=need,
             row=row,

@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from providers.models import (
@@ -38,7 +40,7 @@ def _recount_trend_after_commit(region_ids: set[int | None]) -> None:
 
 @admin.register(Provider)
 class ProviderAdmin(SimpleHistoryAdmin):
-    list_display = ["agb_code", "name", "kind", "region", "is_demo"]
+    list_display = ["agb_code", "name", "kind", "region", "is_demo", "nza_reference_date"]
     list_filter = ["kind", "region", "is_demo"]
     search_fields = ["agb_code", "name"]
     inlines = [LocationInline]
@@ -80,9 +82,29 @@ class SpecialismAdmin(admin.ModelAdmin):
 
 @admin.register(Treatment)
 class TreatmentAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "nza_name", "specialism", "setting", "is_active"]
-    list_filter = ["setting", "specialism", "is_active"]
-    search_fields = ["code", "name", "nza_name"]
+    """Treatments; those the national NZa import created from a name it did not know carry
+    ``needs_review`` until an operator has checked name, specialism and (guessed) setting."""
+
+    list_display = [
+        "code",
+        "name",
+        "nza_name",
+        "nza_number",
+        "specialism",
+        "setting",
+        "is_active",
+        "needs_review",
+    ]
+    list_filter = ["needs_review", "setting", "specialism", "is_active"]
+    search_fields = ["code", "name", "nza_name", "nza_number"]
+    actions = ["mark_reviewed"]
+
+    @admin.action(description=gettext_lazy("Mark as reviewed"))
+    def mark_reviewed(self, request, queryset) -> None:
+        updated = queryset.filter(needs_review=True).update(needs_review=False)
+        self.message_user(
+            request, _("%(count)s treatments marked as reviewed.") % {"count": updated}
+        )
 
 
 @admin.register(Norm)
@@ -131,8 +153,16 @@ class CapacityOfferAdmin(admin.ModelAdmin):
 class WaitingTimeImportAdmin(admin.ModelAdmin):
     """Uploaded waiting-time files and how their import went (read-only)."""
 
-    list_display = ["file_name", "provider", "created_by", "created_at", "status", "progress"]
-    list_filter = ["status"]
+    list_display = [
+        "file_name",
+        "scope",
+        "provider",
+        "created_by",
+        "created_at",
+        "status",
+        "progress",
+    ]
+    list_filter = ["scope", "status"]
     search_fields = ["file_name", "provider__name", "provider__agb_code"]
     date_hierarchy = "created_at"
     list_select_related = ["provider", "created_by"]

@@ -81,6 +81,10 @@ class Provider(models.Model):
         Region, verbose_name=_("ROAZ region"), on_delete=models.PROTECT, related_name="providers"
     )
     is_demo = models.BooleanField(_("demo data"), default=False)
+    kvk_number = models.CharField(_("KvK number"), max_length=8, blank=True)
+    # The peildatum of the national NZa data that last set the fields above (None: never set from
+    # it); an older national file does not overwrite them (providers.nza).
+    nza_reference_date = models.DateField(_("NZa data of"), null=True, blank=True)
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:
@@ -114,6 +118,8 @@ class Location(models.Model):
     accepted_urgency_classes = models.JSONField(
         _("accepted urgency classes"), default=all_urgency_classes
     )
+    # As Provider.nza_reference_date: the peildatum of the NZa data that last set the fields.
+    nza_reference_date = models.DateField(_("NZa data of"), null=True, blank=True)
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:
@@ -192,6 +198,20 @@ class Treatment(models.Model):
     )
     setting = models.CharField(_("setting"), max_length=16, choices=TreatmentSetting.choices)
     is_active = models.BooleanField(_("active"), default=True)
+    nza_number = models.CharField(
+        _("NZa treatment number"),
+        max_length=32,
+        blank=True,
+        help_text=_("The NZa's TreatmentNumber of the treatment, when the NZa data gives one."),
+    )
+    needs_review = models.BooleanField(
+        _("needs review"),
+        default=False,
+        help_text=_(
+            "Created by the national NZa import from a name it did not know: check the name, "
+            "specialism and (guessed) setting, then clear this mark."
+        ),
+    )
 
     class Meta:
         verbose_name = _("treatment")
@@ -305,6 +325,14 @@ class ReferenceStamp(models.Model):
         return self.token
 
 
+class ReportOrigin(models.TextChoices):
+    """Who a figure comes from (DESIGN §3.8): the provider itself, or the national NZa data. For
+    the same series and peildatum a provider's own report wins."""
+
+    PROVIDER = "provider", _("Provider")
+    NZA = "nza", _("NZa")
+
+
 class WaitingTimeSeries(models.Model):
     """One series of reported waits: a location's wait of one kind, for a specialism
     (``first_visit``, ``diagnostics``) or for a treatment (``treatment``).
@@ -333,6 +361,13 @@ class WaitingTimeSeries(models.Model):
     current_days = models.PositiveIntegerField(_("current wait (days)"), null=True, blank=True)
     current_insufficient_observations = models.BooleanField(
         _("insufficient observations"), default=False
+    )
+    current_origin = models.CharField(
+        _("current figure from"),
+        max_length=8,
+        choices=ReportOrigin.choices,
+        default=ReportOrigin.PROVIDER,
+        db_default=ReportOrigin.PROVIDER,
     )
 
     class Meta:
@@ -367,6 +402,7 @@ class WaitingTimeSeries(models.Model):
                     "current_days",
                     "current_insufficient_observations",
                     "current_reference_date",
+                    "current_origin",
                 ],
                 condition=Q(current_reference_date__isnull=False),
                 name="series_current_by_specialism",
@@ -383,6 +419,7 @@ class ReportSource(models.TextChoices):
     CSV = "csv", _("CSV upload")
     WEB = "web", _("Web form")
     DEMO = "demo", _("Demo data")
+    JSON = "json", _("JSON file")
 
 
 class WaitingTimeReport(models.Model):
@@ -400,6 +437,23 @@ class WaitingTimeReport(models.Model):
     days = models.PositiveIntegerField(_("wait (days)"), null=True, blank=True)
     insufficient_observations = models.BooleanField(_("insufficient observations"), default=False)
     source = models.CharField(_("source"), max_length=8, choices=ReportSource.choices)
+    origin = models.CharField(
+        _("from"),
+        max_length=8,
+        choices=ReportOrigin.choices,
+        default=ReportOrigin.PROVIDER,
+        # Also in the database: raw SQL and COPY loads that do not name the column.
+        db_default=ReportOrigin.PROVIDER,
+    )
+    import_job = models.ForeignKey(
+        "WaitingTimeImport",
+        verbose_name=_("import"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     reported_at = models.DateTimeField(_("reported at"), auto_now=True)
     reported_by = models.CharField(_("reported by"), max_length=200, blank=True)
 
@@ -481,6 +535,14 @@ class WaitingTimeRevision(models.Model):
     days = models.PositiveIntegerField(_("wait (days)"), null=True, blank=True)
     insufficient_observations = models.BooleanField(_("insufficient observations"), default=False)
     source = models.CharField(_("source"), max_length=8, choices=ReportSource.choices)
+    origin = models.CharField(
+        _("from"),
+        max_length=8,
+        choices=ReportOrigin.choices,
+        default=ReportOrigin.PROVIDER,
+        # Also in the database: raw SQL and COPY loads that do not name the column.
+        db_default=ReportOrigin.PROVIDER,
+    )
     reported_at = models.DateTimeField(_("reported at"))
     reported_by = models.CharField(_("reported by"), max_length=200, blank=True)
     replaced_at = models.DateTimeField(_("replaced at"), auto_now_add=True)
@@ -617,6 +679,11 @@ class WaitingTimeImportStatus(models.TextChoices):
     FAILED = "failed", _("Not imported")
 
 
+class WaitingTimeImportScope(models.TextChoices):
+    PROVIDER = "provider", _("A provider's own figures")
+    NATIONAL = "national", _("National NZa data")
+
+
 class WaitingTimeImport(models.Model):
     """One uploaded waiting-time CSV file, imported by a Celery task (all or nothing).
 
@@ -633,6 +700,16 @@ class WaitingTimeImport(models.Model):
         verbose_name=_("provider"),
         on_delete=models.CASCADE,
         related_name="waiting_time_imports",
+        null=True,
+        blank=True,
+    )
+    # A national import (the NZa file, providers.nza) has no provider; its lines that cannot be
+    # mapped are skipped and listed in ``errors`` while the import succeeds.
+    scope = models.CharField(
+        _("scope"),
+        max_length=16,
+        choices=WaitingTimeImportScope.choices,
+        default=WaitingTimeImportScope.PROVIDER,
     )
     created_by = models.ForeignKey(
         "accounts.User",
@@ -677,6 +754,10 @@ class WaitingTimeImport(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="waiting_time_import_progress_percent", condition=Q(progress__lte=100)
+            ),
+            models.CheckConstraint(
+                name="waiting_time_import_provider_unless_national",
+                condition=Q(scope="national") | Q(provider__isnull=False),
             ),
         ]
 

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from providers.capacity import views as capacity_views
+from providers.nza import views as nza_views
 from providers.search import views as search_views
 from providers.waiting_times import views as waiting_time_views
 
@@ -27,6 +28,8 @@ urlpatterns: list = [
         waiting_time_views.waiting_time_import_detail,
         name="waiting-time-import",
     ),
+    path("wachttijden/nza/", nza_views.nza_upload, name="nza-upload"),
+    path("wachttijden/nza/<int:pk>/", nza_views.nza_import_detail, name="nza-import"),
     path("capaciteit/", capacity_views.capacity_offer_list, name="capacity-offer-list"),
     path(
         "capaciteit/<int:pk>/wijzigen/",

@@ -197,6 +197,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mediation.persistent_overruns_notify",
         "schedule": crontab(minute="*/15"),
     },
+    # Fetch and import the national NZa open data (only when NZA_OPEN_DATA_URL is set; the NZa
+    # publishes every two weeks, on Tuesdays: a daily look costs one download).
+    "providers-nza-open-data-fetch": {
+        "task": "providers.nza_open_data_fetch",
+        "schedule": crontab(hour=6, minute=15),
+    },
 }
 
 # --- Authentication ---------------------------------------------------------------------------
@@ -369,6 +375,10 @@ WAITING_TIME_STALE_DAYS = env.int("WAITING_TIME_STALE_DAYS", default=28)
 # The API imports a waiting-time CSV file of at most this many bytes while the client waits (201);
 # a larger one goes to the task queue (202 with the import's status URL, see
 # docs/waiting-time-import.md).
+# The national NZa waiting-time data (CSV or a JSON file of Zorgbeeld records) fetched daily and
+# imported by the beat task providers.nza_open_data_fetch; empty (the default): no fetch.
+NZA_OPEN_DATA_URL = env.str("NZA_OPEN_DATA_URL", default="")
+NZA_OPEN_DATA_TIMEOUT_SECONDS = env.int("NZA_OPEN_DATA_TIMEOUT_SECONDS", default=60)
 WAITING_TIME_IMPORT_SYNC_MAX_BYTES = env.int(
     "WAITING_TIME_IMPORT_SYNC_MAX_BYTES", default=5 * 1024 * 1024
 )

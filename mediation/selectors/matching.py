@@ -63,6 +63,7 @@ _SERIES_COLUMNS = (
     "current_reference_date",
     "norm_max_days",
     "contracted",
+    "current_origin",
 )
 
 
@@ -203,6 +204,7 @@ def _supply(case: Case, *, today: date, point: tuple[float, float]) -> list[Supp
             norm_max_days=norm_max_days,
             contracted=contracted,
             capacity_offers=capacity.get(location_id, ()),
+            source=origin,
         )
         for (
             location_id,
@@ -220,6 +222,7 @@ def _supply(case: Case, *, today: date, point: tuple[float, float]) -> list[Supp
             reference_date,
             norm_max_days,
             contracted,
+            origin,
         ) in rows
     ]
 

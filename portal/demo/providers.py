@@ -283,8 +283,12 @@ def seed_demo_waiting_times(*, rng: random.Random, today: date) -> int:
     for treatment in Treatment.objects.filter(is_active=True).select_related("specialism"):
         treatments_by_specialism[treatment.specialism.code].append(treatment)
     region_factor = {region.pk: rng.uniform(0.8, 1.3) for region in Region.objects.order_by("code")}
+    # The demo providers with logins; those the demo's national NZa file created have the NZa's
+    # figures only (portal.demo.nza).
     providers = (
-        Provider.objects.filter(is_demo=True).order_by("agb_code").prefetch_related("locations")
+        Provider.objects.filter(is_demo=True, organisation__isnull=False)
+        .order_by("agb_code")
+        .prefetch_related("locations")
     )
 
     wanted: list[tuple[Location, Specialism, Treatment | None, str, float]] = []
@@ -393,11 +397,13 @@ def _insert_demo_reports(rows: list[tuple[int, date, int | None, bool]]) -> None
 
 def _set_current_figures(rows: list[tuple[date, int | None, bool, int]]) -> None:
     """Set the current figure of each series (ORM ``bulk_update`` builds a CASE per row, which
-    takes tens of seconds for thousands of series)."""
+    takes tens of seconds for thousands of series), unless the series has a newer one (from the
+    demo's national NZa file)."""
     table = WaitingTimeSeries._meta.db_table
     sql = (
         f"UPDATE {table} SET current_reference_date = %s, current_days = %s,"  # noqa: S608
-        " current_insufficient_observations = %s WHERE id = %s"
+        " current_insufficient_observations = %s, current_origin = 'provider' WHERE id = %s"
+        " AND (current_reference_date IS NULL OR current_reference_date <= %s)"
     )
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        cursor.executemany(sql, [(*row, row[0]) for row in rows])

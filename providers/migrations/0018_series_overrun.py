@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('providers', '0016_specialism_patients_wait'),
+        ('providers', '0017_nza_import'),
     ]
 
     operations = [

@@ -56,6 +56,7 @@ from providers.models import (
     ProviderKind,
     Region,
     RegionTrendCount,
+    ReportOrigin,
     Specialism,
     Treatment,
     WaitingTimeKind,
@@ -86,6 +87,8 @@ class ReportFigures:
     locations_exceeding: int = 0
     locations_stale: int = 0
     series_not_reported: int = 0
+    # Of the locations reporting, those whose current figure comes from the national NZa data.
+    locations_nza: int = 0
     median_days: float | None = None
     norm_target_days: int | None = None
     norm_max_days: int | None = None
@@ -239,6 +242,7 @@ class _Tally:
     reporting: set[int] = field(default_factory=set)
     exceeding: set[int] = field(default_factory=set)
     stale: set[int] = field(default_factory=set)
+    nza: set[int] = field(default_factory=set)
     days: list[int] = field(default_factory=list)
     settings: set[str] = field(default_factory=set)
     not_reported: int = 0
@@ -251,6 +255,7 @@ class _Tally:
         days: int | None,
         above: bool,
         reported: bool = True,
+        origin: str = ReportOrigin.PROVIDER,
     ) -> None:
         if not reported:
             self.not_reported += 1
@@ -258,6 +263,8 @@ class _Tally:
             self.stale.add(location_id)
             return
         self.reporting.add(location_id)
+        if origin == ReportOrigin.NZA:
+            self.nza.add(location_id)
         if days is not None:
             self.days.append(days)
         if above:
@@ -274,6 +281,7 @@ class _Tally:
             "locations_exceeding": len(self.exceeding),
             "locations_stale": len(self.stale - self.reporting),
             "series_not_reported": self.not_reported,
+            "locations_nza": len(self.nza),
             "median_days": float(statistics.median(self.days)) if self.days else None,
             "norm_target_days": norm.target_days if norm else None,
             "norm_max_days": norm.max_days if norm else None,
@@ -312,8 +320,18 @@ def _current_tallies(
         "treatment__setting",
         "current_reference_date",
         "current_days",
+        "current_origin",
     )
-    for location_id, specialism_id, kind, treatment_id, setting, reference_date, days in series:
+    for (
+        location_id,
+        specialism_id,
+        kind,
+        treatment_id,
+        setting,
+        reference_date,
+        days,
+        origin,
+    ) in series:
         if (kind, setting) not in max_days_of:
             max_days_of[(kind, setting)] = _max_days(norms, kind, setting)
         reported = series_reported(reference_date=reference_date, last_cycle=last_cycle)
@@ -328,11 +346,18 @@ def _current_tallies(
         current = reference_date >= cutoff
         above = current and bool(exceeds_norm(days=days, max_days=max_days_of[(kind, setting)]))
         by_row[(specialism_id, kind)].add(
-            location_id, current=current, days=days, above=above, reported=reported
+            location_id, current=current, days=days, above=above, reported=reported, origin=origin
         )
         if treatment_id is not None:
             tally = by_treatment[(specialism_id, kind, treatment_id)]
-            tally.add(location_id, current=current, days=days, above=above, reported=reported)
+            tally.add(
+                location_id,
+                current=current,
+                days=days,
+                above=above,
+                reported=reported,
+                origin=origin,
+            )
             tally.settings.add(setting)
             by_row[(specialism_id, kind)].settings.add(setting)
     return by_row, by_treatment

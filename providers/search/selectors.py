@@ -76,6 +76,8 @@ class CurrentWaitingTime:
     exceeds_norm: bool | None
     stale: bool
     distance_km: float | None
+    # Who the figure comes from (DESIGN §3.8): ``provider`` or ``nza``.
+    source: str = "provider"
 
     @property
     def norm_status(self) -> str | None:
@@ -250,7 +252,7 @@ class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
         self._sql = (
             "SELECT s.location_id, sp.code, t.code, s.kind, "  # noqa: S608
             "s.current_days, s.current_insufficient_observations, s.current_reference_date, "
-            f"COUNT(*) OVER () FROM {_table(WaitingTimeSeries)} s "
+            f"s.current_origin, COUNT(*) OVER () FROM {_table(WaitingTimeSeries)} s "
             f"JOIN (VALUES {values}) AS near ON near.column1 = s.location_id "
             f"JOIN {_table(Specialism)} sp ON sp.id = s.specialism_id "
             f"LEFT JOIN {_table(Treatment)} t ON t.id = s.treatment_id "
@@ -328,6 +330,7 @@ class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
             days,
             insufficient,
             reference_date,
+            origin,
             _total,
         ) in rows:
             place = places[location_id]
@@ -366,6 +369,7 @@ class CurrentWaitingTimes(Sequence[CurrentWaitingTime]):
                     rules.exceeds_norm(days=days, max_days=norm[1]),
                     stale,
                     place.distance,
+                    origin,
                 )
             )
         return result

@@ -6,7 +6,12 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from providers.geography.postcodes import normalise_pc4
-from providers.models import SPECIALISM_CODE_VALIDATOR, ProviderKind, WaitingTimeKind
+from providers.models import (
+    SPECIALISM_CODE_VALIDATOR,
+    ProviderKind,
+    ReportOrigin,
+    WaitingTimeKind,
+)
 from providers.reference.filters import REGION_CODE_VALIDATOR
 from providers.search.selectors import ORDERINGS
 from providers.search.snapshot import SearchReference, search_reference
@@ -119,6 +124,13 @@ class WaitingTimeCurrentOutputSerializer(serializers.Serializer):
         help_text="From the postcode's PC4 point, rounded to 0.1 km; null without a postcode"
     )
 
+    # A field named like DRF's Field.source attribute (DESIGN §8 names it): DRF's metaclass takes
+    # declared fields out of the class, so the attribute is never shadowed at run time.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=ReportOrigin.choices,
+        help_text="Who the figure comes from: the provider itself, or the national NZa data",
+    )
+
     def get_distance_km(self, obj) -> float | None:
         return None if obj.distance_km is None else round(obj.distance_km, 1)
 
@@ -148,4 +160,5 @@ class WaitingTimeCurrentOutputSerializer(serializers.Serializer):
             "reference_date": instance.reference_date.isoformat(),
             "stale": instance.stale,
             "distance_km": self.get_distance_km(instance),
+            "source": instance.source,
         }

@@ -12,6 +12,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
+from providers.models import ReportOrigin
+
 register = template.Library()
 
 
@@ -96,13 +98,22 @@ def search_result_row(row: Any, show_subject: bool) -> SafeString:
         if row.stale
         else ""
     )
+    source = (
+        format_html(
+            '<span class="d-block small text-body-secondary source-label" data-source="nza">'
+            "{}</span>",
+            gettext("source: NZa"),
+        )
+        if row.source == "nza"
+        else ""
+    )
     return format_html(
         '<tr class="wait-row"><th scope="row"><span class="d-block">{}</span>'
         '<span class="d-block small fw-normal text-body-secondary">{}</span>{}{}</th>'
         '<td data-label="{}">{}</td>'
         '<td class="text-md-end text-nowrap" data-label="{}">{}</td>'
         '<td class="wait-cell{}" data-label="{}">{}</td>'
-        '<td data-label="{}"><span class="d-block text-nowrap">{}</span>{}</td></tr>',
+        '<td data-label="{}"><span class="d-block text-nowrap">{}</span>{}{}</td></tr>',
         location.name,
         provider_line,
         subject,
@@ -117,6 +128,7 @@ def search_result_row(row: Any, show_subject: bool) -> SafeString:
         gettext("Reference date"),
         date_format(row.reference_date, "j F Y"),
         stale,
+        source,
     )
 
 
@@ -174,6 +186,14 @@ def waiting_time_grid_row(row: Any) -> SafeString:
         if getattr(series, "is_stale", False)
         else ""
     )
+    if series.current_origin == ReportOrigin.NZA:
+        # The provider has not reported this peildatum itself; the NZa's figure stands in.
+        stale = format_html(
+            '{}<span class="d-block small text-body-secondary source-label" data-source="nza">'
+            "{}</span>",
+            stale,
+            gettext("source: NZa"),
+        )
     return format_html(
         '<tr id="series-{}"{}><td><a href="{}">{}</a>'
         '<span class="d-block small text-body-secondary">{}</span></td>'

@@ -142,13 +142,18 @@ def waiting_time_import_start(
         size=_size(file),
         language=language,
     )
+    waiting_time_import_file_keep(job=job, file=file)
+    transaction.on_commit(lambda: waiting_time_import_dispatch(import_id=job.pk))
+    return job
+
+
+def waiting_time_import_file_keep(*, job: WaitingTimeImport, file: BinaryIO) -> None:
+    """Keep an import's file in the database, in pieces of :data:`IMPORT_CHUNK_BYTES`."""
+    file.seek(0)
     number = 0
     while data := _read_exactly(file, IMPORT_CHUNK_BYTES):
         WaitingTimeImportChunk.objects.create(job=job, number=number, data=data)
         number += 1
-
-    transaction.on_commit(lambda: waiting_time_import_dispatch(import_id=job.pk))
-    return job
 
 
 def waiting_time_import_dispatch(*, import_id: int) -> bool:

@@ -15,6 +15,11 @@ submission held in memory first. The rules kept here:
 * Submissions for the same locations run one after the other; one audit event per submission.
 * After the commit, the persistent-overrun flags of the touched series are refreshed
   (:mod:`providers.waiting_times.overrun`).
+* **Provenance and precedence** (DESIGN §3.8): every report records its ``origin`` (``provider``
+  or ``nza``) and the import it came from. For the same series and peildatum a provider's own
+  report wins: a national (``nza``) row never replaces a ``provider`` report (it is counted as
+  ``kept_provider`` and left out), while a provider's report replaces an ``nza`` one like a
+  correction (the NZa value kept as a revision). A series' current figure records its origin.
 
 Speed: stored with set-based statements (PostgreSQL: ``COPY`` into a temporary staging table, then
 ``INSERT … ON CONFLICT`` / ``UPDATE … FROM``; other databases: ORM bulk operations in chunks).
@@ -40,6 +45,7 @@ from accounts.models import AuditAction
 from accounts.services import audit_record
 from providers.models import (
     Location,
+    ReportOrigin,
     ReportSource,
     Treatment,
     WaitingTimeReport,
@@ -71,6 +77,8 @@ class RecordResult:
     updated: int
     unchanged: int
     rows: list[ResolvedWaitingTimeRow] = field(default_factory=list)
+    # Rows of a national import left out because the provider reported that series and peildatum.
+    kept_provider: int = 0
 
     @property
     def counts(self) -> dict[str, int]:
@@ -122,12 +130,19 @@ def waiting_time_reports_store(
     actor: Actor,
     source: str,
     progress: ProgressCallback | None = None,
+    origin: str = ReportOrigin.PROVIDER,
+    import_id: int | None = None,
 ) -> RecordResult:
     """Store rows that passed every check (:class:`~providers.waiting_times.validation.
     WaitingTimeCheck` without errors) in one transaction, :data:`STORE_CHUNK_ROWS` at a time, so
-    that memory does not grow with the submission. The result's ``rows`` are left empty."""
+    that memory does not grow with the submission. The result's ``rows`` are left empty.
+
+    ``origin`` and ``import_id`` record where the figures come from (see the module docstring for
+    the precedence of a provider's own reports over national ones)."""
     if source not in ReportSource.values:
         raise ValueError(f"unknown source {source!r}")
+    if origin not in ReportOrigin.values:
+        raise ValueError(f"unknown origin {origin!r}")
     if not len(checked):
         raise WaitingTimeReportErrors(
             [{"row": None, "field": None, "message": _("There are no waiting times to store.")}]
@@ -135,6 +150,7 @@ def waiting_time_reports_store(
     store = _store_postgresql if connection.vendor == "postgresql" else _store_orm
     changes: Counter[TrendKey] = Counter()
     newest: dict[int, ResolvedWaitingTimeRow] = {}
+    kept_provider = 0
     total = len(checked)
     with transaction.atomic():
         subjects = checked.series
@@ -151,18 +167,38 @@ def waiting_time_reports_store(
         def chunks() -> Iterator[list[ResolvedWaitingTimeRow]]:
             """The rows a chunk at a time, each with what it changes besides the reports (read
             before the store function writes the chunk)."""
+            nonlocal kept_provider
             done = 0
             for chunk in checked.chunks(STORE_CHUNK_ROWS):
-                before = {} if all_new else _stored_days(chunk)
+                stored = {} if all_new else _stored_reports(chunk)
+                done += len(chunk)
+                if origin == ReportOrigin.NZA and stored:
+                    # A provider's own report of the same series and peildatum wins.
+                    kept = [
+                        row
+                        for row in chunk
+                        if stored.get(_report_key(row), (None, ""))[1] != ReportOrigin.PROVIDER
+                    ]
+                    kept_provider += len(chunk) - len(kept)
+                    chunk = kept
+                before = {key: days for key, (days, _origin) in stored.items()}
                 changes.update(_trend_changes(resolved=chunk, groups=trend_groups, before=before))
                 _newest_rows(chunk, newest)
-                yield chunk
-                done += len(chunk)
+                if chunk:
+                    yield chunk
                 if progress is not None:
                     progress(0.1 + 0.85 * done / total)
 
-        result = store(chunks=chunks(), source=source, reported_by=actor.label, all_new=all_new)
-        _current_figures_refresh(newest=newest, current_dates=current_dates)
+        result = store(
+            chunks=chunks(),
+            source=source,
+            reported_by=actor.label,
+            all_new=all_new,
+            origin=origin,
+            import_id=import_id,
+        )
+        result.kept_provider = kept_provider
+        _current_figures_refresh(newest=newest, current_dates=current_dates, origin=origin)
         region_trend_counts_apply(changes=changes)
         touched = sorted({subject.series_id for subject in subjects})
         transaction.on_commit(lambda: _overruns_refresh(touched))
@@ -170,7 +206,16 @@ def waiting_time_reports_store(
             actor=actor,
             action=AuditAction.CREATE,
             object_type="providers.waitingtimereport",
-            detail={"source": source, "rows": total, **result.counts},
+            detail={
+                "source": source,
+                "rows": total,
+                **result.counts,
+                **(
+                    {"origin": origin, "kept_provider": kept_provider}
+                    if origin != ReportOrigin.PROVIDER
+                    else {}
+                ),
+            },
         )
     if progress is not None:
         progress(1.0)
@@ -287,17 +332,23 @@ def _reports_exist(*, series_ids: list[int], dates: list[date]) -> bool:
     )
 
 
-def _stored_days(resolved: list[ResolvedWaitingTimeRow]) -> dict[tuple[int, date], int | None]:
-    """The days already stored for the submission's (series, peildatum) keys, if any."""
-    keys = {(row.subject.series_id, row.reference_date) for row in resolved}
+def _report_key(row: ResolvedWaitingTimeRow) -> tuple[int, date]:
+    return (row.subject.series_id, row.reference_date)
+
+
+def _stored_reports(
+    resolved: list[ResolvedWaitingTimeRow],
+) -> dict[tuple[int, date], tuple[int | None, str]]:
+    """The days and origin already stored for the submission's (series, peildatum) keys, if any."""
+    keys = {_report_key(row) for row in resolved}
     dates = sorted({day for _series, day in keys})
-    stored: dict[tuple[int, date], int | None] = {}
+    stored: dict[tuple[int, date], tuple[int | None, str]] = {}
     for chunk in chunked(sorted({series for series, _day in keys})):
-        for series_id, reference_date, days in WaitingTimeReport.objects.filter(
+        for series_id, reference_date, days, origin in WaitingTimeReport.objects.filter(
             series_id__in=chunk, reference_date__in=dates
-        ).values_list("series_id", "reference_date", "days"):
+        ).values_list("series_id", "reference_date", "days", "origin"):
             if (series_id, reference_date) in keys:
-                stored[(series_id, reference_date)] = days
+                stored[(series_id, reference_date)] = (days, origin)
     return stored
 
 
@@ -365,7 +416,10 @@ def _newest_rows(
 
 
 def _current_figures_refresh(
-    *, newest: dict[int, ResolvedWaitingTimeRow], current_dates: dict[int, date | None]
+    *,
+    newest: dict[int, ResolvedWaitingTimeRow],
+    current_dates: dict[int, date | None],
+    origin: str,
 ) -> None:
     """A series' current figure becomes its newest row when that row's peildatum is not older
     than the current one (so correcting an older peildatum leaves the current figure alone)."""
@@ -381,10 +435,11 @@ def _current_figures_refresh(
             cursor.execute(
                 f"UPDATE {WaitingTimeSeries._meta.db_table} t "  # noqa: S608
                 "SET current_reference_date = n.reference_date, current_days = n.days, "
-                "current_insufficient_observations = n.insufficient "
+                "current_insufficient_observations = n.insufficient, current_origin = %s "
                 "FROM unnest(%s::int[], %s::date[], %s::int[], %s::boolean[]) "
                 "AS n (id, reference_date, days, insufficient) WHERE t.id = n.id",
                 [
+                    origin,
                     [series_id for series_id, _row in refreshed],
                     [row.reference_date for _id, row in refreshed],
                     [row.days for _id, row in refreshed],
@@ -399,10 +454,16 @@ def _current_figures_refresh(
                 current_reference_date=row.reference_date,
                 current_days=row.days,
                 current_insufficient_observations=row.insufficient_observations,
+                current_origin=origin,
             )
             for series_id, row in refreshed
         ],
-        ["current_reference_date", "current_days", "current_insufficient_observations"],
+        [
+            "current_reference_date",
+            "current_days",
+            "current_insufficient_observations",
+            "current_origin",
+        ],
         batch_size=CHUNK_SIZE,
     )
 
@@ -413,6 +474,8 @@ def _store_orm(
     source: str,
     reported_by: str,
     all_new: bool,
+    origin: str,
+    import_id: int | None,
 ) -> RecordResult:
     """Any database: per chunk, look up the existing reports (unless ``all_new``: none exists),
     then bulk create and update."""
@@ -420,7 +483,13 @@ def _store_orm(
     result = RecordResult(created=0, updated=0, unchanged=0)
     for resolved in chunks:
         stored = _store_orm_chunk(
-            resolved=resolved, source=source, reported_by=reported_by, all_new=all_new, now=now
+            resolved=resolved,
+            source=source,
+            reported_by=reported_by,
+            all_new=all_new,
+            now=now,
+            origin=origin,
+            import_id=import_id,
         )
         result.created += stored.created
         result.updated += stored.updated
@@ -435,6 +504,8 @@ def _store_orm_chunk(
     reported_by: str,
     all_new: bool,
     now: datetime,
+    origin: str,
+    import_id: int | None,
 ) -> RecordResult:
     existing: dict[tuple[int, date], WaitingTimeReport] = {}
     if not all_new:
@@ -460,6 +531,8 @@ def _store_orm_chunk(
                     days=row.days,
                     insufficient_observations=row.insufficient_observations,
                     source=source,
+                    origin=origin,
+                    import_job_id=import_id,
                     reported_at=now,
                     reported_by=reported_by,
                 )
@@ -467,6 +540,7 @@ def _store_orm_chunk(
         elif (
             report.days == row.days
             and report.insufficient_observations == row.insufficient_observations
+            and report.origin == origin
         ):
             unchanged += 1
         else:
@@ -476,6 +550,7 @@ def _store_orm_chunk(
                     days=report.days,
                     insufficient_observations=report.insufficient_observations,
                     source=report.source,
+                    origin=report.origin,
                     reported_at=report.reported_at,
                     reported_by=report.reported_by,
                     replaced_by=reported_by,
@@ -484,6 +559,8 @@ def _store_orm_chunk(
             report.days = row.days
             report.insufficient_observations = row.insufficient_observations
             report.source = source
+            report.origin = origin
+            report.import_job_id = import_id
             report.reported_at = now
             report.reported_by = reported_by
             changed.append(report)
@@ -491,7 +568,15 @@ def _store_orm_chunk(
     WaitingTimeRevision.objects.bulk_create(revisions, batch_size=CHUNK_SIZE)
     WaitingTimeReport.objects.bulk_update(
         changed,
-        ["days", "insufficient_observations", "source", "reported_at", "reported_by"],
+        [
+            "days",
+            "insufficient_observations",
+            "source",
+            "origin",
+            "import_job_id",
+            "reported_at",
+            "reported_by",
+        ],
         batch_size=CHUNK_SIZE,
     )
     return RecordResult(created=len(new_reports), updated=len(changed), unchanged=unchanged)
@@ -521,6 +606,8 @@ def _store_postgresql(
     source: str,
     reported_by: str,
     all_new: bool,
+    origin: str,
+    import_id: int | None,
 ) -> RecordResult:
     """PostgreSQL: ``COPY``, a chunk at a time. When none of the submission's series has a report
     on any of its peildatums (``all_new``, the usual case: a new cycle), straight into the report
@@ -537,22 +624,36 @@ def _store_postgresql(
     with connection.cursor() as cursor:
         copy_cursor = cursor.cursor  # psycopg's own cursor, for COPY
         if all_new:
-            suffix = f"\t{source}\t{now.isoformat()}\t{_copy_text(reported_by)}\n"
+            import_text = NULL if import_id is None else str(import_id)
+            suffix = (
+                f"\t{source}\t{origin}\t{import_text}\t{now.isoformat()}\t"
+                f"{_copy_text(reported_by)}\n"
+            )
             for resolved in chunks:
                 with copy_cursor.copy(
                     f"COPY {report_table} (series_id, reference_date, days, "
-                    "insufficient_observations, source, reported_at, reported_by) FROM STDIN"
+                    "insufficient_observations, source, origin, import_job_id, reported_at, "
+                    "reported_by) FROM STDIN"
                 ) as copy:
                     copy.write(suffix.join(_copy_lines(resolved)) + suffix)
                 total += len(resolved)
             return RecordResult(created=total, updated=0, unchanged=0)
 
         staging = "waiting_time_report_staging"
-        params: dict[str, Any] = {"source": source, "by": reported_by, "now": now}
+        params: dict[str, Any] = {
+            "source": source,
+            "by": reported_by,
+            "now": now,
+            "origin": origin,
+            "import_id": import_id,
+        }
+        # A national row never replaces a provider's report (nor is it counted as a change).
         changed = (
             "r.series_id = s.series_id AND r.reference_date = s.reference_date "
             "AND (r.days IS DISTINCT FROM s.days "
-            "OR r.insufficient_observations <> s.insufficient_observations)"
+            "OR r.insufficient_observations <> s.insufficient_observations "
+            "OR r.origin <> %(origin)s)"
+            + (" AND r.origin <> 'provider'" if origin == ReportOrigin.NZA else "")
         )
         cursor.execute(f"DROP TABLE IF EXISTS {staging}")
         cursor.execute(
@@ -567,9 +668,9 @@ def _store_postgresql(
         cursor.execute(f"ANALYZE {staging}")
         cursor.execute(
             f"INSERT INTO {revision_table} (report_id, days, "  # noqa: S608
-            "insufficient_observations, source, reported_at, reported_by, replaced_at, "
+            "insufficient_observations, source, origin, reported_at, reported_by, replaced_at, "
             "replaced_by) "
-            "SELECT r.id, r.days, r.insufficient_observations, r.source, r.reported_at, "
+            "SELECT r.id, r.days, r.insufficient_observations, r.source, r.origin, r.reported_at, "
             f"r.reported_by, %(now)s, %(by)s FROM {report_table} r JOIN {staging} s "
             f"ON {changed}",
             params,
@@ -577,15 +678,17 @@ def _store_postgresql(
         cursor.execute(
             f"UPDATE {report_table} r SET days = s.days, "  # noqa: S608
             "insufficient_observations = s.insufficient_observations, source = %(source)s, "
+            "origin = %(origin)s, import_job_id = %(import_id)s, "
             f"reported_at = %(now)s, reported_by = %(by)s FROM {staging} s WHERE {changed}",
             params,
         )
         updated = cursor.rowcount
         cursor.execute(
             f"INSERT INTO {report_table} (series_id, reference_date, days, "  # noqa: S608
-            "insufficient_observations, source, reported_at, reported_by) "
+            "insufficient_observations, source, origin, import_job_id, reported_at, reported_by) "
             "SELECT series_id, reference_date, days, insufficient_observations, %(source)s, "
-            f"%(now)s, %(by)s FROM {staging} ON CONFLICT (series_id, reference_date) DO NOTHING",
+            f"%(origin)s, %(import_id)s, %(now)s, %(by)s FROM {staging} "
+            "ON CONFLICT (series_id, reference_date) DO NOTHING",
             params,
         )
         created = cursor.rowcount

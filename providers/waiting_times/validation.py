@@ -208,9 +208,17 @@ class _Resolver:
     """Checks the parts of a row. Every distinct input is checked once and remembered: a large
     file repeats the same locations, subjects, values and dates over and over."""
 
-    def __init__(self, *, actor: Actor, today: date):
+    def __init__(
+        self,
+        *,
+        actor: Actor,
+        today: date,
+        locations: dict[str, tuple[int, bool]] | None = None,
+        cache_limit: int = CACHE_LIMIT,
+    ):
         self.today = today
-        self.locations = _reporting_locations(actor=actor)
+        self.cache_limit = cache_limit
+        self.locations = _reporting_locations(actor=actor) if locations is None else locations
         self.specialisms = dict(Specialism.objects.values_list("code", "id"))
         self.specialism_codes = {pk: code for code, pk in self.specialisms.items()}
         self.treatments: dict[str, tuple[int, int, str]] = {}
@@ -241,7 +249,7 @@ class _Resolver:
             return self.subject_cache[key]
         except KeyError:
             result = self._subject(*key)
-            if len(self.subject_cache) < CACHE_LIMIT:
+            if len(self.subject_cache) < self.cache_limit:
                 self.subject_cache[key] = result
             return result
         except TypeError:  # an unhashable value: check it without remembering
@@ -379,7 +387,7 @@ class _Resolver:
             return self.value_cache[key]
         except KeyError:
             result = self._values(days, insufficient)
-            if len(self.value_cache) < CACHE_LIMIT:
+            if len(self.value_cache) < self.cache_limit:
                 self.value_cache[key] = result
             return result
         except TypeError:
@@ -454,7 +462,7 @@ class _Resolver:
             return self.date_cache[key]
         except KeyError:
             result = self._reference_date(value)
-            if len(self.date_cache) < CACHE_LIMIT:
+            if len(self.date_cache) < self.cache_limit:
                 self.date_cache[key] = result
             return result
         except TypeError:
@@ -570,10 +578,24 @@ class WaitingTimeCheck:
 
     It keeps what later rows and storing need: the checked rows (:class:`CheckedRows`), one number
     per key for the duplicate check, and the errors — all of them, or with ``error_limit`` the
-    first so many (the rest is counted in ``omitted``). :meth:`finish` ends the check."""
+    first so many (the rest is counted in ``omitted``). :meth:`finish` ends the check.
 
-    def __init__(self, *, actor: Actor, today: date, error_limit: int | None = None):
-        self._resolver = _Resolver(actor=actor, today=today)
+    ``locations`` (code → (id, active)) replaces the actor's own locations: the national NZa
+    import (``providers.nza``) checks every provider's lines, and adds the locations and
+    treatments it creates while it reads (the dict is shared; :meth:`treatment_add`)."""
+
+    def __init__(
+        self,
+        *,
+        actor: Actor,
+        today: date,
+        error_limit: int | None = None,
+        locations: dict[str, tuple[int, bool]] | None = None,
+        cache_limit: int = CACHE_LIMIT,
+    ):
+        self._resolver = _Resolver(
+            actor=actor, today=today, locations=locations, cache_limit=cache_limit
+        )
         self.checked = CheckedRows(series=self._resolver.series)
         self.errors: list[RowError] = []
         self.omitted = 0
@@ -581,6 +603,15 @@ class WaitingTimeCheck:
         self._keys: set[int] = set()
         # Duplicates name the earlier row, looked up once the check ends (see finish).
         self._duplicates: list[tuple[int, RowError]] = []
+
+    def treatment_add(self, *, pk: int, specialism_id: int, code: str) -> None:
+        """Make a treatment created during the check known to it (by its code)."""
+        self._resolver.treatments[code] = (pk, specialism_id, code)
+
+    @property
+    def error_count(self) -> int:
+        """Errors recorded and only counted so far."""
+        return len(self.errors) + self.omitted
 
     def add_error(self, error: RowError) -> bool:
         """Record an error; ``False`` when it was only counted (beyond the limit)."""

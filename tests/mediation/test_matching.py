@@ -1150,3 +1150,15 @@ class TestCaseMatches:
         case = load()
         with django_assert_num_queries(4):
             assert len(case_matches(case=case, today=world["today"])) == 12
+
+
+def test_a_candidate_carries_the_source_of_its_figure():
+    """DESIGN §3.8: the case page marks candidates whose wait is the NZa's figure."""
+    ranked = match(
+        make_need(),
+        [make_supply(2, source="nza"), make_supply(3, source="provider", current_days=21)],
+    )
+    assert {candidate.location_id: candidate.source for candidate in ranked} == {
+        2: "nza",
+        3: "provider",
+    }

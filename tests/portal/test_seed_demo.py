@@ -17,6 +17,8 @@ from providers.models import (
     PostcodeArea,
     Provider,
     ProviderKind,
+    Treatment,
+    WaitingTimeImport,
     WaitingTimeReport,
     WaitingTimeSeries,
 )
@@ -46,11 +48,12 @@ def seeded():
 def _check_national_picture() -> None:
     assert Organisation.objects.filter(kind=OrganisationKind.INSURER, is_demo=True).count() == 3
     providers = Provider.objects.all()
-    assert 110 <= providers.count() <= 130
+    # About 120 demo providers with logins, and the 13 that the demo's national NZa file adds.
+    assert 110 <= providers.count() <= 145
     kinds = {kind: providers.filter(kind=kind).count() for kind in ProviderKind.values}
-    assert 3 <= kinds["umc"] <= 8
+    assert 3 <= kinds["umc"] <= 10
     assert kinds["hospital"] > kinds["zbc"] >= 25
-    assert 270 <= Location.objects.count() <= 340
+    assert 270 <= Location.objects.count() <= 360
     # Spread over the country: every region has providers, and at least ten provinces do.
     assert providers.values("region").distinct().count() == 10
     pc4s = {loc.postcode[:4] for loc in Location.objects.all()}
@@ -69,7 +72,8 @@ def _check_everything_is_marked_as_demo() -> None:
 def _check_contracts_most_pairs() -> None:
     insurers = Organisation.objects.filter(kind=OrganisationKind.INSURER)
     year = max(Contract.objects.values_list("year", flat=True))
-    pairs = insurers.count() * Provider.objects.count()
+    # The providers of the demo's national NZa file have no contracts.
+    pairs = insurers.count() * Provider.objects.filter(organisation__isnull=False).count()
     contracted = Contract.objects.filter(year=year).count()
     assert 0.7 * pairs <= contracted < pairs
 
@@ -79,6 +83,8 @@ def test_seed_demo_is_idempotent(seeded) -> None:
     names = sorted(Location.objects.values_list("code", "name", "postcode"))
     call_command("seed_demo", stdout=StringIO())
     assert _counts() == before
+    second = WaitingTimeImport.objects.filter(scope="national").latest("pk")
+    assert second.counts["created"] == second.counts["updated"] == 0
     assert sorted(Location.objects.values_list("code", "name", "postcode")) == names
 
 
@@ -139,9 +145,28 @@ def _check_waiting_times() -> None:
     assert {flag.series.kind for flag in flagged} == {"first_visit", "diagnostics", "treatment"}
 
 
+def _check_national_nza_file() -> None:
+    """The synthetic national file went through the national import: its providers, the NZa's
+    figures beside the demo providers' own (which win), treatments created for review."""
+    job = WaitingTimeImport.objects.get(scope="national")
+    assert job.status == "succeeded"
+    assert job.counts["providers_created"] == 13
+    assert job.counts["kept_provider"] > 0
+    assert job.counts["skipped"] >= 2
+    assert len(job.counts["treatments_created"]) >= 60
+    assert WaitingTimeSeries.objects.filter(current_origin="nza").count() > 300
+    assert WaitingTimeSeries.objects.filter(
+        current_origin="nza", location__provider__agb_code="06990001"
+    ).exists()
+    assert Treatment.objects.filter(needs_review=True).count() == len(
+        job.counts["treatments_created"]
+    )
+
+
 def test_seed_demo_builds_a_marked_national_picture_with_logins(seeded) -> None:
     """One seed, several checks: seeding is the slow part."""
     _check_national_picture()
+    _check_national_nza_file()
     _check_waiting_times()
     _check_everything_is_marked_as_demo()
     _check_contracts_most_pairs()

@@ -81,6 +81,7 @@ def test_item_shape_is_exactly_the_contract(api_client, utrecht, orthopedics):
             "reference_date": reference_date.isoformat(),
             "stale": False,
             "distance_km": 12.3,
+            "source": "provider",
         }
     ]
 
@@ -240,6 +241,7 @@ def test_documented_in_the_schema(api_client):
         "reference_date",
         "stale",
         "distance_km",
+        "source",
     }
     assert set(operation["responses"]) >= {"200", "400", "401", "404", "429"}
 

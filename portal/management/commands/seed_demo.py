@@ -20,6 +20,7 @@ from portal.demo.accounts import (
 from portal.demo.capacity import seed_demo_capacity_offers
 from portal.demo.finance import seed_demo_contracts, seed_demo_finance
 from portal.demo.mediation import seed_demo_cases
+from portal.demo.nza import seed_demo_national
 from portal.demo.plans import seed_demo_plans
 from portal.demo.providers import seed_demo_providers, seed_demo_waiting_times
 
@@ -43,6 +44,7 @@ class Command(BaseCommand):
         seed_demo_finance(seed=seed, insurers=insurers, year=timezone.localdate().year)
         today = timezone.localdate()
         reports = seed_demo_waiting_times(rng=rng, today=today)
+        national, national_result = seed_demo_national(today=today)
         offers = seed_demo_capacity_offers(rng=rng, today=today)
         logins = seed_demo_logins(organisations=organisations)
         seed_demo_cases(rng=random.Random(seed + 4), today=today, insurers=insurers)
@@ -57,6 +59,16 @@ class Command(BaseCommand):
             f"{locations} locations, {contracts} contracts, {reports} waiting-time reports, "
             f"{offers} capacity offers."
         )
+        if national_result is not None:
+            counts = national_result.counts
+            self.stdout.write(
+                f"National NZa demo file (import {national.pk}): {counts['created']} figures "
+                f"created, {counts['unchanged']} unchanged, {counts['kept_provider']} kept the "
+                f"provider's own, {counts['skipped']} lines skipped; "
+                f"{counts['providers_created']} providers, {counts['locations_created']} "
+                f"locations and {len(counts['treatments_created'])} treatments (for review) "
+                "created."
+            )
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         header = f"  {'username':<22} {'role':<18} organisation"
