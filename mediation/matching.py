@@ -469,8 +469,9 @@ def _plain_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def candidate_for(need: Need, row: Supply) -> Candidate | None:
-    """The candidate that ``row`` makes for ``need``, or ``None`` when a rule excludes it."""
+def _eligible_distance(need: Need, row: Supply) -> float | None:
+    """The exact distance to the row's location when rules 1–6 hold (subject, not the current
+    location, current figure, urgency class, clinical constraint, distance); else ``None``."""
     if not _is_subject(row, need):
         return None
     if need.current_location_id is not None and row.location_id == need.current_location_id:
@@ -484,15 +485,20 @@ def candidate_for(need: Need, row: Supply) -> Candidate | None:
     exact_distance = distance_km(need.latitude, need.longitude, row.latitude, row.longitude)
     if exact_distance > need.max_distance_km:
         return None
+    return exact_distance
 
-    assert row.current_days is not None and row.reference_date is not None
-    expected_days = row.current_days
-    offer: CapacitySlotOffer | None = None
-    usable = usable_capacity_offer(
-        row.capacity_offers, urgency_class=need.urgency_class, today=need.today
-    )
-    if usable is not None and usable[1] < expected_days:
-        offer, expected_days = usable
+
+def _candidate_at(
+    need: Need,
+    row: Supply,
+    *,
+    exact_distance: float,
+    offer: CapacitySlotOffer | None,
+    expected_days: int,
+) -> Candidate | None:
+    """The candidate of ``row`` at an expected wait (the figure's, or a capacity offer's), or
+    ``None`` when rule 7 (meaningful gain) excludes it."""
+    assert row.reference_date is not None
     within_norm = row.norm_max_days is not None and expected_days <= row.norm_max_days
     days_gained = gain_days(need=need, expected_days=expected_days)
     if need.remaining_wait_days is None:
@@ -544,6 +550,62 @@ def candidate_for(need: Need, row: Supply) -> Candidate | None:
             data_age_days=data_age_days,
         ),
     )
+
+
+def candidate_for(need: Need, row: Supply) -> Candidate | None:
+    """The candidate that ``row`` makes for ``need``, or ``None`` when a rule excludes it."""
+    exact_distance = _eligible_distance(need, row)
+    if exact_distance is None:
+        return None
+    assert row.current_days is not None
+    expected_days = row.current_days
+    offer: CapacitySlotOffer | None = None
+    usable = usable_capacity_offer(
+        row.capacity_offers, urgency_class=need.urgency_class, today=need.today
+    )
+    if usable is not None and usable[1] < expected_days:
+        offer, expected_days = usable
+    return _candidate_at(
+        need, row, exact_distance=exact_distance, offer=offer, expected_days=expected_days
+    )
+
+
+def candidate_options(need: Need, row: Supply) -> list[Candidate]:
+    """Every way ``row`` can serve ``need`` when slots are allocated globally (issue 16,
+    ``mediation.assignment``): the published wait (no capacity limit), and each capacity offer
+    that :func:`usable_capacity_offer` would accept (slots left, the urgency class, a working
+    day of its week to come) and that is strictly sooner than the figure — the same rules as
+    :func:`candidate_for`, which is the first usable offer of this list or else the published
+    wait. Each option passes the gain rule on its own expected wait. Order: the published wait
+    first, then the offers by (expected wait, week, id)."""
+    exact_distance = _eligible_distance(need, row)
+    if exact_distance is None:
+        return []
+    assert row.current_days is not None
+    options: list[Candidate] = []
+    published = _candidate_at(
+        need, row, exact_distance=exact_distance, offer=None, expected_days=row.current_days
+    )
+    if published is not None:
+        options.append(published)
+    usable: list[tuple[int, date, int, CapacitySlotOffer]] = []
+    for offer in row.capacity_offers:
+        if offer.remaining <= 0 or need.urgency_class not in offer.urgency_classes:
+            continue
+        slot_date = capacity_slot_date(offer.week_start, today=need.today)
+        if slot_date is None:
+            continue
+        days = (slot_date - need.today).days
+        if days < row.current_days:
+            usable.append((days, offer.week_start, offer.id, offer))
+    usable.sort(key=lambda item: item[:3])
+    for days, _week, _id, offer in usable:
+        option = _candidate_at(
+            need, row, exact_distance=exact_distance, offer=offer, expected_days=days
+        )
+        if option is not None:
+            options.append(option)
+    return options
 
 
 def match(need: Need, supply: Iterable[Supply]) -> list[Candidate]:
