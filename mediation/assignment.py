@@ -100,7 +100,7 @@ class AssignmentCase:
 @dataclass(frozen=True, slots=True)
 class Proposal:
     """What the run proposes for one case: a candidate (a published wait or a capacity slot)
-    or ``None``; ``reasons``: JSON-safe dicts (``code``, parameters and English ``text``) — the
+    or ``None``; ``reasons``: JSON-safe dicts (``code``, English ``text``, ``params``) — the
     assignment's own reason first, then the candidate's (``matching.Reason``)."""
 
     case_id: int
@@ -202,11 +202,16 @@ _ASSIGNMENT_TEXTS = {
 
 
 def assignment_reason(code: str, **params: object) -> dict[str, object]:
-    return {"code": code, **params, "text": _ASSIGNMENT_TEXTS[code].format(**params)}
+    """A reason of the run itself, in the shape of the matches API: code, English text,
+    parameters."""
+    return {"code": code, "text": _ASSIGNMENT_TEXTS[code].format(**params), "params": params}
 
 
 def _candidate_reasons(candidate: Candidate) -> list[dict[str, object]]:
-    return [{**reason.as_dict(), "text": reason.text} for reason in candidate.reasons]
+    return [
+        {"code": reason.code, "text": reason.text, "params": dict(reason.params)}
+        for reason in candidate.reasons
+    ]
 
 
 # --- Options per case ----------------------------------------------------------------------------
@@ -355,8 +360,7 @@ def lexicographic_flow(network: _Network, *, units: int) -> list[int]:
                 break
         if weights is None:
             raise AssignmentOverflowError(
-                f"level {LEVELS[remaining_levels[0]]} does not fit into int64 costs "
-                f"({units} units)"
+                f"level {LEVELS[remaining_levels[0]]} does not fit into int64 costs ({units} units)"
             )
         costs = [
             -sum(weight * network.values[arc][level] for weight, level in zip(weights, group))

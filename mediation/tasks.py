@@ -100,3 +100,19 @@ def cases_anonymise() -> int:
 def overdue_digest() -> int:
     """Each mediator's daily digest of overdue cases (once a day, whatever how often this runs)."""
     return overdue_digest_send(today=timezone.localdate())
+
+
+@shared_task(name="mediation.assignment_part_run")
+def assignment_part_run(part_id: int) -> str:
+    """Solve one specialism of an assignment run (idempotent: only a pending part is taken)."""
+    from mediation.services.assignment import assignment_part_solve
+
+    return assignment_part_solve(part_id=part_id)
+
+
+@shared_task(name="mediation.assignment_parts_dispatch")
+def assignment_parts_dispatch() -> int:
+    """Queue again the assignment parts whose message was lost."""
+    from mediation.services.assignment import assignment_parts_dispatch as dispatch
+
+    return dispatch()

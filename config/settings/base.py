@@ -186,6 +186,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "providers.waiting_time_imports_dispatch",
         "schedule": crontab(minute="*"),
     },
+    # Hand the broker the assignment-run parts it could not take when the run started.
+    "mediation-assignment-parts-dispatch": {
+        "task": "mediation.assignment_parts_dispatch",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 # --- Authentication ---------------------------------------------------------------------------

@@ -55,7 +55,9 @@ def supply_rows(draw, *, count: int, offer_ids: list[int]) -> list[Supply]:
                 provider_kind=draw(st.sampled_from(["hospital", "hospital", "zbc"])),
                 latitude=52.0 + draw(st.floats(-0.3, 0.3)),
                 longitude=5.0 + draw(st.floats(-0.4, 0.4)),
-                accepted_urgency_classes=draw(st.sampled_from([(3, 4, 5), (1, 2, 3, 4, 5), (4, 5)])),
+                accepted_urgency_classes=draw(
+                    st.sampled_from([(3, 4, 5), (1, 2, 3, 4, 5), (4, 5)])
+                ),
                 specialism_code=subject[0],
                 treatment_code=subject[1],
                 kind=subject[2],
@@ -71,7 +73,9 @@ def supply_rows(draw, *, count: int, offer_ids: list[int]) -> list[Supply]:
     # A figure older than 28 days is marked stale, as the selector marks it: the rules must
     # exclude it.
     return [
-        replace(row, stale=row.reference_date is not None and (TODAY - row.reference_date).days > 28)
+        replace(
+            row, stale=row.reference_date is not None and (TODAY - row.reference_date).days > 28
+        )
         for row in rows
     ]
 
@@ -127,8 +131,10 @@ def oracle_value(need: Need, candidate) -> tuple[int, int, int, int]:
     within = candidate.norm_max_days is not None and candidate.expected_days <= (
         candidate.norm_max_days
     )
-    gain = 0 if need.remaining_wait_days is None else need.remaining_wait_days - (
-        candidate.expected_days
+    gain = (
+        0
+        if need.remaining_wait_days is None
+        else need.remaining_wait_days - (candidate.expected_days)
     )
     return (int(inside), int(within), gain, -round(float(candidate.distance_km) * 10))
 
@@ -256,8 +262,23 @@ def _scarce_world():
     )
 
     def need(urgency: int, waited: int) -> Need:
-        return Need("0305", None, "first_visit", urgency, 52.0, 5.0, 50.0, False, None, 1,
-                    150, 14, TODAY, TODAY - timedelta(days=waited), 150)
+        return Need(
+            "0305",
+            None,
+            "first_visit",
+            urgency,
+            52.0,
+            5.0,
+            50.0,
+            False,
+            None,
+            1,
+            150,
+            14,
+            TODAY,
+            TODAY - timedelta(days=waited),
+            150,
+        )
 
     return [AssignmentCase(1, need(5, 10)), AssignmentCase(2, need(3, 30))], [row, other]
 
