@@ -363,7 +363,10 @@ def lexicographic_flow(network: _Network, *, units: int) -> list[int]:
                 f"level {LEVELS[remaining_levels[0]]} does not fit into int64 costs ({units} units)"
             )
         costs = [
-            -sum(weight * network.values[arc][level] for weight, level in zip(weights, group))
+            -sum(
+                weight * network.values[arc][level]
+                for weight, level in zip(weights, group, strict=True)
+            )
             for arc in active
         ]
         sub = _Network(

@@ -72,6 +72,16 @@ class AssignmentFiguresSerializer(serializers.Serializer):
     capacity_slots = serializers.IntegerField(help_text="Placed in a capacity-offer slot")
 
 
+FIGURE_FIELDS = (
+    "placed",
+    "placed_within_norm",
+    "days_gained",
+    "unassigned",
+    "class3_inside_window",
+    "capacity_slots",
+)
+
+
 class AssignmentPartSerializer(serializers.Serializer):
     specialism = serializers.CharField(source="specialism.code")
     status = serializers.CharField()
@@ -103,7 +113,7 @@ class AssignmentRunOutputSerializer(serializers.Serializer):
 def _figures(data: dict[str, Any]) -> dict[str, int] | None:
     if not data:
         return None
-    return {key: int(data.get(key, 0)) for key in AssignmentFiguresSerializer().fields}
+    return {key: int(data.get(key, 0)) for key in FIGURE_FIELDS}
 
 
 def run_data(run: AssignmentRun) -> dict[str, Any]:

@@ -125,6 +125,9 @@ class AssignmentRunPart(models.Model):
             models.UniqueConstraint(fields=["run", "specialism"], name="assignment_part_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"#{self.run_id} {self.specialism_id}"
+
 
 class AssignmentProposal(models.Model):
     """What a run proposes for one case: a location (with a capacity-offer slot or at its
@@ -184,3 +187,6 @@ class AssignmentProposal(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "case"], name="assignment_proposal_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"#{self.run_id} {self.case_id}"

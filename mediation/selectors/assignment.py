@@ -18,9 +18,11 @@ reads, in a fixed number of queries per specialism whatever the number of cases:
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from datetime import date, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, FloatField, OuterRef, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -68,10 +70,9 @@ def assignment_specialisms(*, insurer: Organisation, codes: list[str] | None) ->
 def _points(postcodes: set[str]) -> dict[str, tuple[float, float]]:
     pc4s = {}
     for postcode in postcodes:
-        try:
+        # A malformed postcode has no point, like an unknown one.
+        with contextlib.suppress(ValidationError):
             pc4s[postcode] = normalise_pc4(postcode)
-        except Exception:
-            continue
     found = {
         pc4: (float(lat), float(lon))
         for pc4, lat, lon in PostcodeArea.objects.filter(pk__in=set(pc4s.values())).values_list(
@@ -241,17 +242,17 @@ def assignment_input_for(
         point = points.get(case.postcode)
         if point is None:
             continue
-        treatment_id = case.treatment_id if case.kind == WaitingTimeKind.TREATMENT else None
-        setting = case.treatment.setting if treatment_id and case.treatment else None
+        case_treatment = case.treatment_id if case.kind == WaitingTimeKind.TREATMENT else None
+        setting = case.treatment.setting if case_treatment and case.treatment else None
         norm_max = norms.get(rules.norm_key(kind=case.kind, treatment_setting=setting))
-        figure = figures.get((case.current_location_id, treatment_id, case.kind))
+        figure = figures.get((case.current_location_id, case_treatment, case.kind))
         current_wait = figure if figure is not None else norm_max
         assignment_cases.append(
             AssignmentCase(
                 case_id=case.pk,
                 need=Need(
                     specialism_code=specialism.code,
-                    treatment_code=treatments[treatment_id][0] if treatment_id else None,
+                    treatment_code=treatments[case_treatment][0] if case_treatment else None,
                     kind=case.kind,
                     urgency_class=case.urgency_class,
                     latitude=point[0],

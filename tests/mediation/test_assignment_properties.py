@@ -161,7 +161,7 @@ def oracle_optimum(cases: list[AssignmentCase], rows: list[Supply]) -> tuple[int
                 slot = offer_ids.index(option.capacity_offer_id)
                 if left[slot] <= 0:
                     continue
-                slots = left[:slot] + (left[slot] - 1,) + left[slot + 1 :]
+                slots = (*left[:slot], left[slot] - 1, *left[slot + 1 :])
             own = oracle_value(cases[position].need, option)
             rest = best(position + 1, slots)
             total = tuple(a + b for a, b in zip(own, rest, strict=True))
