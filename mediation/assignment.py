@@ -70,9 +70,11 @@ from mediation.matching import (
     Candidate,
     CapacitySlotOffer,
     Need,
+    RowOption,
     Supply,
-    candidate_for,
-    candidate_options,
+    best_row_option,
+    candidate_from,
+    row_options,
 )
 from providers.geography.greatcircle import bounding_box
 
@@ -118,15 +120,16 @@ def travel_units(candidate: Candidate) -> int:
     return int(candidate.distance_km * 10)
 
 
-def value_of(need: Need, candidate: Candidate | None) -> Value:
+def value_of(need: Need, candidate: Candidate | RowOption | None) -> Value:
     """The case's objective vector for a proposal (module docstring); bigger is better."""
     if candidate is None:
         return ZERO
+    distance = candidate.distance_km if isinstance(candidate, Candidate) else candidate.distance
     return (
         1 if need.urgency_class == CLASS3 and not candidate.outside_class3_window else 0,
         1 if candidate.within_norm else 0,
         candidate.days_gained or 0,
-        -travel_units(candidate),
+        -int(distance * 10),
     )
 
 
@@ -140,10 +143,21 @@ def objective(cases: Sequence[AssignmentCase], proposals: Sequence[Proposal]) ->
     return (totals[0], totals[1], totals[2], totals[3])
 
 
-def _fallback_key(need: Need, candidate: Candidate) -> tuple[object, ...]:
+def _rank_key(row: Supply, option: RowOption) -> tuple[bool, bool, int, object, str]:
+    """``matching.Candidate.rank_key`` of the candidate the option makes."""
+    return (
+        option.outside_class3_window,
+        not row.contracted,
+        option.expected_days,
+        option.distance,
+        row.location_code,
+    )
+
+
+def _fallback_key(need: Need, row: Supply, option: RowOption) -> tuple[object, ...]:
     """Best published option first: the value, then the single-case ranking."""
-    value = value_of(need, candidate)
-    return (tuple(-level for level in value), candidate.rank_key)
+    value = value_of(need, option)
+    return (tuple(-level for level in value), _rank_key(row, option))
 
 
 # --- Supply index --------------------------------------------------------------------------------
@@ -217,10 +231,10 @@ def _candidate_reasons(candidate: Candidate) -> list[dict[str, object]]:
 # --- Options per case ----------------------------------------------------------------------------
 @dataclass(slots=True)
 class _CaseOptions:
-    fallback: Candidate | None
+    fallback: tuple[Supply, RowOption] | None
     fallback_value: Value
-    # capacity offer id -> (candidate, value gained over the fallback); improving options only
-    slots: dict[int, tuple[Candidate, Value]]
+    # capacity offer id -> (row, option, value gained over the fallback); improving options only
+    slots: dict[int, tuple[Supply, RowOption, Value]]
     had_slot_options: int
 
 
@@ -228,31 +242,32 @@ def case_options(need: Need, index: SupplyIndex) -> _CaseOptions:
     """The case's fallback (best published option, or none) and its improving slot options."""
     key = (need.specialism_code, need.treatment_code, need.kind)
     rows = index.rows.get(key, [])
-    fallback: Candidate | None = None
+    fallback: tuple[Supply, RowOption] | None = None
     fallback_key: tuple[object, ...] | None = None
-    slot_candidates: list[Candidate] = []
+    slot_options: list[tuple[Supply, RowOption]] = []
     for position in index.near(need):
-        for option in candidate_options(need, rows[position]):
-            if option.capacity_offer_id is None:
-                option_key = _fallback_key(need, option)
+        row = rows[position]
+        for option in row_options(need, row):
+            if option.offer is None:
+                option_key = _fallback_key(need, row, option)
                 if fallback_key is None or option_key < fallback_key:
-                    fallback, fallback_key = option, option_key
+                    fallback, fallback_key = (row, option), option_key
             else:
-                slot_candidates.append(option)
-    base = value_of(need, fallback)
-    slots: dict[int, tuple[Candidate, Value]] = {}
-    for option in slot_candidates:
+                slot_options.append((row, option))
+    base = value_of(need, None if fallback is None else fallback[1])
+    slots: dict[int, tuple[Supply, RowOption, Value]] = {}
+    for row, option in slot_options:
         value = value_of(need, option)
         if value > base:
-            assert option.capacity_offer_id is not None
+            assert option.offer is not None
             gain = (
                 value[0] - base[0],
                 value[1] - base[1],
                 value[2] - base[2],
                 value[3] - base[3],
             )
-            slots[option.capacity_offer_id] = (option, gain)
-    return _CaseOptions(fallback, base, slots, len(slot_candidates))
+            slots[option.offer.id] = (row, option, gain)
+    return _CaseOptions(fallback, base, slots, len(slot_options))
 
 
 # --- Lexicographic min-cost flow -----------------------------------------------------------------
@@ -448,7 +463,7 @@ def _solve_component(
             tails.append(node)
             heads.append(offer_node[offer_id])
             capacities.append(1)
-            values.append(options[position].slots[offer_id][1])
+            values.append(options[position].slots[offer_id][2])
             arc_case_offer.append((position, offer_id))
     for offer_id in offer_ids:
         tails.append(offer_node[offer_id])
@@ -485,7 +500,8 @@ def solve(cases: Sequence[AssignmentCase], supply: Sequence[Supply]) -> list[Pro
         option = options[position]
         offer_id = chosen.get(position)
         if offer_id is not None:
-            candidate = option.slots[offer_id][0]
+            row, slot_option, _gain = option.slots[offer_id]
+            candidate = candidate_from(case.need, row, slot_option)
             assert candidate.capacity_week_start is not None
             reason = assignment_reason(
                 "assigned_slot", week_start=candidate.capacity_week_start.isoformat()
@@ -494,15 +510,12 @@ def solve(cases: Sequence[AssignmentCase], supply: Sequence[Supply]) -> list[Pro
                 Proposal(case.case_id, candidate, (reason, *_candidate_reasons(candidate)))
             )
         elif option.fallback is not None:
+            candidate = candidate_from(case.need, *option.fallback)
             own = [assignment_reason("assigned_published")]
             if option.slots:
                 own.append(assignment_reason("slot_to_others", slots=len(option.slots)))
             proposals.append(
-                Proposal(
-                    case.case_id,
-                    option.fallback,
-                    (*own, *_candidate_reasons(option.fallback)),
-                )
+                Proposal(case.case_id, candidate, (*own, *_candidate_reasons(candidate)))
             )
         else:
             code = "slots_only" if option.had_slot_options else "no_candidate"
@@ -513,27 +526,31 @@ def solve(cases: Sequence[AssignmentCase], supply: Sequence[Supply]) -> list[Pro
 # --- Baseline ------------------------------------------------------------------------------------
 def greedy(cases: Sequence[AssignmentCase], supply: Sequence[Supply]) -> list[Proposal]:
     """First come, first served (the baseline): the cases in the order given each take their
-    best single-case candidate (:func:`candidate_for`, ranked as ``matching.match`` does) among
-    what is still free; a taken slot lowers its capacity offer's remaining slots."""
+    best single-case candidate (``matching.candidate_for``, ranked as ``matching.match`` does)
+    among what is still free; a taken slot lowers its capacity offer's remaining slots."""
     index = SupplyIndex(supply)
     proposals: list[Proposal] = []
     for case in cases:
         need = case.need
         key = (need.specialism_code, need.treatment_code, need.kind)
         rows = index.rows.get(key, [])
-        best: Candidate | None = None
-        best_position = -1
+        best: tuple[tuple[object, ...], int, RowOption] | None = None
         for position in index.near(need):
-            candidate = candidate_for(need, rows[position])
-            if candidate is not None and (best is None or candidate.rank_key < best.rank_key):
-                best, best_position = candidate, position
+            option = best_row_option(need, rows[position])
+            if option is None:
+                continue
+            rank = _rank_key(rows[position], option)
+            if best is None or rank < best[0]:
+                best = (rank, position, option)
         if best is None:
             proposals.append(Proposal(case.case_id, None, (assignment_reason("no_candidate"),)))
             continue
-        if best.capacity_offer_id is not None:
-            row = rows[best_position]
-            rows[best_position] = replace(row, capacity_offers=_taken(row, best.capacity_offer_id))
-        proposals.append(Proposal(case.case_id, best, tuple(_candidate_reasons(best))))
+        _rank, position, option = best
+        candidate = candidate_from(need, rows[position], option)
+        if option.offer is not None:
+            row = rows[position]
+            rows[position] = replace(row, capacity_offers=_taken(row, option.offer.id))
+        proposals.append(Proposal(case.case_id, candidate, tuple(_candidate_reasons(candidate))))
     return proposals
 
 
