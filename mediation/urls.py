@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mediation.views import lifecycle, mediator, outcomes, patient, receiving
+from mediation.views import assignment, lifecycle, mediator, outcomes, patient, receiving
 
 app_name = "mediation"
 
@@ -45,6 +45,13 @@ urlpatterns: list = [
         name="case-offer-answer",
     ),
     path("resultaten/", outcomes.outcomes, name="outcomes"),
+    path("toewijzing/", assignment.assignment_run_list, name="assignment-run-list"),
+    path("toewijzing/<int:pk>/", assignment.assignment_run_detail, name="assignment-run-detail"),
+    path(
+        "toewijzing/<int:pk>/toepassen/",
+        assignment.assignment_run_apply_view,
+        name="assignment-run-apply",
+    ),
     path("instellingen/", mediator.settings_view, name="settings"),
     # Receiving providers.
     path("binnenkomend/", receiving.incoming_list, name="incoming-list"),
