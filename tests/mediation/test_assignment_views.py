@@ -26,7 +26,7 @@ def test_a_mediator_starts_reviews_and_applies_a_run(
     client,
     mediator,
     scarce,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     client.force_login(mediator)
     page = client.get(reverse("mediation:assignment-run-list"))
