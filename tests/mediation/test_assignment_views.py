@@ -10,7 +10,7 @@ from django.urls import reverse
 from accounts.models import AuditEvent, Role
 from mediation.models import AssignmentProposal, AssignmentRun, Offer
 from tests.accounts.factories import member
-from tests.mediation.test_assignment_api import scarce  # noqa: F401 - the fixture
+from tests.mediation.test_assignment_api import scarce as _scarce  # noqa: F401 - fixture "scarce"
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
