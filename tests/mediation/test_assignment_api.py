@@ -35,8 +35,8 @@ def _near_utrecht(**kwargs):
     )
 
 
-@pytest.fixture
-def scarce(insurer):
+@pytest.fixture(name="scarce")
+def scarce_fixture(insurer):
     """One capacity slot next week at location A (published wait 60 days), location B nearby
     at 20 days, and two patients in Utrecht with 90 days to go: the first to ask (class 5) and a
     class-3 patient who has waited 30 days — only the slot brings them inside 42 days."""

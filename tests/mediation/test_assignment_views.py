@@ -10,7 +10,7 @@ from django.urls import reverse
 from accounts.models import AuditEvent, Role
 from mediation.models import AssignmentProposal, AssignmentRun, Offer
 from tests.accounts.factories import member
-from tests.mediation.test_assignment_api import scarce as _scarce  # noqa: F401 - fixture "scarce"
+from tests.mediation.test_assignment_api import scarce_fixture  # noqa: F401 - "scarce"
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
