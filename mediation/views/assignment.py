@@ -23,6 +23,7 @@ from accounts.services import audit_record, audit_refusal
 from core.errors import ApplicationError
 from core.forms import service_error_messages
 from mediation.assignment_models import AssignmentRun
+from mediation.matching import REASON_CODES, Reason
 from mediation.selectors.assignment import (
     assignable_cases,
     assignment_proposal_list,
@@ -34,9 +35,40 @@ from mediation.services.assignment import (
     assignment_run_apply,
     assignment_run_start,
 )
+from mediation.views.reasons import _iso_date, reason_text
 from providers.models import Specialism
 
 PROPOSALS_PER_PAGE = 100
+
+
+def assignment_reason_text(reason: dict[str, Any]) -> str:
+    """A proposal's stored reason (``{"code", "text", "params"}``) in the reader's language: the
+    run's own codes here, the matching codes through ``mediation.views.reasons``."""
+    code = str(reason.get("code", ""))
+    params = dict(reason.get("params") or {})
+    if code == "assigned_slot":
+        return _("Given a capacity-offer slot (week of %(week)s) by the assignment run.") % {
+            "week": _iso_date(params.get("week_start"))
+        }
+    if code == "assigned_published":
+        return _(
+            "Proposed at the published wait: no capacity-offer slot serves this patient better."
+        )
+    if code == "slot_to_others":
+        return _(
+            "Capacity-offer slots that would have been sooner (%(slots)s offers) went to patients "
+            "with a greater need (class-3 window, Treeknorm, days gained)."
+        ) % {"slots": params.get("slots")}
+    if code == "no_candidate":
+        return _("No location meets the matching rules for this patient.")
+    if code == "slots_only":
+        return _(
+            "Only capacity-offer slots would help this patient, and they went to patients with a "
+            "greater need."
+        )
+    if code in REASON_CODES:
+        return reason_text(Reason(code, params))
+    return str(reason.get("text", ""))
 
 
 def _run_for(*, actor: Actor, pk: int, request: HttpRequest) -> AssignmentRun:
@@ -158,6 +190,10 @@ def assignment_run_detail(request: HttpRequest, pk: int, *, actor: Actor) -> Htt
     if run.is_finished:
         proposals = assignment_proposal_list(run=run)
         page = Paginator(proposals, PROPOSALS_PER_PAGE).get_page(request.GET.get("page"))
+        for proposal in page.object_list:
+            proposal.reason_lines = [  # type: ignore[attr-defined]
+                assignment_reason_text(reason) for reason in proposal.reasons[:2]
+            ]
         references = [proposal.case.reference for proposal in page.object_list]
         if references:
             audit_record(
