@@ -389,8 +389,8 @@ def speed_worker(args) -> None:
 
 def speed(args) -> list[str]:
     lines = [
-        "| cases | solve wall time | CPU time | peak RSS | specialisms | largest specialism (cases, "
-        "share, time, share of time) | placed |",
+        "| cases | solve wall time | CPU time | peak RSS | specialisms | largest specialism "
+        "(cases, share, time, share of time) | placed |",
         "|---:|---:|---:|---:|---:|---|---:|",
     ]
     for scale in args.scales:
