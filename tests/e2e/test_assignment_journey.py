@@ -72,6 +72,7 @@ def test_mediator_runs_reviews_and_applies_an_assignment(browsing, monkeypatch):
     expect(main.locator("#assignment-start-form")).to_contain_text("0305")
     browsing.screenshot("assignment-runs")
     assert browsing.accessibility_problems() == []
+    assert browsing.axe_violations() == []
 
     # 2. A dry run over all specialisms: the page shows its progress while it waits.
     main.locator("#assignment-start-form button[type='submit']").click()
@@ -100,6 +101,7 @@ def test_mediator_runs_reviews_and_applies_an_assignment(browsing, monkeypatch):
     )
     browsing.screenshot("assignment-results")
     assert browsing.accessibility_problems() == []
+    assert browsing.axe_violations() == []
 
     # 4. Apply: both proposals become offers.
     main.locator("#apply-run").click()
