@@ -220,3 +220,20 @@ def test_providers_regulators_and_anonymous_may_not(
     api_client.force_authenticate(None)
     api_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_for(provider_org)}")
     assert _start(api_client).status_code == 403
+
+
+def test_opted_in_waiting_list_patients_take_part_like_any_open_case(
+    insurer, mediator, scarce, django_capture_on_commit_callbacks
+):
+    from mediation.models import Channel
+    from mediation.services.assignment import assignment_run_start
+
+    Case.objects.filter(pk=scarce["urgent"].pk).update(channel=Channel.PROACTIVE)
+    # A case with an open offer or a closed case does not take part.
+    CaseFactory(insurer=insurer, specialism=scarce["urgent"].specialism, status=CaseStatus.CLOSED)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = assignment_run_start(actor=actor_for_user(mediator), specialisms=[ORTHOPAEDICS])
+    run.refresh_from_db()
+    assert run.figures["cases"] == 2
+    proposal = AssignmentProposal.objects.get(run=run, case=scarce["urgent"])
+    assert proposal.capacity_offer_id == scarce["capacity"].pk
