@@ -230,7 +230,12 @@ def test_opted_in_waiting_list_patients_take_part_like_any_open_case(
 
     Case.objects.filter(pk=scarce["urgent"].pk).update(channel=Channel.PROACTIVE)
     # A case with an open offer or a closed case does not take part.
-    CaseFactory(insurer=insurer, specialism=scarce["urgent"].specialism, status=CaseStatus.CLOSED)
+    CaseFactory(
+        insurer=insurer,
+        specialism=scarce["urgent"].specialism,
+        status=CaseStatus.CLOSED,
+        outcome="withdrawn",
+    )
     with django_capture_on_commit_callbacks(execute=True):
         run = assignment_run_start(actor=actor_for_user(mediator), specialisms=[ORTHOPAEDICS])
     run.refresh_from_db()
