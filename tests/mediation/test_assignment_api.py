@@ -229,7 +229,7 @@ def test_opted_in_waiting_list_patients_take_part_like_any_open_case(
     from mediation.services.assignment import assignment_run_start
 
     Case.objects.filter(pk=scarce["urgent"].pk).update(channel=Channel.PROACTIVE)
-    # A case with an open offer or a closed case does not take part.
+    # A closed case does not take part.
     CaseFactory(
         insurer=insurer,
         specialism=scarce["urgent"].specialism,
