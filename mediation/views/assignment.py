@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -19,9 +19,10 @@ from django.views.decorators.http import require_POST
 from accounts.actors import Actor
 from accounts.models import AuditAction
 from accounts.permissions import view_role_required
-from accounts.services import audit_record, audit_refusal
+from accounts.services import audit_record
 from core.errors import ApplicationError
 from core.forms import service_error_messages
+from mediation.assignment_apis import access_assignment_run_for
 from mediation.assignment_models import AssignmentRun
 from mediation.matching import REASON_CODES, Reason
 from mediation.selectors.assignment import (
@@ -69,19 +70,6 @@ def assignment_reason_text(reason: dict[str, Any]) -> str:
     if code in REASON_CODES:
         return reason_text(Reason(code, params))
     return str(reason.get("text", ""))
-
-
-def _run_for(*, actor: Actor, pk: int, request: HttpRequest) -> AssignmentRun:
-    run = assignment_run_list_for(actor=actor).filter(pk=pk).first()
-    if run is None:
-        audit_refusal(
-            actor=actor,
-            request=request,
-            object_type=AssignmentRun._meta.label_lower,
-            object_id=str(pk),
-        )
-        raise Http404
-    return run
 
 
 def _specialism_choices(actor: Actor) -> list[tuple[Specialism, int]]:
@@ -179,7 +167,7 @@ def assignment_run_detail(request: HttpRequest, pk: int, *, actor: Actor) -> Htt
     """One run: progress while it runs (htmx polls the status fragment), then the comparison
     with the baseline, the proposals to review and the apply button; after applying, the offers
     made and the proposals skipped."""
-    run = _run_for(actor=actor, pk=pk, request=request)
+    run = access_assignment_run_for(actor=actor, pk=pk, request=request)
     if getattr(request, "htmx", False):
         response = render(request, "mediation/assignment_run_status.html", {"run": run})
         if run.is_finished:
@@ -218,7 +206,7 @@ def assignment_run_detail(request: HttpRequest, pk: int, *, actor: Actor) -> Htt
 def assignment_run_apply_view(request: HttpRequest, pk: int, *, actor: Actor) -> HttpResponse:
     """Save the ticks of the proposals shown (``shown`` ids, ``selected`` ids ticked) and, with
     ``action=apply``, apply the run (the mediator's confirmation)."""
-    run = _run_for(actor=actor, pk=pk, request=request)
+    run = access_assignment_run_for(actor=actor, pk=pk, request=request)
     shown = {int(value) for value in request.POST.getlist("shown") if value.isdigit()}
     ticked = {int(value) for value in request.POST.getlist("selected") if value.isdigit()}
     try:
