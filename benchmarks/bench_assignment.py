@@ -420,10 +420,13 @@ def speed(args) -> list[str]:
                    "--slots-per-case", str(args.slots_per_case),
                    "--workers", str(args.workers)]  # fmt: skip
         # Our own interpreter and script: no untrusted input.
-        output = subprocess.run(  # noqa: S603
-            command, capture_output=True, text=True, check=True
-        ).stdout
-        result = json.loads(output.strip().splitlines()[-1])
+        done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+        if done.returncode != 0:
+            error = (done.stderr.strip().splitlines() or ["?"])[-1]
+            lines.append(f"| {scale:,} | failed: {error} | | | | | |")
+            print(lines[-1], flush=True)
+            continue
+        result = json.loads(done.stdout.strip().splitlines()[-1])
         lines.append(
             f"| {scale:,} | {result['wall']:.1f} s | {result['cpu']:.1f} s | "
             f"{result['maxrss_mb']:,.0f} MB | "

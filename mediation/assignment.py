@@ -337,6 +337,10 @@ def _potentials(network: _Network, costs: Sequence[int], flows: Sequence[int]) -
     return distance
 
 
+class _CostRangeError(RuntimeError):
+    """OR-Tools refused the costs (``BAD_COST_RANGE``): its own bound is stricter than ours."""
+
+
 def _solve_once(network: _Network, costs: Sequence[int]) -> tuple[list[int], int]:
     solver = min_cost_flow.SimpleMinCostFlow()
     for tail, head, capacity, cost in zip(
@@ -346,6 +350,8 @@ def _solve_once(network: _Network, costs: Sequence[int]) -> tuple[list[int], int
     for node, supply in enumerate(network.supplies):
         solver.set_node_supply(node, supply)
     status = solver.solve()
+    if status == solver.BAD_COST_RANGE:
+        raise _CostRangeError("min-cost flow: costs out of OR-Tools' range")
     if status != solver.OPTIMAL:
         raise RuntimeError(f"min-cost flow not optimal: status {status}")
     return [solver.flow(arc) for arc in range(len(network.tails))], solver.optimal_cost()
@@ -363,27 +369,6 @@ def lexicographic_flow(network: _Network, *, units: int) -> list[int]:
         if not active:
             break
         values = [network.values[arc] for arc in active]
-        # The largest group of the next levels whose weights fit into int64.
-        group: list[int] = []
-        weights: list[int] | None = None
-        for size in range(len(remaining_levels), 0, -1):
-            weights = _weights(
-                values, remaining_levels[:size], units=units, nodes=network.node_count
-            )
-            if weights is not None:
-                group = remaining_levels[:size]
-                break
-        if weights is None:
-            raise AssignmentOverflowError(
-                f"level {LEVELS[remaining_levels[0]]} does not fit into int64 costs ({units} units)"
-            )
-        costs = [
-            -sum(
-                weight * network.values[arc][level]
-                for weight, level in zip(weights, group, strict=True)
-            )
-            for arc in active
-        ]
         sub = _Network(
             node_count=network.node_count,
             supplies=supplies,
@@ -392,7 +377,32 @@ def lexicographic_flow(network: _Network, *, units: int) -> list[int]:
             capacities=[network.capacities[arc] for arc in active],
             values=values,
         )
-        sub_flows, _cost = _solve_once(sub, costs)
+        # The largest group of the next levels whose weights fit into int64 — and that OR-Tools
+        # accepts (its own cost-range check may be stricter than our bound: then fewer levels).
+        group: list[int] = []
+        solved: tuple[list[int], int] | None = None
+        costs: list[int] = []
+        for size in range(len(remaining_levels), 0, -1):
+            weights = _weights(
+                values, remaining_levels[:size], units=units, nodes=network.node_count
+            )
+            if weights is None:
+                continue
+            group = remaining_levels[:size]
+            costs = [
+                -sum(weight * value[level] for weight, level in zip(weights, group, strict=True))
+                for value in values
+            ]
+            try:
+                solved = _solve_once(sub, costs)
+            except _CostRangeError:
+                continue
+            break
+        if solved is None:
+            raise AssignmentOverflowError(
+                f"level {LEVELS[remaining_levels[0]]} does not fit into int64 costs ({units} units)"
+            )
+        sub_flows = solved[0]
         remaining_levels = remaining_levels[len(group) :]
         if not remaining_levels:
             for position, arc in enumerate(active):

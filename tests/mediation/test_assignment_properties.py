@@ -330,3 +330,22 @@ def test_a_level_that_does_not_fit_fails_loudly(monkeypatch):
     monkeypatch.setattr(assignment, "_COST_LIMIT", 2)
     with pytest.raises(assignment.AssignmentOverflowError):
         solve(cases, rows)
+
+
+def test_fewer_levels_at_once_when_or_tools_refuses_the_costs(monkeypatch):
+    """OR-Tools' own cost-range check may be stricter than the bound: the solver then solves
+    fewer levels at a time (certified by potentials) and reaches the same optimum."""
+    cases, rows = _scarce_world()
+    expected = objective(cases, solve(cases, rows))
+    solve_once = assignment._solve_once
+    refused = []
+
+    def strict(network, costs):
+        if not refused:  # the first try: all four levels at once
+            refused.append(1)
+            raise assignment._CostRangeError("refused for this test")
+        return solve_once(network, costs)
+
+    monkeypatch.setattr(assignment, "_solve_once", strict)
+    assert objective(cases, solve(cases, rows)) == expected
+    assert refused
