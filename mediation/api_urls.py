@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mediation import apis
+from mediation import apis, assignment_apis
 
 urlpatterns: list = [
     path(
@@ -47,5 +47,25 @@ urlpatterns: list = [
         "incoming/<int:pk>/confirm/",
         apis.IncomingConfirmApi.as_view(),
         name="api-incoming-confirm",
+    ),
+    path(
+        "assignment-runs/",
+        assignment_apis.AssignmentRunCreateApi.as_view(),
+        name="api-assignment-runs",
+    ),
+    path(
+        "assignment-runs/<int:pk>/",
+        assignment_apis.AssignmentRunDetailApi.as_view(),
+        name="api-assignment-run",
+    ),
+    path(
+        "assignment-runs/<int:pk>/proposals/",
+        assignment_apis.AssignmentProposalListApi.as_view(),
+        name="api-assignment-run-proposals",
+    ),
+    path(
+        "assignment-runs/<int:pk>/apply/",
+        assignment_apis.AssignmentRunApplyApi.as_view(),
+        name="api-assignment-run-apply",
     ),
 ]

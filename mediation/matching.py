@@ -473,8 +473,9 @@ def _plain_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def candidate_for(need: Need, row: Supply) -> Candidate | None:
-    """The candidate that ``row`` makes for ``need``, or ``None`` when a rule excludes it."""
+def _eligible_distance(need: Need, row: Supply) -> float | None:
+    """The exact distance to the row's location when rules 1–6 hold (subject, not the current
+    location, current figure, urgency class, clinical constraint, distance); else ``None``."""
     if not _is_subject(row, need):
         return None
     if need.current_location_id is not None and row.location_id == need.current_location_id:
@@ -488,15 +489,38 @@ def candidate_for(need: Need, row: Supply) -> Candidate | None:
     exact_distance = distance_km(need.latitude, need.longitude, row.latitude, row.longitude)
     if exact_distance > need.max_distance_km:
         return None
+    return exact_distance
 
-    assert row.current_days is not None and row.reference_date is not None
-    expected_days = row.current_days
-    offer: CapacitySlotOffer | None = None
-    usable = usable_capacity_offer(
-        row.capacity_offers, urgency_class=need.urgency_class, today=need.today
-    )
-    if usable is not None and usable[1] < expected_days:
-        offer, expected_days = usable
+
+@dataclass(frozen=True, slots=True)
+class RowOption:
+    """One way a supply row can serve a need, with the figures the rules and the ranking use —
+    what a :class:`Candidate` is made from (:func:`candidate_from`), without its reasons and
+    texts, so that global assignment can weigh many options cheaply."""
+
+    offer: CapacitySlotOffer | None
+    expected_days: int
+    days_gained: int | None
+    within_norm: bool
+    outside_class3_window: bool
+    exact_distance: float
+    distance: Decimal
+
+    @property
+    def capacity_offer_id(self) -> int | None:
+        return None if self.offer is None else self.offer.id
+
+
+def _option_at(
+    need: Need,
+    row: Supply,
+    *,
+    exact_distance: float,
+    offer: CapacitySlotOffer | None,
+    expected_days: int,
+) -> RowOption | None:
+    """The option of ``row`` at an expected wait (the figure's, or a capacity offer's), or
+    ``None`` when rule 7 (meaningful gain) excludes it."""
     within_norm = row.norm_max_days is not None and expected_days <= row.norm_max_days
     days_gained = gain_days(need=need, expected_days=expected_days)
     if need.remaining_wait_days is None:
@@ -505,13 +529,27 @@ def candidate_for(need: Need, row: Supply) -> Candidate | None:
             return None
     elif days_gained is None or days_gained < minimum_gain_days(need.margin_days):
         return None
+    outside_window = need.urgency_class == CLASS3 and (
+        expected_days + (need.today - need.waiting_since).days > CLASS3_WINDOW_DAYS
+    )
+    return RowOption(
+        offer=offer,
+        expected_days=expected_days,
+        days_gained=days_gained,
+        within_norm=within_norm,
+        outside_class3_window=outside_window,
+        exact_distance=exact_distance,
+        distance=rounded_km(exact_distance),
+    )
 
-    distance = rounded_km(exact_distance)
+
+def candidate_from(need: Need, row: Supply, option: RowOption) -> Candidate:
+    """The candidate (with its reasons) of an option of ``row`` for ``need``."""
+    assert row.reference_date is not None
+    offer = option.offer
+    expected_days = option.expected_days
     data_age_days = (need.today - row.reference_date).days
     expected_date = need.today + timedelta(days=expected_days)
-    outside_window = outside_class3_window(
-        urgency_class=need.urgency_class, waiting_since=need.waiting_since, care_date=expected_date
-    )
     total_wait_days = (expected_date - need.waiting_since).days
     return Candidate(
         location_id=row.location_id,
@@ -523,11 +561,11 @@ def candidate_for(need: Need, row: Supply) -> Candidate | None:
         provider_kind=row.provider_kind,
         expected_days=expected_days,
         expected_date=expected_date,
-        days_gained=days_gained,
+        days_gained=option.days_gained,
         total_wait_days=total_wait_days,
-        outside_class3_window=outside_window,
-        distance_km=distance,
-        within_norm=within_norm,
+        outside_class3_window=option.outside_class3_window,
+        distance_km=option.distance,
+        within_norm=option.within_norm,
         norm_max_days=row.norm_max_days,
         contracted=row.contracted,
         reference_date=row.reference_date,
@@ -539,16 +577,87 @@ def candidate_for(need: Need, row: Supply) -> Candidate | None:
             need=need,
             row=row,
             expected_days=expected_days,
-            days_gained=days_gained,
+            days_gained=option.days_gained,
             total_wait_days=total_wait_days,
-            outside_window=outside_window,
-            distance=distance,
-            within_norm=within_norm,
+            outside_window=option.outside_class3_window,
+            distance=option.distance,
+            within_norm=option.within_norm,
             offer=offer,
             slot_date=expected_date if offer is not None else None,
             data_age_days=data_age_days,
         ),
     )
+
+
+def best_row_option(need: Need, row: Supply) -> RowOption | None:
+    """The option single-case matching shows for ``row``: the earliest usable capacity offer
+    when it is strictly sooner than the figure, else the figure; ``None`` when a rule
+    excludes it."""
+    exact_distance = _eligible_distance(need, row)
+    if exact_distance is None:
+        return None
+    assert row.current_days is not None
+    expected_days = row.current_days
+    offer: CapacitySlotOffer | None = None
+    usable = usable_capacity_offer(
+        row.capacity_offers, urgency_class=need.urgency_class, today=need.today
+    )
+    if usable is not None and usable[1] < expected_days:
+        offer, expected_days = usable
+    return _option_at(
+        need, row, exact_distance=exact_distance, offer=offer, expected_days=expected_days
+    )
+
+
+def candidate_for(need: Need, row: Supply) -> Candidate | None:
+    """The candidate that ``row`` makes for ``need``, or ``None`` when a rule excludes it."""
+    option = best_row_option(need, row)
+    return None if option is None else candidate_from(need, row, option)
+
+
+def row_options(need: Need, row: Supply) -> list[RowOption]:
+    """Every way ``row`` can serve ``need`` when slots are allocated globally (issue 16,
+    ``mediation.assignment``): the published wait (no capacity limit), and each capacity offer
+    that :func:`usable_capacity_offer` would accept (slots left, the urgency class, a working
+    day of its week to come) and that is strictly sooner than the figure — the same rules as
+    :func:`candidate_for`, whose option is the first usable offer of this list or else the
+    published wait. Each option passes the gain rule on its own expected wait. Order: the
+    published wait first, then the offers by (expected wait, week, id)."""
+    exact_distance = _eligible_distance(need, row)
+    if exact_distance is None:
+        return []
+    assert row.current_days is not None
+    options: list[RowOption] = []
+    published = _option_at(
+        need, row, exact_distance=exact_distance, offer=None, expected_days=row.current_days
+    )
+    if published is not None:
+        options.append(published)
+    if not row.capacity_offers:
+        return options
+    usable: list[tuple[int, date, int, CapacitySlotOffer]] = []
+    for offer in row.capacity_offers:
+        if offer.remaining <= 0 or need.urgency_class not in offer.urgency_classes:
+            continue
+        slot_date = capacity_slot_date(offer.week_start, today=need.today)
+        if slot_date is None:
+            continue
+        days = (slot_date - need.today).days
+        if days < row.current_days:
+            usable.append((days, offer.week_start, offer.id, offer))
+    usable.sort(key=lambda item: item[:3])
+    for days, _week, _id, offer in usable:
+        option = _option_at(
+            need, row, exact_distance=exact_distance, offer=offer, expected_days=days
+        )
+        if option is not None:
+            options.append(option)
+    return options
+
+
+def candidate_options(need: Need, row: Supply) -> list[Candidate]:
+    """The candidates of :func:`row_options`, with their reasons."""
+    return [candidate_from(need, row, option) for option in row_options(need, row)]
 
 
 def match(need: Need, supply: Iterable[Supply]) -> list[Candidate]:

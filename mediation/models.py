@@ -570,3 +570,12 @@ class DeclineReason(models.TextChoices):
     STAY = "stay", _("I prefer to stay with my own hospital or clinic")
     NO_LONGER = "no_longer", _("I no longer need this care")
     OTHER = "other", _("Another reason")
+
+
+# Assignment runs (issue 16) live in their own module; imported here so Django registers them.
+from mediation.assignment_models import (  # noqa: E402, F401
+    AssignmentProposal,
+    AssignmentRun,
+    AssignmentRunPart,
+    AssignmentRunStatus,
+)

@@ -109,3 +109,19 @@ def overdue_digest() -> int:
 def persistent_overruns_notify_task() -> int:
     """Tell planners and contracting insurers about new persistent overruns and clearances."""
     return persistent_overruns_notify()
+
+
+@shared_task(name="mediation.assignment_part_run")
+def assignment_part_run(part_id: int) -> str:
+    """Solve one specialism of an assignment run (idempotent: only a pending part is taken)."""
+    from mediation.services.assignment import assignment_part_solve
+
+    return assignment_part_solve(part_id=part_id)
+
+
+@shared_task(name="mediation.assignment_parts_dispatch")
+def assignment_parts_dispatch() -> int:
+    """Queue again the assignment parts whose message was lost."""
+    from mediation.services.assignment import assignment_parts_dispatch as dispatch
+
+    return dispatch()

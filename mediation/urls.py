@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from mediation.views import lifecycle, mediator, outcomes, patient, receiving, regulator
+from mediation.views import (
+    assignment,
+    lifecycle,
+    mediator,
+    outcomes,
+    patient,
+    receiving,
+    regulator,
+)
 
 app_name = "mediation"
 
@@ -47,6 +55,13 @@ urlpatterns: list = [
     path("resultaten/", outcomes.outcomes, name="outcomes"),
     # The regulator: how insurers mediate, in aggregate.
     path("resultaten/verzekeraars/", regulator.insurer_outcomes, name="regulator-outcomes"),
+    path("toewijzing/", assignment.assignment_run_list, name="assignment-run-list"),
+    path("toewijzing/<int:pk>/", assignment.assignment_run_detail, name="assignment-run-detail"),
+    path(
+        "toewijzing/<int:pk>/toepassen/",
+        assignment.assignment_run_apply_view,
+        name="assignment-run-apply",
+    ),
     path("instellingen/", mediator.settings_view, name="settings"),
     # Receiving providers.
     path("binnenkomend/", receiving.incoming_list, name="incoming-list"),

@@ -203,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "providers.nza_open_data_fetch",
         "schedule": crontab(hour=6, minute=15),
     },
+    # Hand the broker the assignment-run parts it could not take when the run started.
+    "mediation-assignment-parts-dispatch": {
+        "task": "mediation.assignment_parts_dispatch",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 # --- Authentication ---------------------------------------------------------------------------

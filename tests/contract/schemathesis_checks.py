@@ -28,6 +28,9 @@ from typing import Any
 _STATE = {"non_field_errors", "status"}
 _PLAN_CONTENT = {"insurer", "period_start", "period_end", "measures", "lines", *_STATE}
 RULES_BEYOND_SCHEMA: dict[str, set[str]] = {
+    # Specialism codes must exist; a run is applied once, when it has finished.
+    "POST /api/v1/assignment-runs/": {"specialisms"},
+    "POST /api/v1/assignment-runs/{id}/apply/": _STATE,
     # Which codes and postcodes exist; a distance (and ordering by it) needs a postcode; a
     # treatment has waits of kind treatment only, and belongs to its specialism.
     "GET /api/v1/waiting-times/current/": {

@@ -28,7 +28,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import ignored_auth, positive_data_acceptance
 
 from accounts.models import Role
-from mediation.models import CaseStatus, OfferStatus
+from mediation.models import AssignmentRun, CaseStatus, OfferStatus
 from tests.accounts.factories import member
 from tests.contract.schemathesis_checks import RULES_BEYOND_SCHEMA, beyond_schema_rejection
 from tests.finance.factories import ArrangementFactory, ContractFactory, CostClaimFactory
@@ -76,6 +76,10 @@ CALLERS: dict[str, tuple[str, ...]] = {
     "POST /api/v1/cases/{reference}/close/": MEDIATORS,
     "PATCH /api/v1/cases/{reference}/": MEDIATORS,
     "POST /api/v1/cases/{reference}/offers/{id}/answer/": MEDIATORS,
+    "POST /api/v1/assignment-runs/": MEDIATORS,
+    "GET /api/v1/assignment-runs/{id}/": MEDIATORS,
+    "GET /api/v1/assignment-runs/{id}/proposals/": MEDIATORS,
+    "POST /api/v1/assignment-runs/{id}/apply/": MEDIATORS,
     "GET /api/v1/incoming/": PLANNERS,
     "POST /api/v1/incoming/{id}/confirm/": PLANNERS,
     "GET /api/v1/contracts/": CONTRACT_READERS,
@@ -166,6 +170,8 @@ def world(insurer, provider_org, regulator_org, api_key_for, monkeypatch) -> Wor
         for name, role in SESSION_ROLES.items()
     }
     plan = submitted_plan(members["planner"], insurer)
+    # A finished assignment run of the insurer with one proposal (its case is the patient's).
+    run = AssignmentRun.objects.create(insurer=insurer, status="succeeded", progress=100)
     contract = ContractFactory(insurer=insurer, provider=provider)
     claim = CostClaimFactory(arrangement__contract=contract)
     ArrangementFactory(contract=contract)
@@ -191,6 +197,7 @@ def world(insurer, provider_org, regulator_org, api_key_for, monkeypatch) -> Wor
         "arrangements": claim.arrangement.pk,
         "cases": offer.pk,  # the offer of .../cases/{reference}/offers/{id}/answer/
         "incoming": incoming.pk,
+        "assignment-runs": run.pk,
     }
     path_parameters = {
         "anonymous": {},
