@@ -35,7 +35,6 @@ from mediation.waiting_lists.models import (
     NOT_INVITED_REASONS,
     Invitation,
     InvitationChannel,
-    ProactiveScan,
     ScanTrigger,
     WaitingListUploadStatus,
 )
@@ -140,7 +139,10 @@ def waiting_list_upload_status(request: HttpRequest, pk: int, *, actor: Actor) -
     upload = waiting_list_uploads_for(actor=actor).filter(pk=pk).first()
     if upload is None:
         audit_refusal(
-            actor=actor, request=request, object_type="mediation.waitinglistupload", object_id=str(pk)
+            actor=actor,
+            request=request,
+            object_type="mediation.waitinglistupload",
+            object_id=str(pk),
         )
         raise Http404
     finished = upload.status in (WaitingListUploadStatus.SUCCEEDED, WaitingListUploadStatus.FAILED)

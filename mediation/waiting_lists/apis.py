@@ -50,7 +50,6 @@ from mediation.waiting_lists.serializers import (
     ProactiveScanInputSerializer,
     ProactiveScanOutputSerializer,
     ProactiveScanStartedSerializer,
-    RowErrorsSerializer,
     WaitingListEntryInputSerializer,
     WaitingListEntryOutputSerializer,
     WaitingListImportInputSerializer,
@@ -63,6 +62,7 @@ from mediation.waiting_lists.uploads import (
     waiting_list_csv_rows,
     waiting_list_upload,
 )
+from providers.waiting_times.serializers import WAITING_TIME_IMPORT_ERRORS
 
 WAITING_LIST_READERS = (Role.PLANNER, Role.MEDIATOR)
 ENTRY_OBJECT_TYPE = "mediation.waitinglistentry"
@@ -126,7 +126,7 @@ class WaitingListApi(generics.ListAPIView):
         request=WaitingListEntryInputSerializer(many=True),
         responses={
             status.HTTP_201_CREATED: WaitingListUploadedSerializer,
-            status.HTTP_400_BAD_REQUEST: RowErrorsSerializer,
+            status.HTTP_400_BAD_REQUEST: WAITING_TIME_IMPORT_ERRORS,
         },
     )
     def post(self, request: Request) -> Response:
@@ -158,7 +158,7 @@ class WaitingListImportApi(APIView):
         request={"multipart/form-data": WaitingListImportInputSerializer},
         responses={
             status.HTTP_201_CREATED: WaitingListUploadedSerializer,
-            status.HTTP_400_BAD_REQUEST: RowErrorsSerializer,
+            status.HTTP_400_BAD_REQUEST: WAITING_TIME_IMPORT_ERRORS,
         },
     )
     def post(self, request: Request) -> Response:
@@ -238,7 +238,7 @@ TOKEN_PARAMETER = OpenApiParameter(
     description="The secret token of the invitation's link",
 )
 INVITATION_REFERENCE = OpenApiParameter(
-    "reference", str, OpenApiParameter.PATH, pattern=r"^UN-[A-Z0-9]{4}-[A-Z0-9]{4}$"
+    "reference", str, OpenApiParameter.PATH, description="Invitation reference, e.g. UN-7KQ2-M4XD"
 )
 
 
@@ -317,4 +317,3 @@ class InvitationDeclineApi(_InvitationApi):
             no_contact=serializer.validated_data["no_contact"],
         )
         return Response(_invitation_data(invitation))
-

@@ -79,7 +79,9 @@ def invitation_mail_send(*, mail_id: int) -> str:
         mail = (
             InvitationMail.objects.select_for_update(of=("self",))
             .select_related(
-                "invitation__entry__specialism", "invitation__entry__treatment", "invitation__insurer"
+                "invitation__entry__specialism",
+                "invitation__entry__treatment",
+                "invitation__insurer",
             )
             .filter(pk=mail_id)
             .first()

@@ -88,8 +88,7 @@ def invitation_lapse_moment(invitation: Invitation) -> datetime:
 def invitation_is_open(invitation: Invitation, *, now: datetime) -> bool:
     """Invited, and not past its lapse moment."""
     return (
-        invitation.status == InvitationStatus.INVITED
-        and invitation_lapse_moment(invitation) > now
+        invitation.status == InvitationStatus.INVITED and invitation_lapse_moment(invitation) > now
     )
 
 
@@ -210,9 +209,7 @@ def invitation_accept(
     invitation.chosen_location = Location.objects.filter(code=chosen["location"]).first()
     if invitation.opened_at is None:
         invitation.opened_at = now
-    invitation.save(
-        update_fields=["status", "answered_at", "case", "chosen_location", "opened_at"]
-    )
+    invitation.save(update_fields=["status", "answered_at", "case", "chosen_location", "opened_at"])
     type(entry).objects.filter(pk=entry.pk).update(case=case)
     return case
 
@@ -339,4 +336,3 @@ def invitation_letter_issue(
         detail={"page": "invitation_letter"},
     )
     return token
-

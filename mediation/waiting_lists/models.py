@@ -182,9 +182,7 @@ class WaitingListEntry(models.Model):
             ),
         ]
         indexes = [
-            models.Index(
-                fields=["insurer", "specialism", "closed_on"], name="waiting_list_scan"
-            ),
+            models.Index(fields=["insurer", "specialism", "closed_on"], name="waiting_list_scan"),
             models.Index(fields=["insurer", "policy_number"], name="waiting_list_patient"),
         ]
 
@@ -268,7 +266,9 @@ class ProactiveScanPart(models.Model):
     """The scan of one specialism (one Celery task); done once, whatever how often it runs."""
 
     scan = models.ForeignKey(ProactiveScan, on_delete=models.CASCADE, related_name="parts")
-    specialism = models.ForeignKey("providers.Specialism", on_delete=models.PROTECT, related_name="+")
+    specialism = models.ForeignKey(
+        "providers.Specialism", on_delete=models.PROTECT, related_name="+"
+    )
     done_at = models.DateTimeField(null=True, blank=True)
     scanned = models.PositiveIntegerField(default=0)
     over_norm = models.PositiveIntegerField(default=0)

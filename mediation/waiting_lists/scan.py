@@ -191,13 +191,14 @@ class _SpecialismSupply:
         self.today = today
         treatments = {
             pk: (code, setting)
-            for pk, code, setting in Treatment.objects.filter(
-                specialism=specialism
-            ).values_list("pk", "code", "setting")
+            for pk, code, setting in Treatment.objects.filter(specialism=specialism).values_list(
+                "pk", "code", "setting"
+            )
         }
-        norms = {(kind, setting): days for kind, setting, days in Norm.objects.values_list(
-            "kind", "setting", "max_days"
-        )}
+        norms = {
+            (kind, setting): days
+            for kind, setting, days in Norm.objects.values_list("kind", "setting", "max_days")
+        }
         self.treatments = treatments
         self.norms = norms
         contract = Contract.objects.filter(
@@ -391,7 +392,7 @@ def proactive_scan_part_run(*, part_id: int, now: datetime | None = None) -> str
         if part.done_at is not None:
             return "done"
         scan = part.scan
-        counts, invitations, mails = _part_scan(part=part, now=now)
+        counts, _invited, mails = _part_scan(part=part, now=now)
         part.scanned = counts["scanned"]
         part.over_norm = counts["over_norm"]
         part.invited = counts["invited"]
@@ -591,15 +592,17 @@ def invitation_mails_dispatch(*, ids: list[int]) -> None:
         try:
             invitation_mails_send.delay(batch)
         except Exception:  # a broker outage: the flush task sends them later
-            logger.warning("Could not queue %s invitation mails; the flush task sends them.", len(batch))
+            logger.warning(
+                "Could not queue %s invitation mails; the flush task sends them.", len(batch)
+            )
 
 
 def _scan_finish(scan_id: int) -> None:
     """Close the scan when every part is done: its report is the sum of its parts (once)."""
-    finished = ProactiveScan.objects.filter(
-        pk=scan_id, parts_done__gte=F("parts_total")
-    ).exclude(status=ScanStatus.SUCCEEDED).update(
-        status=ScanStatus.SUCCEEDED, progress=100, finished_at=timezone.now()
+    finished = (
+        ProactiveScan.objects.filter(pk=scan_id, parts_done__gte=F("parts_total"))
+        .exclude(status=ScanStatus.SUCCEEDED)
+        .update(status=ScanStatus.SUCCEEDED, progress=100, finished_at=timezone.now())
     )
     if not finished:
         return
@@ -651,4 +654,3 @@ def scan_not_invited(scan: ProactiveScan) -> dict[str, int]:
     """The scan's not-invited counts by reason, every reason named (0 when none)."""
     found = scan.not_invited or {}
     return {reason: int(found.get(reason, 0)) for reason in NOT_INVITED_REASONS}
-

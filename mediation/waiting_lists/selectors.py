@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-
 from django.db.models import QuerySet
 
 from accounts.actors import Actor
@@ -71,6 +70,3 @@ def scan_cohort(
         "waiting": statuses[InvitationStatus.INVITED],
     }
     return invitations.order_by("entry__specialism__code", "created_at", "id"), counts
-
-
-

@@ -19,16 +19,6 @@ class WaitingListUploadedSerializer(serializers.Serializer):
     duplicates = serializers.IntegerField()
 
 
-class RowErrorSerializer(serializers.Serializer):
-    row = serializers.IntegerField(allow_null=True)
-    field = serializers.CharField(allow_null=True)
-    message = serializers.CharField()
-
-
-class RowErrorsSerializer(serializers.Serializer):
-    errors = RowErrorSerializer(many=True)
-
-
 class WaitingListEntryInputSerializer(serializers.Serializer):
     """One entry as the API takes it (for the schema; the rules are the upload service's, which
     reports each row's errors with its position counted from 1)."""
@@ -141,7 +131,6 @@ class ProactiveScanOutputSerializer(serializers.ModelSerializer):
         return {reason: int(found.get(reason, 0)) for reason in NOT_INVITED_REASONS}
 
 
-
 class AlternativeSerializer(serializers.Serializer):
     location = serializers.CharField()
     location_name = serializers.CharField()
@@ -185,4 +174,3 @@ class InvitationDeclineInputSerializer(serializers.Serializer):
     no_contact = serializers.BooleanField(
         required=False, default=False, help_text="Do not approach me about this again"
     )
-

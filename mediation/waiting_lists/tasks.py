@@ -18,6 +18,7 @@ from mediation.waiting_lists.models import (
     WaitingListUpload,
     WaitingListUploadStatus,
 )
+from mediation.waiting_lists.retention import waiting_list_anonymise_due
 from mediation.waiting_lists.scan import (
     proactive_scan_part_run,
     proactive_scans_nightly,
@@ -35,9 +36,7 @@ def waiting_list_upload_run(upload_id: int) -> str:
     return upload_run(upload_id=upload_id, actor=actor_for_user(upload.created_by))
 
 
-@shared_task(
-    name="mediation.proactive_scan_part", autoretry_for=(OperationalError,), max_retries=3
-)
+@shared_task(name="mediation.proactive_scan_part", autoretry_for=(OperationalError,), max_retries=3)
 def proactive_scan_part(part_id: int) -> str:
     return proactive_scan_part_run(part_id=part_id)
 
@@ -56,7 +55,7 @@ def invitation_mails_send(mail_ids: list[int]) -> int:
 @shared_task(name="mediation.invitations_housekeeping")
 def invitations_housekeeping() -> dict[str, int]:
     """Remind, lapse, send mails the broker lost, run scan parts and uploads whose task was
-    lost."""
+    lost, and anonymise entries past the retention period."""
     now = timezone.now()
     reminded = invitations_remind(now=now)
     lapsed = invitations_lapse(now=now)
@@ -76,7 +75,9 @@ def invitations_housekeeping() -> dict[str, int]:
     ).values_list("pk", flat=True)[:10]:
         waiting_list_upload_run(pk)
         uploads += 1
+    anonymised = waiting_list_anonymise_due(today=timezone.localdate(now), now=now)
     return {
+        "anonymised": anonymised,
         "reminded": reminded,
         "lapsed": lapsed,
         "mails": sent,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -89,6 +90,7 @@ _POLICY = re.compile(POLICY_NUMBER_PATTERN)
 _PHONE = re.compile(PHONE_PATTERN)
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/\-]{0,63}$")
 _CHUNK = 2000
+logger = logging.getLogger(__name__)
 
 
 class WaitingListErrors(WaitingTimeReportErrors):
@@ -141,9 +143,7 @@ class _Reference:
             .exclude(uzovi="")
             .values_list("uzovi", "pk")
         )
-        self.specialisms = dict(
-            Specialism.objects.filter(is_active=True).values_list("code", "pk")
-        )
+        self.specialisms = dict(Specialism.objects.filter(is_active=True).values_list("code", "pk"))
         self.treatments = {
             code: (pk, specialism_id)
             for code, pk, specialism_id in Treatment.objects.filter(is_active=True).values_list(
@@ -207,7 +207,7 @@ class _RowCheck:
             return None
         return value
 
-    def add(self, row: int, values: Any) -> None:  # noqa: C901 - one rule after the other
+    def add(self, row: int, values: Any) -> None:
         if not isinstance(values, dict):
             self.error(row, None, _("Each entry must be an object with the entry's fields."))
             return
@@ -238,9 +238,11 @@ class _RowCheck:
 
         location_id = ref.locations.get(text["location"])
         if text["location"] and location_id is None:
-            self.error(row, "location", _("%(code)s is not one of your locations.") % {
-                "code": text["location"][:16]
-            })
+            self.error(
+                row,
+                "location",
+                _("%(code)s is not one of your locations.") % {"code": text["location"][:16]},
+            )
         insurer_id = ref.insurers.get(text["insurer"])
         if text["insurer"] and insurer_id is None:
             self.error(row, "insurer", _("Unknown insurer (UZOVI code)."))
@@ -273,22 +275,16 @@ class _RowCheck:
             self.error(row, "specialism", _("Unknown specialism code."))
         kind = text["kind"]
         if kind and kind not in WaitingTimeKind.values:
-            self.error(
-                row, "kind", _("Kind is one of first_visit, diagnostics or treatment.")
-            )
+            self.error(row, "kind", _("Kind is one of first_visit, diagnostics or treatment."))
         treatment_id: int | None = None
         if text["treatment"]:
             found = ref.treatments.get(text["treatment"])
             if found is None:
                 self.error(row, "treatment", _("Unknown treatment code."))
             elif kind != WaitingTimeKind.TREATMENT:
-                self.error(
-                    row, "treatment", _("Only name a treatment for kind treatment.")
-                )
+                self.error(row, "treatment", _("Only name a treatment for kind treatment."))
             elif specialism_id is not None and found[1] != specialism_id:
-                self.error(
-                    row, "treatment", _("This treatment does not belong to the specialism.")
-                )
+                self.error(row, "treatment", _("This treatment does not belong to the specialism."))
             else:
                 treatment_id = found[0]
         elif kind == WaitingTimeKind.TREATMENT:
@@ -324,11 +320,12 @@ class _RowCheck:
                 self.error(
                     row, "waiting_since", _("The wait cannot start before the date of birth.")
                 )
-        if expected_date is not None and waiting_since is not None:
-            if expected_date < waiting_since:
-                self.error(
-                    row, "expected_date", _("The appointment cannot be before the wait began.")
-                )
+        if (
+            expected_date is not None
+            and waiting_since is not None
+            and expected_date < waiting_since
+        ):
+            self.error(row, "expected_date", _("The appointment cannot be before the wait began."))
         if consent_date is not None and consent_date > today:
             self.error(row, "consent_date", _("Consent cannot be given in the future."))
 
@@ -434,11 +431,7 @@ def _store(
         done += len(chunk)
         progress(0.1 + 0.7 * done / total)
     present = {item.external_id for item in checked}
-    closing = [
-        pk
-        for external_id, pk in existing.items()
-        if external_id not in present
-    ]
+    closing = [pk for external_id, pk in existing.items() if external_id not in present]
     closed = 0
     for chunk in _chunks(closing):
         closed += WaitingListEntry.objects.filter(pk__in=chunk, closed_on__isnull=True).update(
@@ -652,7 +645,9 @@ def waiting_list_upload_start(
         try:
             waiting_list_upload_run.delay(upload.pk)
         except Exception:  # a broker outage: the beat task picks the row up
-            pass
+            logger.warning(
+                "Could not queue waiting-list upload %s; the beat task runs it.", upload.pk
+            )
 
     transaction.on_commit(enqueue)
     return upload

@@ -32,7 +32,7 @@ from mediation.waiting_lists.scan import entry_over_norm, proactive_scan_start
 from mediation.waiting_lists.uploads import WaitingListErrors, waiting_list_upload
 from tests.accounts.factories import ProviderOrganisationFactory, member
 from tests.mediation.factories import CaseFactory
-from tests.mediation.waiting_list_fixtures import entry_row, world  # noqa: F401
+from tests.mediation.waiting_list_fixtures import entry_row
 from tests.providers.factories import LocationFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,18 +43,18 @@ def committed():
     return TestCase.captureOnCommitCallbacks(execute=True)
 
 
-def upload(world, rows, *, planner=None):
-    actor = actor_for_user(planner or world["planner"])
+def upload(waiting, rows, *, planner=None):
+    actor = actor_for_user(planner or waiting["planner"])
     with committed():
         return waiting_list_upload(actor=actor, rows=list(enumerate(rows, start=1)), source="api")
 
 
-def scan(world, **kwargs):
+def scan(waiting, **kwargs):
     with committed():
         started = proactive_scan_start(
-            insurer=world["insurer"],
+            insurer=waiting["insurer"],
             trigger=ScanTrigger.MANUAL,
-            actor=actor_for_user(world["mediator"]),
+            actor=actor_for_user(waiting["mediator"]),
             **kwargs,
         )
     started.refresh_from_db()
@@ -62,56 +62,71 @@ def scan(world, **kwargs):
 
 
 class TestUpload:
-    def test_a_snapshot_creates_entries_with_a_summary(self, world):
-        result = upload(world, [entry_row(world), entry_row(world, external_id="W-2", policy_number="P2")])
+    def test_a_snapshot_creates_entries_with_a_summary(self, waiting):
+        result = upload(
+            waiting, [entry_row(waiting), entry_row(waiting, external_id="W-2", policy_number="P2")]
+        )
         assert (result.entries, result.created, result.closed) == (2, 2, 0)
-        assert WaitingListEntry.objects.filter(provider=world["location"].provider).count() == 2
+        assert WaitingListEntry.objects.filter(provider=waiting["location"].provider).count() == 2
 
-    def test_an_entry_missing_from_the_next_snapshot_is_closed_with_the_date(self, world):
-        upload(world, [entry_row(world), entry_row(world, external_id="W-2", policy_number="P2")])
-        second = upload(world, [entry_row(world, full_name="Jan J. Jansen")])
+    def test_an_entry_missing_from_the_next_snapshot_is_closed_with_the_date(self, waiting):
+        upload(
+            waiting, [entry_row(waiting), entry_row(waiting, external_id="W-2", policy_number="P2")]
+        )
+        second = upload(waiting, [entry_row(waiting, full_name="Jan J. Jansen")])
         assert (second.entries, second.created, second.closed) == (1, 0, 1)
         kept = WaitingListEntry.objects.get(external_id="W-1")
         gone = WaitingListEntry.objects.get(external_id="W-2")
         assert kept.full_name == "Jan J. Jansen" and kept.closed_on is None
         assert gone.closed_on == timezone.localdate()
 
-    def test_an_entry_that_comes_back_is_opened_again(self, world):
-        upload(world, [entry_row(world), entry_row(world, external_id="W-2", policy_number="P2")])
-        upload(world, [entry_row(world)])
-        upload(world, [entry_row(world), entry_row(world, external_id="W-2", policy_number="P2")])
+    def test_an_entry_that_comes_back_is_opened_again(self, waiting):
+        upload(
+            waiting, [entry_row(waiting), entry_row(waiting, external_id="W-2", policy_number="P2")]
+        )
+        upload(waiting, [entry_row(waiting)])
+        upload(
+            waiting, [entry_row(waiting), entry_row(waiting, external_id="W-2", policy_number="P2")]
+        )
         assert WaitingListEntry.objects.get(external_id="W-2").closed_on is None
 
-    def test_no_entry_without_consent_and_nothing_is_stored(self, world):
+    def test_no_entry_without_consent_and_nothing_is_stored(self, waiting):
         with pytest.raises(WaitingListErrors) as exc:
-            upload(world, [entry_row(world), entry_row(world, external_id="W-2", consent_date="")])
+            upload(
+                waiting,
+                [entry_row(waiting), entry_row(waiting, external_id="W-2", consent_date="")],
+            )
         assert [(e["row"], e["field"]) for e in exc.value.errors] == [(2, "consent_date")]
         assert not WaitingListEntry.objects.exists()
         assert not WaitingListUpload.objects.exists()
 
     @pytest.mark.parametrize("urgency", [1, 2, 6, "x"])
-    def test_urgency_classes_3_to_5_only(self, world, urgency):
+    def test_urgency_classes_3_to_5_only(self, waiting, urgency):
         with pytest.raises(WaitingListErrors) as exc:
-            upload(world, [entry_row(world, urgency_class=urgency)])
+            upload(waiting, [entry_row(waiting, urgency_class=urgency)])
         assert [e["field"] for e in exc.value.errors] == ["urgency_class"]
 
-    def test_the_location_must_be_the_providers_own(self, world):
+    def test_the_location_must_be_the_providers_own(self, waiting):
         foreign = LocationFactory()
         with pytest.raises(WaitingListErrors) as exc:
-            upload(world, [entry_row(world, location=foreign.code)])
+            upload(waiting, [entry_row(waiting, location=foreign.code)])
         assert [e["field"] for e in exc.value.errors] == ["location"]
 
-    def test_plausibility_of_dates(self, world):
+    def test_plausibility_of_dates(self, waiting):
         today = timezone.localdate()
         rows = [
-            entry_row(world, birth_date=(today + timedelta(days=1)).isoformat()),
-            entry_row(world, external_id="W-2", waiting_since="1950-01-01", birth_date="1960-01-01"),
-            entry_row(world, external_id="W-3", waiting_since=(today + timedelta(days=3)).isoformat()),
-            entry_row(world, external_id="W-4", expected_date="2000-01-01"),
-            entry_row(world, external_id="W-5", consent_date="01-01-2026"),
+            entry_row(waiting, birth_date=(today + timedelta(days=1)).isoformat()),
+            entry_row(
+                waiting, external_id="W-2", waiting_since="1950-01-01", birth_date="1960-01-01"
+            ),
+            entry_row(
+                waiting, external_id="W-3", waiting_since=(today + timedelta(days=3)).isoformat()
+            ),
+            entry_row(waiting, external_id="W-4", expected_date="2000-01-01"),
+            entry_row(waiting, external_id="W-5", consent_date="01-01-2026"),
         ]
         with pytest.raises(WaitingListErrors) as exc:
-            upload(world, rows)
+            upload(waiting, rows)
         assert {(e["row"], e["field"]) for e in exc.value.errors} == {
             (1, "birth_date"),
             (1, "waiting_since"),
@@ -121,43 +136,45 @@ class TestUpload:
             (5, "consent_date"),
         }
 
-    def test_an_external_id_twice_in_one_snapshot_is_an_error(self, world):
+    def test_an_external_id_twice_in_one_snapshot_is_an_error(self, waiting):
         with pytest.raises(WaitingListErrors) as exc:
-            upload(world, [entry_row(world), entry_row(world, policy_number="P9")])
+            upload(waiting, [entry_row(waiting), entry_row(waiting, policy_number="P9")])
         assert exc.value.errors[0]["row"] == 2 and exc.value.errors[0]["field"] == "external_id"
 
-    def test_duplicates_across_providers_are_flagged_on_both_lists(self, world):
-        upload(world, [entry_row(world)])
+    def test_duplicates_across_providers_are_flagged_on_both_lists(self, waiting):
+        upload(waiting, [entry_row(waiting)])
         other_org = ProviderOrganisationFactory()
         other_location = LocationFactory(provider=other_org.provider)
         other_planner = member("planner", other_org)
         result = upload(
-            world,
-            [entry_row(world, external_id="X-1", location=other_location.code)],
+            waiting,
+            [entry_row(waiting, external_id="X-1", location=other_location.code)],
             planner=other_planner,
         )
         assert result.duplicates == 1
         assert WaitingListEntry.objects.filter(is_duplicate=True).count() == 2
 
-    def test_an_entry_of_a_patient_with_an_open_case_is_linked(self, world):
+    def test_an_entry_of_a_patient_with_an_open_case_is_linked(self, waiting):
         case = CaseFactory(
-            insurer=world["insurer"], policy_number="P100000001", specialism=world["specialism"]
+            insurer=waiting["insurer"], policy_number="P100000001", specialism=waiting["specialism"]
         )
-        result = upload(world, [entry_row(world)])
+        result = upload(waiting, [entry_row(waiting)])
         assert result.linked == 1
         assert WaitingListEntry.objects.get().case == case
 
-    def test_implausible_entries_are_stored_and_counted(self, world):
-        result = upload(world, [entry_row(world, waiting_since="2020-01-01")])
+    def test_implausible_entries_are_stored_and_counted(self, waiting):
+        result = upload(waiting, [entry_row(waiting, waiting_since="2020-01-01")])
         assert result.implausible == 1
         assert WaitingListEntry.objects.get().implausible == "wait_over_3_years"
 
-    def test_only_planners_upload(self, world):
+    def test_only_planners_upload(self, waiting):
         from core.errors import ApplicationError
 
         with pytest.raises(ApplicationError):
             waiting_list_upload(
-                actor=actor_for_user(world["mediator"]), rows=[(1, entry_row(world))], source="api"
+                actor=actor_for_user(waiting["mediator"]),
+                rows=[(1, entry_row(waiting))],
+                source="api",
             )
 
 
@@ -190,37 +207,43 @@ class TestOverNorm:
         assert self.over(waited=20, wait=28) == (False, 28)
 
     def test_an_appointment_within_the_norm_counts(self):
-        assert self.over(waited=20, wait=60, expected_date=self.today + timedelta(days=5))[0] is False
+        assert (
+            self.over(waited=20, wait=60, expected_date=self.today + timedelta(days=5))[0] is False
+        )
 
     def test_overdue_without_a_date_is_over(self):
         assert self.over(waited=90, wait=60) == (True, 90)
 
 
 class TestScan:
-    def test_an_entry_over_the_norm_with_a_better_alternative_is_invited(self, world):
-        upload(world, [entry_row(world)])
-        result = scan(world)
+    def test_an_entry_over_the_norm_with_a_better_alternative_is_invited(self, waiting):
+        upload(waiting, [entry_row(waiting)])
+        result = scan(waiting)
         assert result.status == ScanStatus.SUCCEEDED and result.progress == 100
         assert (result.scanned, result.over_norm, result.invited) == (1, 1, 1)
         invitation = Invitation.objects.get()
         assert invitation.channel == InvitationChannel.EMAIL
-        assert invitation.alternatives[0]["location"] == world["alternative"].code
+        assert invitation.alternatives[0]["location"] == waiting["alternative"].code
         assert invitation.alternatives[0]["days_gained"] == 40
         assert len(mail.outbox) == 1
         assert "U wacht al 9 weken" in mail.outbox[0].body
         assert "over 3 weken" in mail.outbox[0].body
 
-    def test_reasons_are_counted(self, world):
+    def test_reasons_are_counted(self, waiting):
         today = timezone.localdate()
-        CaseFactory(insurer=world["insurer"], policy_number="OPEN1", specialism=world["specialism"])
+        CaseFactory(
+            insurer=waiting["insurer"], policy_number="OPEN1", specialism=waiting["specialism"]
+        )
         rows = [
-            entry_row(world, external_id="N-1", policy_number="IN1", waiting_since=today.isoformat()),
-            entry_row(world, external_id="N-2", policy_number="OPEN1"),
-            entry_row(world, external_id="N-3", policy_number="FAR1", postcode="9711AA"),
+            entry_row(
+                waiting, external_id="N-1", policy_number="IN1", waiting_since=today.isoformat()
+            ),
+            entry_row(waiting, external_id="N-2", policy_number="OPEN1"),
+            entry_row(waiting, external_id="N-3", policy_number="FAR1", postcode="9711AA"),
         ]
-        upload(world, rows)
+        upload(waiting, rows)
         WaitingListEntry.objects.filter(external_id="N-3").update(consent_withdrawn_at=None)
-        result = scan(world)
+        result = scan(waiting)
         assert result.scanned == 3
         assert result.not_invited == {
             "within_norm": 1,
@@ -231,47 +254,49 @@ class TestScan:
             "no_consent": 0,
         }
 
-    def test_quiet_period_and_withdrawn_consent(self, world):
-        upload(world, [entry_row(world), entry_row(world, external_id="W-2", policy_number="P2")])
-        scan(world)
+    def test_quiet_period_and_withdrawn_consent(self, waiting):
+        upload(
+            waiting, [entry_row(waiting), entry_row(waiting, external_id="W-2", policy_number="P2")]
+        )
+        scan(waiting)
         WaitingListEntry.objects.filter(external_id="W-2").update(
             consent_withdrawn_at=timezone.now()
         )
-        again = scan(world)
+        again = scan(waiting)
         assert again.invited == 0
         assert again.not_invited["quiet_period"] == 1
         assert again.not_invited["no_consent"] == 1
-        MediationSettings.objects.create(insurer=world["insurer"], invitation_quiet_days=0)
-        assert scan(world).invited == 1
+        MediationSettings.objects.create(insurer=waiting["insurer"], invitation_quiet_days=0)
+        assert scan(waiting).invited == 1
 
-    def test_duplicates_are_not_invited(self, world):
-        upload(world, [entry_row(world)])
+    def test_duplicates_are_not_invited(self, waiting):
+        upload(waiting, [entry_row(waiting)])
         WaitingListEntry.objects.update(is_duplicate=True)
-        assert scan(world).not_invited["duplicate"] == 1
+        assert scan(waiting).not_invited["duplicate"] == 1
 
-    def test_a_part_runs_once(self, world):
+    def test_a_part_runs_once(self, waiting):
         from mediation.waiting_lists.scan import proactive_scan_part_run
 
-        upload(world, [entry_row(world)])
-        result = scan(world)
+        upload(waiting, [entry_row(waiting)])
+        result = scan(waiting)
         part = result.parts.get()
         assert proactive_scan_part_run(part_id=part.pk) == "done"
         assert Invitation.objects.count() == 1
 
-    def test_an_entry_without_email_gets_a_letter(self, world):
-        upload(world, [entry_row(world, email="")])
-        scan(world)
+    def test_an_entry_without_email_gets_a_letter(self, waiting):
+        upload(waiting, [entry_row(waiting, email="")])
+        scan(waiting)
         assert Invitation.objects.get().channel == InvitationChannel.LETTER
         assert len(mail.outbox) == 0
 
-    def test_only_open_entries_of_the_insurer(self, world, other_insurer):
-        upload(world, [entry_row(world, insurer=other_insurer.uzovi)])
-        assert scan(world).scanned == 0
+    def test_only_open_entries_of_the_insurer(self, waiting, other_insurer):
+        upload(waiting, [entry_row(waiting, insurer=other_insurer.uzovi)])
+        assert scan(waiting).scanned == 0
 
 
-def invited(world, **row):
-    upload(world, [entry_row(world, **row)])
-    scan(world)
+def invited(waiting, **row):
+    upload(waiting, [entry_row(waiting, **row)])
+    scan(waiting)
     invitation = Invitation.objects.get()
     message = mail.outbox[-1].body if row.get("email", "x") else ""
     token = ""
@@ -282,8 +307,8 @@ def invited(world, **row):
 
 
 class TestInvitation:
-    def test_the_link_in_the_mail_opens_the_invitation_and_only_it(self, world):
-        invitation, token = invited(world)
+    def test_the_link_in_the_mail_opens_the_invitation_and_only_it(self, waiting):
+        invitation, token = invited(waiting)
         assert access_invitation_for(reference=invitation.reference, token=token) == invitation
         from django.http import Http404
 
@@ -291,41 +316,41 @@ class TestInvitation:
             access_invitation_for(reference=invitation.reference, token=token + "x")
         assert InvitationMail.objects.get().secret == ""
 
-    def test_opt_in_opens_a_proactive_case_already_matched(self, world):
-        invitation, token = invited(world)
+    def test_opt_in_opens_a_proactive_case_already_matched(self, waiting):
+        invitation, token = invited(waiting)
         case = invitation_accept(invitation=invitation, token=token)
         assert case.channel == Channel.PROACTIVE and case.status == CaseStatus.SUBMITTED
-        assert case.current_location == world["location"]
+        assert case.current_location == waiting["location"]
         assert case.first_contact_due > timezone.localdate()
         invitation.refresh_from_db()
         assert invitation.status == InvitationStatus.OPTED_IN
-        assert invitation.case == case and invitation.chosen_location == world["alternative"]
+        assert invitation.case == case and invitation.chosen_location == waiting["alternative"]
         assert WaitingListEntry.objects.get().case == case
-        assert world["alternative"].code in case.events.filter(kind="note").get().note
+        assert waiting["alternative"].code in case.events.filter(kind="note").get().note
         # The same token reads the case.
         from mediation.permissions import access_patient_case_for
 
         assert access_patient_case_for(reference=case.reference, token=token) == case
 
-    def test_opt_in_twice_is_refused(self, world):
+    def test_opt_in_twice_is_refused(self, waiting):
         from core.errors import ApplicationError
 
-        invitation, token = invited(world)
+        invitation, token = invited(waiting)
         invitation_accept(invitation=invitation, token=token)
         with pytest.raises(ApplicationError):
             invitation_accept(invitation=invitation, token=token)
         assert Case.objects.count() == 1
 
-    def test_decline_with_a_reason_and_no_contact(self, world):
-        invitation, _token = invited(world)
+    def test_decline_with_a_reason_and_no_contact(self, waiting):
+        invitation, _token = invited(waiting)
         invitation_decline(invitation=invitation, reason="Te ver", no_contact=True)
         invitation.refresh_from_db()
         assert invitation.status == InvitationStatus.DECLINED
         assert invitation.decline_reason == "Te ver"
         assert WaitingListEntry.objects.get().consent_withdrawn_at is not None
 
-    def test_one_reminder_then_lapse(self, world):
-        invitation, token = invited(world)
+    def test_one_reminder_then_lapse(self, waiting):
+        invitation, token = invited(waiting)
         now = timezone.now()
         with committed():
             assert invitations_remind(now=now + timedelta(days=6)) == 0
@@ -340,10 +365,10 @@ class TestInvitation:
         # The first link still opens the (lapsed) invitation.
         assert access_invitation_for(reference=invitation.reference, token=token) == invitation
 
-    def test_a_lapsed_invitation_cannot_be_accepted(self, world):
+    def test_a_lapsed_invitation_cannot_be_accepted(self, waiting):
         from core.errors import ApplicationError
 
-        invitation, token = invited(world)
+        invitation, token = invited(waiting)
         with pytest.raises(ApplicationError):
             invitation_accept(
                 invitation=invitation, token=token, now=timezone.now() + timedelta(days=15)

@@ -44,7 +44,7 @@ def entry_row(world: dict[str, Any], **overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def world(insurer, provider_org, planner, mediator) -> dict[str, Any]:
+def waiting(insurer, provider_org, planner, mediator) -> dict[str, Any]:
     specialism = SpecialismFactory()
     location = LocationFactory(provider=provider_org.provider)
     alternative = LocationFactory(
