@@ -48,7 +48,7 @@ def scan_and_token(api_client, waiting):
         response = api_client.post(SCANS_URL, {}, format="json")
     assert response.status_code == 202
     invitation = Invitation.objects.get()
-    token = [w for w in mail.outbox[-1].body.split() if "/uitnodiging/" in w][0].rstrip("/")
+    token = next(w for w in mail.outbox[-1].body.split() if "/uitnodiging/" in w).rstrip("/")
     api_client.force_authenticate(None)
     return invitation, token.split("/")[-1]
 
@@ -299,7 +299,7 @@ class TestPages:
         assert case.reference in queue
 
     def test_wrong_token_page_is_404(self, client, api_client, waiting):
-        invitation, token = scan_and_token(api_client, waiting)
+        invitation, _token = scan_and_token(api_client, waiting)
         assert (
             client.get(
                 reverse("mediation:invitation", args=[invitation.reference, "x" * 40])
