@@ -109,10 +109,12 @@ def proactive_scan_start(
     specialisms: Sequence[str] | None = None,
     request: Any = None,
     today: date | None = None,
+    dispatch: bool = True,
 ) -> ProactiveScan:
     """Start a scan of the insurer's open entries (optionally only some specialism codes): one
     part per specialism with open entries, each run by a Celery task after the commit (inline
-    when tasks are eager)."""
+    when tasks are eager). ``dispatch=False`` runs the parts here, one after the other (the
+    demo data; a benchmark's baseline)."""
     if actor is not None and (not actor.has_role(Role.MEDIATOR) or actor.organisation != insurer):
         raise ApplicationError(_("Only the insurer's mediators start a scan."))
     today = today or timezone.localdate()
@@ -153,7 +155,11 @@ def proactive_scan_start(
         if not parts:
             _scan_finish(scan.pk)
         part_ids = [part.pk for part in parts]
-        transaction.on_commit(lambda: proactive_scan_dispatch(part_ids=part_ids))
+        if dispatch:
+            transaction.on_commit(lambda: proactive_scan_dispatch(part_ids=part_ids))
+    if not dispatch:
+        for pk in part_ids:
+            proactive_scan_part_run(part_id=pk)
     scan.refresh_from_db()
     return scan
 
