@@ -324,3 +324,52 @@ class TestPages:
         assert client.get(reverse("mediation:waiting-list")).status_code == 403
         client.force_login(waiting["planner"])
         assert client.get(reverse("mediation:scan-list")).status_code == 403
+
+
+def test_the_reminder_must_go_before_the_lapse(client, insurer_admin):
+    client.force_login(insurer_admin)
+    response = client.post(
+        reverse("mediation:settings"),
+        {
+            "first_contact_working_days": "2",
+            "match_margin_days": "14",
+            "offer_expiry_working_days": "5",
+            "retention_months": "12",
+            "scan_look_ahead_days": "14",
+            "scan_distance_km": "25",
+            "invitation_quiet_days": "60",
+            "invitation_reminder_days": "14",
+            "invitation_lapse_days": "14",
+        },
+    )
+    assert response.status_code == 400
+
+
+def test_outcomes_count_the_proactive_channel_apart(client, api_client, waiting):
+    invitation, token = scan_and_token(api_client, waiting)
+    from mediation.waiting_lists.invitations import invitation_accept
+
+    with committed():
+        invitation_accept(invitation=invitation, token=token)
+    from tests.mediation.factories import CaseFactory
+
+    CaseFactory(insurer=waiting["insurer"])
+    client.force_login(waiting["mediator"])
+    response = client.get(reverse("mediation:outcomes"))
+    rows = {row.key: row for row in response.context["channels"]}
+    assert (rows["proactive"].invitations, rows["proactive"].opted_in) == (1, 1)
+    assert rows["proactive"].cases == 1 and rows["reactive"].cases == 1
+    assert rows["proactive"].opt_in_percentage == 100
+    assert 'id="outcomes-channels"' in response.content.decode()
+
+
+def test_the_case_page_names_the_chosen_alternative(client, api_client, waiting):
+    invitation, token = scan_and_token(api_client, waiting)
+    from mediation.waiting_lists.invitations import invitation_accept
+
+    with committed():
+        case = invitation_accept(invitation=invitation, token=token)
+    client.force_login(waiting["mediator"])
+    html = client.get(reverse("mediation:case-detail", args=[case.reference])).content.decode()
+    assert 'id="case-chosen-alternative"' in html
+    assert waiting["alternative"].name in html
