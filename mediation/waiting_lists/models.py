@@ -144,6 +144,7 @@ class WaitingListEntry(models.Model):
     first_upload = models.ForeignKey(
         WaitingListUpload, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The last upload that changed the entry (an unchanged entry is not rewritten).
     last_upload = models.ForeignKey(
         WaitingListUpload, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -27,7 +27,9 @@ For every open entry of the insurer in the specialism, in this order:
    promises the published wait, and scarce slots are allocated by the mediators (and assignment
    runs), not promised to every invitee. No candidate: ``no_alternative``.
 4. Otherwise the patient is **invited** with the (up to) 3 best candidates: by mail with a secret
-   link, or — without an email address — by a letter the mediator prints.
+   link, or — without an email address — by a letter the mediator prints. The mails (outbox
+   rows written with the invitations) are handed to the workers when the whole scan has
+   finished, so that they never hold up its parts.
 """
 
 from __future__ import annotations
@@ -409,8 +411,7 @@ def proactive_scan_part_run(*, part_id: int, now: datetime | None = None) -> str
             parts_done=F("parts_done") + 1,
             progress=(F("parts_done") + 1) * 100 / F("parts_total"),
         )
-        if mails:
-            transaction.on_commit(lambda: invitation_mails_dispatch(ids=mails))
+        del mails  # sent when the whole scan has finished (_scan_finish)
     _scan_finish(scan.pk)
     return "ran"
 
@@ -604,7 +605,8 @@ def invitation_mails_dispatch(*, ids: list[int]) -> None:
 
 
 def _scan_finish(scan_id: int) -> None:
-    """Close the scan when every part is done: its report is the sum of its parts (once)."""
+    """Close the scan when every part is done: its report is the sum of its parts (once), and
+    its invitation mails are handed to the workers."""
     finished = (
         ProactiveScan.objects.filter(pk=scan_id, parts_done__gte=F("parts_total"))
         .exclude(status=ScanStatus.SUCCEEDED)
@@ -625,6 +627,15 @@ def _scan_finish(scan_id: int) -> None:
         invited=totals["invited"],
         not_invited={reason: totals[reason] for reason in NOT_INVITED_REASONS},
     )
+    # The invitation mails go once the scan has finished, so that they never hold up its parts
+    # on the workers; the outbox flush sends whatever the broker loses.
+    mail_ids = list(
+        InvitationMail.objects.filter(
+            invitation__scan_id=scan_id, sent_at__isnull=True, skipped=False
+        ).values_list("pk", flat=True)
+    )
+    if mail_ids:
+        transaction.on_commit(lambda: invitation_mails_dispatch(ids=mail_ids))
 
 
 def proactive_scans_pending_run() -> int:

@@ -392,27 +392,34 @@ def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
 def _store(
     *, upload: WaitingListUpload, checked: list[_Checked], progress: Callable[[float], None]
 ) -> UploadSummary:
+    """Create the new entries, update those whose values changed (an unchanged entry is not
+    written: a nightly snapshot mostly repeats the last one) and close the missing ones."""
     provider_id = upload.provider_id
     today = upload.upload_date
     now = timezone.now()
-    existing = dict(
-        WaitingListEntry.objects.filter(provider_id=provider_id).values_list("external_id", "pk")
-    )
+    existing = {
+        row[0]: (row[1], row[2], row[3:])
+        for row in WaitingListEntry.objects.filter(provider_id=provider_id).values_list(
+            "external_id", "pk", "closed_on", *_UPDATED_FIELDS
+        )
+    }
     new: list[WaitingListEntry] = []
     changed: list[WaitingListEntry] = []
     for item in checked:
-        values = {name: getattr(item, name) for name in _UPDATED_FIELDS}
-        pk = existing.get(item.external_id)
+        values = tuple(getattr(item, name) for name in _UPDATED_FIELDS)
+        found = existing.get(item.external_id)
+        if found is not None and found[1] is None and found[2] == values:
+            continue  # open and unchanged
         entry = WaitingListEntry(
-            pk=pk,
+            pk=found[0] if found else None,
             provider_id=provider_id,
             external_id=item.external_id,
             last_upload=upload,
             closed_on=None,
             updated_at=now,
-            **values,
+            **dict(zip(_UPDATED_FIELDS, values, strict=True)),
         )
-        if pk is None:
+        if found is None:
             entry.first_upload = upload
             entry.created_at = now
             new.append(entry)
@@ -424,14 +431,18 @@ def _store(
         WaitingListEntry.objects.bulk_create(chunk)
         done += len(chunk)
         progress(0.1 + 0.7 * done / total)
-    for chunk in _chunks(changed):
+    for chunk in _chunks(changed, 500):
         WaitingListEntry.objects.bulk_update(
             chunk, [*_UPDATED_FIELDS, "last_upload", "closed_on", "updated_at"]
         )
         done += len(chunk)
         progress(0.1 + 0.7 * done / total)
     present = {item.external_id for item in checked}
-    closing = [pk for external_id, pk in existing.items() if external_id not in present]
+    closing = [
+        pk
+        for external_id, (pk, closed_on, _values) in existing.items()
+        if external_id not in present and closed_on is None
+    ]
     closed = 0
     for chunk in _chunks(closing):
         closed += WaitingListEntry.objects.filter(pk__in=chunk, closed_on__isnull=True).update(
