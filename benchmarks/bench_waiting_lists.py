@@ -63,10 +63,10 @@ def _children(pid: int) -> list[int]:
 def upload_bench(*, entries: int) -> list[str]:
     from django.db import connection, transaction
     from django.utils import timezone
+    from generate import _copy, _table
 
     from accounts.actors import Actor
     from accounts.models import Organisation, OrganisationKind, Role
-    from generate import _copy, _table
     from mediation.waiting_lists.models import WaitingListEntry, WaitingListUpload
     from mediation.waiting_lists.uploads import waiting_list_upload
     from providers.models import Location, Provider, WaitingTimeSeries

@@ -13,9 +13,9 @@ What it makes:
   one scan sees them all;
 * ``--entries`` waiting-list entries (default 1,000,000) on the providers' lists: each entry waits
   for a series' subject at that series' location (more entries where waits are long), lives in a
-  PC4 area within about 30 km of it, started waiting a while ago (exponential, mean 45 days), urgency class 3, 4 or 5,
-  consent given, an email address for 85 %; 1 % flagged as duplicates (as the upload's
-  validation would), 1 % withdrew consent, 2 % have an appointment date.
+  PC4 area within about 30 km of it, started waiting some time ago (exponential, mean 45 days),
+  urgency class 3, 4 or 5, consent given, an email address for 85 %; 1 % flagged as duplicates
+  (as the upload's validation would), 1 % withdrew consent, 2 % have an appointment date.
 
 Loaded with PostgreSQL ``COPY``; running it again replaces the benchmark entries (external ids
 start with ``B-``) and the benchmark insurer's scans and invitations.
@@ -48,7 +48,6 @@ def log(message: str) -> None:
 def ensure_landscape(*, rng: random.Random, today: date) -> int:
     """Providers, locations and series with a current figure, when there are none yet."""
     from django.db import connection, transaction
-
     from generate import (
         EXTRA_TREATMENTS,
         TREATMENT_PREFIX,
@@ -58,6 +57,7 @@ def ensure_landscape(*, rng: random.Random, today: date) -> int:
         build_providers,
         build_series,
     )
+
     from providers.models import (
         Location,
         PostcodeArea,
@@ -195,9 +195,9 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
     from django.utils import timezone
+    from generate import _copy, _table
 
     from accounts.models import Organisation, OrganisationKind
-    from generate import _copy, _table
     from mediation.waiting_lists.models import ProactiveScan, WaitingListEntry
     from providers.geography.greatcircle import distance_km
     from providers.models import PostcodeArea, WaitingTimeSeries
@@ -322,7 +322,7 @@ def main() -> None:
             ],
             rows(),
         )
-        cursor.execute(f"ANALYZE {_table(WaitingListEntry)}")  # noqa: S608
+        cursor.execute(f"ANALYZE {_table(WaitingListEntry)}")
     load_seconds = time.perf_counter() - load_started
     specialisms = (
         WaitingListEntry.objects.filter(insurer=insurer).values("specialism").distinct().count()
