@@ -19,7 +19,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotAuthenticated
+from rest_framework.exceptions import NotAuthenticated, ParseError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -66,6 +66,16 @@ from providers.waiting_times.serializers import WAITING_TIME_IMPORT_ERRORS
 
 WAITING_LIST_READERS = (Role.PLANNER, Role.MEDIATOR)
 ENTRY_OBJECT_TYPE = "mediation.waitinglistentry"
+
+
+def _body(request: Request) -> Any:
+    """The request's body, a body that cannot be read answered in the row-error shape."""
+    try:
+        return request.data
+    except ParseError as exc:
+        raise WaitingListErrors(
+            [{"row": None, "field": None, "message": str(exc.detail)}]
+        ) from None
 
 
 def _uploaded(upload: Any) -> Response:
@@ -130,7 +140,7 @@ class WaitingListApi(generics.ListAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        data = request.data
+        data = _body(request)
         if not isinstance(data, list):
             raise WaitingListErrors(
                 [{"row": None, "field": None, "message": _("Send a list of entries.")}]
@@ -162,6 +172,7 @@ class WaitingListImportApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
+        _body(request)
         file = request.FILES.get("file")
         if file is None:
             raise WaitingListErrors(

@@ -66,3 +66,65 @@ def waiting(insurer, provider_org, planner, mediator) -> dict[str, Any]:
         "location": location,
         "alternative": alternative,
     }
+
+
+def invitation_with_token(token: str = "invitation-token") -> tuple[Any, str]:  # noqa: S107
+    """An open invitation (with its scan and waiting-list entry) whose link token is ``token``:
+    for pages that need one without running a scan (browser and axe tests)."""
+    from mediation.waiting_lists.models import (
+        Invitation,
+        ProactiveScan,
+        WaitingListEntry,
+    )
+    from mediation.waiting_lists.scan import invitation_token_digest
+    from tests.accounts.factories import InsurerFactory
+
+    today = timezone.localdate()
+    insurer = InsurerFactory(name="Zorgverzekeraar Roodborst", uzovi="8911")
+    location = LocationFactory(name="Stadsziekenhuis Utrecht", city="Utrecht")
+    specialism = SpecialismFactory(name="Orthopedie (test)")
+    entry = WaitingListEntry.objects.create(
+        provider=location.provider,
+        external_id="AXE-1",
+        location=location,
+        insurer=insurer,
+        policy_number="P1",
+        full_name="Anna de Vries",
+        birth_date=today.replace(year=1961),
+        email="anna@example.org",
+        postcode="3511AB",
+        specialism=specialism,
+        kind="first_visit",
+        urgency_class=4,
+        waiting_since=today - timedelta(days=100),
+        consent_date=today - timedelta(days=50),
+    )
+    scan = ProactiveScan.objects.create(insurer=insurer, trigger="manual", scan_date=today)
+    invitation = Invitation.objects.create(
+        reference="UN-AXE1-TEST",
+        scan=scan,
+        entry=entry,
+        insurer=insurer,
+        channel="email",
+        access_token_hash=invitation_token_digest(token),
+        alternatives=[
+            {
+                "location": "71000001",
+                "location_name": "Kliniek Amersfoort",
+                "city": "Amersfoort",
+                "provider": "06100001",
+                "provider_name": "Kliniek Amersfoort",
+                "provider_kind": "zbc",
+                "expected_days": 20,
+                "expected_date": (today + timedelta(days=20)).isoformat(),
+                "days_gained": 40,
+                "distance_km": "19.5",
+                "within_norm": True,
+                "contracted": True,
+            }
+        ],
+        waited_days=100,
+        projected_total_days=160,
+        norm_max_days=28,
+    )
+    return invitation, token
