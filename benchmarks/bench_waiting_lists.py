@@ -215,6 +215,10 @@ def scan_bench(*, workers: int, redis_url: str) -> list[str]:
 
     insurer = Organisation.objects.get(uzovi=BENCH_UZOVI)
     ProactiveScan.objects.filter(insurer=insurer).delete()
+    # Nothing left in the benchmark's own broker database (e.g. the last run's mail tasks).
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
     env = {
         **os.environ,
         "REDIS_URL": redis_url,

@@ -73,9 +73,21 @@ def _body(request: Request) -> Any:
     try:
         return request.data
     except ParseError as exc:
-        raise WaitingListErrors(
-            [{"row": None, "field": None, "message": str(exc.detail)}]
-        ) from None
+        raise _unreadable(exc) from None
+
+
+def _unreadable(exc: ParseError) -> WaitingListErrors:
+    return WaitingListErrors([{"row": None, "field": None, "message": str(exc.detail)}])
+
+
+class _UploadErrorsMixin:
+    """A body that cannot be read (also when the session's CSRF check reads it first) is
+    answered in the uploads' row-error shape, like every other refusal of a snapshot."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, ParseError):
+            exc = _unreadable(exc)
+        return super().handle_exception(exc)  # type: ignore[misc]
 
 
 def _uploaded(upload: Any) -> Response:
@@ -87,7 +99,7 @@ def _uploaded(upload: Any) -> Response:
     )
 
 
-class WaitingListApi(generics.ListAPIView):
+class WaitingListApi(_UploadErrorsMixin, generics.ListAPIView):
     serializer_class = WaitingListEntryOutputSerializer
     filter_backends: list = []
 
@@ -154,7 +166,7 @@ class WaitingListApi(generics.ListAPIView):
         return _uploaded(upload)
 
 
-class WaitingListImportApi(APIView):
+class WaitingListImportApi(_UploadErrorsMixin, APIView):
     permission_classes = [role_required(Role.PLANNER)]
     parser_classes = [MultiPartParser, FormParser]
 

@@ -463,6 +463,7 @@ def _part_scan(*, part: ProactiveScanPart, now: datetime) -> tuple[Counter[str],
     counts: Counter[str] = Counter()
     invitations: list[Invitation] = []
     secrets_by_reference: dict[str, str] = {}
+    mail_ids: list[int] = []
     for (
         pk,
         location_id,
@@ -560,6 +561,17 @@ def _part_scan(*, part: ProactiveScanPart, now: datetime) -> tuple[Counter[str],
                 created_at=now,
             )
         )
+        if len(invitations) >= _BULK:
+            mail_ids.extend(_invitations_write(invitations, secrets_by_reference, now=now))
+    mail_ids.extend(_invitations_write(invitations, secrets_by_reference, now=now))
+    return counts, counts["invited"], mail_ids
+
+
+def _invitations_write(
+    invitations: list[Invitation], secrets_by_reference: dict[str, str], *, now: datetime
+) -> list[int]:
+    """Insert a batch of invitations and the outbox rows of those sent by mail; the mails'
+    ids. Empties both arguments (a part writes as it goes, so its memory stays flat)."""
     mail_ids: list[int] = []
     for start in range(0, len(invitations), _BULK):
         chunk = Invitation.objects.bulk_create(invitations[start : start + _BULK])
@@ -586,7 +598,9 @@ def _part_scan(*, part: ProactiveScanPart, now: datetime) -> tuple[Counter[str],
             ]
         )
         mail_ids.extend(mail.pk for mail in mails if mail.pk is not None)
-    return counts, len(invitations), mail_ids
+    invitations.clear()
+    secrets_by_reference.clear()
+    return mail_ids
 
 
 def invitation_mails_dispatch(*, ids: list[int]) -> None:
