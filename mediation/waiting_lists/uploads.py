@@ -32,7 +32,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import AuditAction, Organisation, OrganisationKind, Role
 from accounts.services import audit_record
-from core.dates import plausible_date_errors
+from core.dates import PLAUSIBLE_FIRST_YEAR, plausible_date_errors, plausible_last_year
 from core.errors import ApplicationError
 from mediation.models import OPEN_STATUSES, Case
 from mediation.services.cases import PHONE_PATTERN, POLICY_NUMBER_PATTERN
@@ -90,6 +90,8 @@ _POLICY = re.compile(POLICY_NUMBER_PATTERN)
 _PHONE = re.compile(PHONE_PATTERN)
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/\-]{0,63}$")
 _CHUNK = 2000
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_KINDS = frozenset(WaitingTimeKind.values)
 logger = logging.getLogger(__name__)
 
 
@@ -154,6 +156,8 @@ class _Reference:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -168,7 +172,7 @@ def _date(value: Any) -> date | None:
     text = _text(value)
     if not text:
         return None
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if not _ISO_DATE.fullmatch(text):
         raise ValueError(text)
     return date.fromisoformat(text)
 
@@ -183,6 +187,8 @@ class _RowCheck:
         self.omitted = 0
         self.checked: list[_Checked] = []
         self.seen: dict[str, int] = {}
+        self.first_year = PLAUSIBLE_FIRST_YEAR
+        self.last_year = plausible_last_year(today=today)
 
     def error(self, row: int | None, field: str | None, message: str) -> None:
         if len(self.errors) < MAX_REPORTED_ERRORS:
@@ -202,8 +208,10 @@ class _RowCheck:
             if required:
                 self.error(row, name, _("This field is required."))
             return None
-        if plausible := plausible_date_errors(value, today=self.today):
-            self.error(row, name, plausible[0])
+        # The plausible years (1900 … ten years ahead) are known once per upload; the message
+        # comes from core.dates only for a date outside them.
+        if not self.first_year <= value.year <= self.last_year:
+            self.error(row, name, plausible_date_errors(value, today=self.today)[0])
             return None
         return value
 
@@ -213,7 +221,7 @@ class _RowCheck:
             return
         errors_before = len(self.errors) + self.omitted
         ref = self.ref
-        text = {name: _text(values.get(name)) for name in ENTRY_FIELDS if name.endswith("")}
+        text = {name: _text(values.get(name)) for name in ENTRY_FIELDS}
         for name in REQUIRED_FIELDS:
             if not text[name] and name not in ("birth_date", "waiting_since", "consent_date"):
                 self.error(row, name, _("This field is required."))
@@ -274,7 +282,7 @@ class _RowCheck:
         if text["specialism"] and specialism_id is None:
             self.error(row, "specialism", _("Unknown specialism code."))
         kind = text["kind"]
-        if kind and kind not in WaitingTimeKind.values:
+        if kind and kind not in _KINDS:
             self.error(row, "kind", _("Kind is one of first_visit, diagnostics or treatment."))
         treatment_id: int | None = None
         if text["treatment"]:
@@ -427,8 +435,8 @@ def _store(
             changed.append(entry)
     total = max(1, len(new) + len(changed))
     done = 0
-    for chunk in _chunks(new):
-        WaitingListEntry.objects.bulk_create(chunk)
+    for chunk in _chunks(new, 20_000 if connection.vendor == "postgresql" else _CHUNK):
+        _insert(chunk)
         done += len(chunk)
         progress(0.1 + 0.7 * done / total)
     for chunk in _chunks(changed, 500):
@@ -460,6 +468,51 @@ def _store(
         implausible=sum(1 for item in checked if item.implausible),
         linked=linked,
     )
+
+
+_COPY_COLUMNS = (
+    "provider_id",
+    "external_id",
+    *_UPDATED_FIELDS,
+    "first_upload_id",
+    "last_upload_id",
+    "is_duplicate",
+    "created_at",
+    "updated_at",
+)
+
+
+def _copy_value(value: Any) -> str:
+    """A value in PostgreSQL's COPY text format (``\\N`` for NULL)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return (
+        str(value)
+        .replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+    )
+
+
+def _insert(entries: list[WaitingListEntry]) -> None:
+    """New entries: one ``COPY`` on PostgreSQL (a snapshot may hold 100,000 of them), a bulk
+    insert elsewhere. Every value was checked (and normalised) by the row check."""
+    if connection.vendor != "postgresql":
+        WaitingListEntry.objects.bulk_create(entries)
+        return
+    lines = [
+        "\t".join(_copy_value(getattr(entry, name)) for name in _COPY_COLUMNS) for entry in entries
+    ]
+    table = WaitingListEntry._meta.db_table
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor, for COPY
+        with raw.copy(f"COPY {table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy:
+            copy.write("\n".join(lines) + "\n")
 
 
 def _patient_key_q(keys: Iterable[tuple[int, str, int, int | None]]) -> Q:
