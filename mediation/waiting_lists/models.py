@@ -264,12 +264,18 @@ class ProactiveScan(models.Model):
 
 
 class ProactiveScanPart(models.Model):
-    """The scan of one specialism (one Celery task); done once, whatever how often it runs."""
+    """The scan of one specialism, or of a range of a large one (one Celery task each); done
+    once, whatever how often it runs."""
 
     scan = models.ForeignKey(ProactiveScan, on_delete=models.CASCADE, related_name="parts")
     specialism = models.ForeignKey(
         "providers.Specialism", on_delete=models.PROTECT, related_name="+"
     )
+    # A large specialism is split into parts by entry id (from … to, inclusive; 0 and None
+    # when the part covers the whole specialism), so that workers share its entries too.
+    first_entry_id = models.BigIntegerField(default=0)
+    last_entry_id = models.BigIntegerField(null=True, blank=True)
+    entries = models.PositiveIntegerField(default=0)
     done_at = models.DateTimeField(null=True, blank=True)
     scanned = models.PositiveIntegerField(default=0)
     over_norm = models.PositiveIntegerField(default=0)
@@ -280,7 +286,9 @@ class ProactiveScanPart(models.Model):
         verbose_name = _("proactive scan part")
         verbose_name_plural = _("proactive scan parts")
         constraints = [
-            models.UniqueConstraint(fields=["scan", "specialism"], name="scan_part_specialism")
+            models.UniqueConstraint(
+                fields=["scan", "specialism", "first_entry_id"], name="scan_part_specialism"
+            )
         ]
 
     def __str__(self) -> str:

@@ -46,7 +46,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, F, FloatField, Max, OuterRef, TextField
+from django.db.models import Count, Exists, F, FloatField, Max, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -77,13 +77,15 @@ from mediation.waiting_lists.models import (
     ScanTrigger,
     WaitingListEntry,
 )
-from providers.geography.greatcircle import bounding_box
+from providers.geography.greatcircle import bounding_box, distance_km
 from providers.models import Norm, PostcodeArea, Specialism, Treatment, WaitingTimeSeries
 from providers.waiting_times import rules
 
 logger = logging.getLogger(__name__)
 
 MAX_ALTERNATIVES = 3
+# A specialism with more open entries than this is scanned in several parts (by entry id).
+PART_ENTRIES = 25_000
 # Grid cells of the supply index, in degrees (about 28 by 27 km in the Netherlands).
 _CELL_LAT = 0.25
 _CELL_LON = 0.4
@@ -132,7 +134,34 @@ def proactive_scan_start(
     open_entries = WaitingListEntry.objects.filter(insurer=insurer, closed_on__isnull=True)
     if codes:
         open_entries = open_entries.filter(specialism__code__in=codes)
-    specialism_ids = sorted(set(open_entries.values_list("specialism_id", flat=True).distinct()))
+    counts = dict(
+        open_entries.order_by()
+        .values_list("specialism_id")
+        .annotate(n=Count("id"))
+        .values_list("specialism_id", "n")
+    )
+    planned: list[ProactiveScanPart] = []
+    for specialism_id, count in counts.items():
+        if count <= PART_ENTRIES:
+            planned.append(ProactiveScanPart(specialism_id=specialism_id, entries=count))
+            continue
+        ids = open_entries.filter(specialism_id=specialism_id).order_by("pk")
+        bounds = [
+            ids.values_list("pk", flat=True)[offset] for offset in range(0, count, PART_ENTRIES)
+        ]
+        for number, first in enumerate(bounds):
+            last = bounds[number + 1] - 1 if number + 1 < len(bounds) else None
+            size = min(PART_ENTRIES, count - number * PART_ENTRIES)
+            planned.append(
+                ProactiveScanPart(
+                    specialism_id=specialism_id,
+                    first_entry_id=first,
+                    last_entry_id=last,
+                    entries=size,
+                )
+            )
+    # The largest parts first: workers that share them finish together.
+    planned.sort(key=lambda part: (-part.entries, part.specialism_id, part.first_entry_id))
     with transaction.atomic():
         scan = ProactiveScan.objects.create(
             insurer=insurer,
@@ -141,11 +170,11 @@ def proactive_scan_start(
             specialisms=codes,
             scan_date=today,
             status=ScanStatus.RUNNING,
-            parts_total=len(specialism_ids),
+            parts_total=len(planned),
         )
-        parts = ProactiveScanPart.objects.bulk_create(
-            [ProactiveScanPart(scan=scan, specialism_id=pk) for pk in specialism_ids]
-        )
+        for part in planned:
+            part.scan = scan
+        parts = ProactiveScanPart.objects.bulk_create(planned)
         if actor is not None:
             audit_record(
                 actor=actor,
@@ -157,6 +186,12 @@ def proactive_scan_start(
         if not parts:
             _scan_finish(scan.pk)
         part_ids = [part.pk for part in parts]
+        if part_ids and part_ids[0] is None:  # backends that do not return ids
+            part_ids = list(
+                ProactiveScanPart.objects.filter(scan=scan)
+                .order_by("-entries", "specialism_id", "first_entry_id")
+                .values_list("pk", flat=True)
+            )
         if dispatch:
             transaction.on_commit(lambda: proactive_scan_dispatch(part_ids=part_ids))
     if not dispatch:
@@ -311,8 +346,9 @@ class _SpecialismSupply:
         point: tuple[float, float],
         radius_km: float,
     ) -> list[Supply]:
-        """The subject's rows in the grid cells that the box around the point touches (a
-        superset of those within the radius; the pure rules measure the exact distance)."""
+        """The subject's rows within the radius of the point (from the grid cells that the box
+        around it touches), once per subject and PC4 area; the pure rules measure the exact
+        distance again, so this only spares them the rows that are too far anyway."""
         key = (treatment_id, kind, pc4)
         found = self._nearby.get(key)
         if found is not None:
@@ -327,7 +363,12 @@ class _SpecialismSupply:
             high = _cell(float(lat_max), float(lon_max))
             for i in range(low[0], high[0] + 1):
                 for j in range(low[1], high[1] + 1):
-                    rows.extend(subject.grid.get((i, j), ()))
+                    rows.extend(
+                        row
+                        for row in subject.grid.get((i, j), ())
+                        # Only a pre-selection: the pure rules measure the distance again.
+                        if distance_km(point[0], point[1], row.latitude, row.longitude) <= radius_km
+                    )
         self._nearby[key] = rows
         return rows
 
@@ -441,7 +482,9 @@ def _part_scan(*, part: ProactiveScanPart, now: datetime) -> tuple[Counter[str],
             specialism=part.specialism,
             closed_on__isnull=True,
             anonymised_at__isnull=True,
+            pk__gte=part.first_entry_id,
         )
+        .filter(Q(pk__lte=part.last_entry_id) if part.last_entry_id is not None else Q())
         .annotate(last_invited=last_invited)
         .values_list(
             "pk",

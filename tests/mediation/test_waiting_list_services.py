@@ -373,3 +373,22 @@ class TestInvitation:
             invitation_accept(
                 invitation=invitation, token=token, now=timezone.now() + timedelta(days=15)
             )
+
+
+def test_a_large_specialism_is_scanned_in_parts_with_the_same_result(waiting, monkeypatch):
+    from mediation.waiting_lists import scan as scan_module
+
+    rows = [
+        entry_row(waiting, external_id=f"W-{n}", policy_number=f"P{n}", email=f"p{n}@example.org")
+        for n in range(5)
+    ]
+    upload(waiting, rows)
+    whole = scan(waiting)
+    assert whole.parts.count() == 1
+    Invitation.objects.all().delete()
+    monkeypatch.setattr(scan_module, "PART_ENTRIES", 2)
+    split = scan(waiting)
+    assert split.parts.count() == 3
+    assert sorted(split.parts.values_list("entries", flat=True)) == [1, 2, 2]
+    assert (split.scanned, split.invited) == (whole.scanned, whole.invited) == (5, 5)
+    assert Invitation.objects.filter(scan=split).values("entry").distinct().count() == 5
