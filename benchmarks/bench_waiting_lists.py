@@ -206,15 +206,35 @@ def upload_bench(*, entries: int) -> list[str]:
     ]
 
 
+def _scans_remove(insurer_id: int) -> None:
+    """The benchmark insurer's scans, invitations and their mails, with plain SQL (the ORM's
+    cascade would load hundreds of thousands of rows first)."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM mediation_invitationmail WHERE invitation_id IN "
+            "(SELECT id FROM mediation_invitation WHERE insurer_id = %s)",
+            [insurer_id],
+        )
+        cursor.execute("DELETE FROM mediation_invitation WHERE insurer_id = %s", [insurer_id])
+        cursor.execute(
+            "DELETE FROM mediation_proactivescanpart WHERE scan_id IN "
+            "(SELECT id FROM mediation_proactivescan WHERE insurer_id = %s)",
+            [insurer_id],
+        )
+        cursor.execute("DELETE FROM mediation_proactivescan WHERE insurer_id = %s", [insurer_id])
+
+
 def scan_bench(*, workers: int, redis_url: str) -> list[str]:
     from django.utils import timezone
 
     from accounts.models import Organisation
-    from mediation.waiting_lists.models import ProactiveScan, ScanStatus, ScanTrigger
+    from mediation.waiting_lists.models import ScanStatus, ScanTrigger
     from mediation.waiting_lists.scan import proactive_scan_start
 
     insurer = Organisation.objects.get(uzovi=BENCH_UZOVI)
-    ProactiveScan.objects.filter(insurer=insurer).delete()
+    _scans_remove(insurer.pk)
     # Nothing left in the benchmark's own broker database (e.g. the last run's mail tasks).
     import redis
 
