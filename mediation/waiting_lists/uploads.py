@@ -411,32 +411,31 @@ def _store(
             "external_id", "pk", "closed_on", *_UPDATED_FIELDS
         )
     }
-    new: list[WaitingListEntry] = []
+    new: list[tuple[str, tuple[Any, ...]]] = []
     changed: list[WaitingListEntry] = []
     for item in checked:
         values = tuple(getattr(item, name) for name in _UPDATED_FIELDS)
         found = existing.get(item.external_id)
-        if found is not None and found[1] is None and found[2] == values:
-            continue  # open and unchanged
-        entry = WaitingListEntry(
-            pk=found[0] if found else None,
-            provider_id=provider_id,
-            external_id=item.external_id,
-            last_upload=upload,
-            closed_on=None,
-            updated_at=now,
-            **dict(zip(_UPDATED_FIELDS, values, strict=True)),
-        )
         if found is None:
-            entry.first_upload = upload
-            entry.created_at = now
-            new.append(entry)
-        else:
-            changed.append(entry)
+            new.append((item.external_id, values))
+            continue
+        if found[1] is None and found[2] == values:
+            continue  # open and unchanged
+        changed.append(
+            WaitingListEntry(
+                pk=found[0],
+                provider_id=provider_id,
+                external_id=item.external_id,
+                last_upload=upload,
+                closed_on=None,
+                updated_at=now,
+                **dict(zip(_UPDATED_FIELDS, values, strict=True)),
+            )
+        )
     total = max(1, len(new) + len(changed))
     done = 0
     for chunk in _chunks(new, 20_000 if connection.vendor == "postgresql" else _CHUNK):
-        _insert(chunk)
+        _insert(chunk, upload=upload, now=now)
         done += len(chunk)
         progress(0.1 + 0.7 * done / total)
     for chunk in _chunks(changed, 500):
@@ -499,14 +498,37 @@ def _copy_value(value: Any) -> str:
     )
 
 
-def _insert(entries: list[WaitingListEntry]) -> None:
-    """New entries: one ``COPY`` on PostgreSQL (a snapshot may hold 100,000 of them), a bulk
-    insert elsewhere. Every value was checked (and normalised) by the row check."""
+def _insert(
+    rows: list[tuple[str, tuple[Any, ...]]], *, upload: WaitingListUpload, now: datetime
+) -> None:
+    """New entries (``(external_id, values of _UPDATED_FIELDS)``): one ``COPY`` on PostgreSQL
+    (a snapshot may hold 100,000 of them), a bulk insert elsewhere. Every value was checked
+    (and normalised) by the row check."""
     if connection.vendor != "postgresql":
-        WaitingListEntry.objects.bulk_create(entries)
+        WaitingListEntry.objects.bulk_create(
+            [
+                WaitingListEntry(
+                    provider_id=upload.provider_id,
+                    external_id=external_id,
+                    first_upload=upload,
+                    last_upload=upload,
+                    created_at=now,
+                    updated_at=now,
+                    **dict(zip(_UPDATED_FIELDS, values, strict=True)),
+                )
+                for external_id, values in rows
+            ]
+        )
         return
+    head = f"{upload.provider_id}\t"
+    tail = f"\t{upload.pk}\t{upload.pk}\tf\t{now.isoformat()}\t{now.isoformat()}"
     lines = [
-        "\t".join(_copy_value(getattr(entry, name)) for name in _COPY_COLUMNS) for entry in entries
+        head
+        + _copy_value(external_id)
+        + "\t"
+        + "\t".join(_copy_value(value) for value in values)
+        + tail
+        for external_id, values in rows
     ]
     table = WaitingListEntry._meta.db_table
     with connection.cursor() as cursor:
