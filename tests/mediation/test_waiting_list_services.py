@@ -392,3 +392,63 @@ def test_a_large_specialism_is_scanned_in_parts_with_the_same_result(waiting, mo
     assert sorted(split.parts.values_list("entries", flat=True)) == [1, 2, 2]
     assert (split.scanned, split.invited) == (whole.scanned, whole.invited) == (5, 5)
     assert Invitation.objects.filter(scan=split).values("entry").distinct().count() == 5
+
+
+class TestPeriodicJobs:
+    def test_the_nightly_scan_runs_once_a_day_per_insurer(self, waiting):
+        from mediation.waiting_lists.models import ProactiveScan
+        from mediation.waiting_lists.scan import proactive_scans_nightly
+
+        upload(waiting, [entry_row(waiting)])
+        with committed():
+            assert proactive_scans_nightly() == 1
+            assert proactive_scans_nightly() == 0
+        nightly = ProactiveScan.objects.get(trigger=ScanTrigger.NIGHTLY)
+        assert nightly.insurer == waiting["insurer"] and nightly.invited == 1
+
+    def test_the_nightly_scan_is_in_the_beat_schedule(self):
+        from django.conf import settings
+
+        tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+        assert {"mediation.proactive_scans_nightly", "mediation.invitations_housekeeping"} <= tasks
+
+    def test_housekeeping_reminds_lapses_and_sends_lost_mails(self, waiting):
+        from mediation.waiting_lists.tasks import invitations_housekeeping
+
+        upload(waiting, [entry_row(waiting)])
+        scan(waiting)
+        Invitation.objects.update(created_at=timezone.now() - timedelta(days=8))
+        with committed():
+            result = invitations_housekeeping()
+        assert result["reminded"] == 1 and result["lapsed"] == 0
+        Invitation.objects.update(created_at=timezone.now() - timedelta(days=15))
+        assert invitations_housekeeping()["lapsed"] == 1
+        assert Invitation.objects.get().status == InvitationStatus.LAPSED
+
+    def test_closed_entries_are_anonymised_after_the_retention_period(self, waiting):
+        from mediation.waiting_lists.retention import waiting_list_anonymise_due
+
+        upload(
+            waiting, [entry_row(waiting), entry_row(waiting, external_id="W-2", policy_number="P2")]
+        )
+        scan(waiting)
+        upload(waiting, [entry_row(waiting)])  # W-2 leaves the list
+        today = timezone.localdate()
+        assert waiting_list_anonymise_due(today=today) == 0
+        assert waiting_list_anonymise_due(today=today + timedelta(days=400)) == 1
+        gone = WaitingListEntry.objects.get(external_id="W-2")
+        assert (gone.full_name, gone.policy_number, gone.email, gone.birth_date) == (
+            "",
+            "",
+            "",
+            None,
+        )
+        assert gone.postcode == "3511"
+        assert not Invitation.objects.filter(entry=gone).exclude(access_token_hash="").exists()
+        assert WaitingListEntry.objects.get(external_id="W-1").full_name == "Jan Jansen"
+
+    def test_an_unchanged_entry_is_not_rewritten(self, waiting):
+        first = upload(waiting, [entry_row(waiting)])
+        second = upload(waiting, [entry_row(waiting)])
+        entry = WaitingListEntry.objects.get()
+        assert entry.last_upload == first and second.created == 0
