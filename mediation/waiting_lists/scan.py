@@ -64,7 +64,7 @@ from mediation.matching import (
     match,
     remaining_wait_days,
 )
-from mediation.models import OPEN_STATUSES, mediation_settings_for
+from mediation.models import OPEN_STATUSES, Case, mediation_settings_for
 from mediation.waiting_lists.models import (
     NOT_INVITED_REASONS,
     Invitation,
@@ -500,8 +500,18 @@ def _part_scan(*, part: ProactiveScanPart, now: datetime) -> tuple[Counter[str],
             "case__status",
             "last_invited",
             "email",
+            "policy_number",
         )
         .order_by("pk")
+    )
+    # A case opened since the last upload counts too (the upload links the entries it knows).
+    open_case_policies = set(
+        Case.objects.filter(
+            insurer=insurer,
+            specialism=part.specialism,
+            status__in=OPEN_STATUSES,
+            anonymised_at__isnull=True,
+        ).values_list("policy_number", flat=True)
     )
     counts: Counter[str] = Counter()
     invitations: list[Invitation] = []
@@ -521,6 +531,7 @@ def _part_scan(*, part: ProactiveScanPart, now: datetime) -> tuple[Counter[str],
         case_status,
         last_invited_at,
         email,
+        policy_number,
     ) in entries.iterator(chunk_size=5000):
         counts["scanned"] += 1
         norm_max = supply.norm_max_days(treatment_id=treatment_id, kind=kind)
@@ -540,7 +551,7 @@ def _part_scan(*, part: ProactiveScanPart, now: datetime) -> tuple[Counter[str],
         if consent_withdrawn_at is not None:
             counts["no_consent"] += 1
             continue
-        if case_status in OPEN_STATUSES:
+        if case_status in OPEN_STATUSES or policy_number in open_case_policies:
             counts["open_case"] += 1
             continue
         if is_duplicate:

@@ -452,3 +452,12 @@ class TestPeriodicJobs:
         second = upload(waiting, [entry_row(waiting)])
         entry = WaitingListEntry.objects.get()
         assert entry.last_upload == first and second.created == 0
+
+
+def test_a_case_opened_after_the_upload_counts_as_open_case(waiting):
+    upload(waiting, [entry_row(waiting)])
+    CaseFactory(
+        insurer=waiting["insurer"], policy_number="P100000001", specialism=waiting["specialism"]
+    )
+    result = scan(waiting)
+    assert result.invited == 0 and result.not_invited["open_case"] == 1
