@@ -26,6 +26,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -53,6 +54,7 @@ from mediation.waiting_lists.models import (
     InvitationStatus,
 )
 from mediation.waiting_lists.scan import invitation_mails_dispatch, invitation_token_digest
+from providers.models import Location
 
 NO_CONTACT = "no_contact"
 
@@ -155,7 +157,29 @@ def invitation_accept(
         chosen = found[0]
     entry = invitation.entry
     settings_row = mediation_settings_for(invitation.insurer)
-    case, case_token = case_create(
+    try:
+        case, case_token = _case_from_entry(
+            invitation, entry=entry, settings_row=settings_row, now=now
+        )
+    except ValidationError as exc:
+        # The entry was checked at upload; what can fail now (a location closed since, …) is
+        # for the mediators, not for the patient to fix.
+        raise ApplicationError(
+            _(
+                "We could not open your request online. Please call your health insurer: "
+                "we will help you by phone."
+            ),
+            field="status",
+        ) from exc
+    del case_token
+    _case_matched(invitation, case=case, token=token, chosen=chosen, now=now)
+    return case
+
+
+def _case_from_entry(
+    invitation: Invitation, *, entry: Any, settings_row: Any, now: datetime
+) -> tuple[Case, str]:
+    return case_create(
         insurer=invitation.insurer,
         policy_number=entry.policy_number,
         full_name=entry.full_name,
@@ -177,13 +201,19 @@ def invitation_accept(
         channel=Channel.PROACTIVE,
         now=now,
     )
+
+
+def _case_matched(
+    invitation: Invitation, *, case: Case, token: str, chosen: dict[str, Any], now: datetime
+) -> None:
+    """The opted-in case, already matched: the invitation's token opens it, the chosen
+    alternative is on its timeline and the invitation, the entry is linked to it."""
     # The invitation's token opens the case; the first mail carries that link, not another.
     case.access_token_hash = access_token_digest(token)
     case.save(update_fields=["access_token_hash", "updated_at"])
     CaseNotification.objects.filter(
         case=case, kind=NotificationKind.REQUEST_RECEIVED, sent_at__isnull=True
     ).update(secret=token)
-    del case_token
     event_add(
         case=case,
         kind=CaseEventKind.NOTE,
@@ -201,8 +231,6 @@ def invitation_accept(
             "days": chosen.get("expected_days"),
         },
     )
-    from providers.models import Location
-
     invitation.status = InvitationStatus.OPTED_IN
     invitation.answered_at = now
     invitation.case = case
@@ -210,8 +238,7 @@ def invitation_accept(
     if invitation.opened_at is None:
         invitation.opened_at = now
     invitation.save(update_fields=["status", "answered_at", "case", "chosen_location", "opened_at"])
-    type(entry).objects.filter(pk=entry.pk).update(case=case)
-    return case
+    type(invitation.entry).objects.filter(pk=invitation.entry_id).update(case=case)
 
 
 @transaction.atomic

@@ -266,6 +266,9 @@ class _RowCheck:
                 validate_email(text["email"])
             except ValidationError:
                 self.error(row, "email", _("Enter a valid email address."))
+        if not text["email"] and not text["phone"]:
+            # The invitation goes by mail, or by letter with a call to follow it up.
+            self.error(row, "phone", _("Enter an email address or a phone number."))
         if text["phone"] and not _PHONE.match(text["phone"]):
             self.error(row, "phone", _("Enter a phone number of 8 to 20 digits, e.g. 06 12345678."))
         postcode = ""

@@ -461,3 +461,23 @@ def test_a_case_opened_after_the_upload_counts_as_open_case(waiting):
     )
     result = scan(waiting)
     assert result.invited == 0 and result.not_invited["open_case"] == 1
+
+
+def test_an_entry_needs_an_email_address_or_a_phone_number(waiting):
+    with pytest.raises(WaitingListErrors) as exc:
+        upload(waiting, [entry_row(waiting, email="", phone="")])
+    assert [(e["row"], e["field"]) for e in exc.value.errors] == [(1, "phone")]
+
+
+def test_an_opt_in_the_rules_refuse_now_asks_the_patient_to_call(waiting):
+    from core.errors import ApplicationError
+
+    invitation, token = invited(waiting)
+    waiting["location"].is_active = False
+    waiting["location"].save()
+    with pytest.raises(ApplicationError) as exc:
+        invitation_accept(invitation=invitation, token=token)
+    assert exc.value.field == "status"
+    assert not Case.objects.exists()
+    invitation.refresh_from_db()
+    assert invitation.status == InvitationStatus.INVITED
