@@ -46,8 +46,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, F, FloatField, Max, OuterRef, Q, TextField
-from django.db.models.functions import Cast
+from django.db.models import Count, Exists, F, FloatField, Max, OuterRef, Q, Sum, TextField
+from django.db.models.functions import Cast, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -448,9 +448,15 @@ def proactive_scan_part_run(*, part_id: int, now: datetime | None = None) -> str
         part.not_invited = {reason: counts[reason] for reason in NOT_INVITED_REASONS}
         part.done_at = now
         part.save()
+        parts = ProactiveScanPart.objects.filter(scan_id=scan.pk)
+        entries = parts.aggregate(
+            total=Sum("entries"), done=Sum("entries", filter=Q(done_at__isnull=False))
+        )
+        # The share of the scan's entries done (parts differ in size); never going back when
+        # two workers finish at once.
+        share = 100 * (entries["done"] or 0) // max(1, entries["total"] or 0)
         ProactiveScan.objects.filter(pk=scan.pk).update(
-            parts_done=F("parts_done") + 1,
-            progress=(F("parts_done") + 1) * 100 / F("parts_total"),
+            parts_done=F("parts_done") + 1, progress=Greatest(F("progress"), min(99, share))
         )
         del mails  # sent when the whole scan has finished (_scan_finish)
     _scan_finish(scan.pk)

@@ -481,3 +481,21 @@ def test_an_opt_in_the_rules_refuse_now_asks_the_patient_to_call(waiting):
     assert not Case.objects.exists()
     invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.INVITED
+
+
+def test_progress_is_the_share_of_entries_done(waiting, monkeypatch):
+    from mediation.waiting_lists import scan as scan_module
+
+    rows = [
+        entry_row(waiting, external_id=f"W-{n}", policy_number=f"P{n}", email=f"p{n}@example.org")
+        for n in range(5)
+    ]
+    upload(waiting, rows)
+    monkeypatch.setattr(scan_module, "PART_ENTRIES", 2)
+    started = scan_module.proactive_scan_start(
+        insurer=waiting["insurer"], trigger=ScanTrigger.MANUAL
+    )  # its tasks wait for a commit that this test never makes
+    first = started.parts.order_by("-entries", "first_entry_id").first()
+    scan_module.proactive_scan_part_run(part_id=first.pk)
+    started.refresh_from_db()
+    assert (started.progress, started.parts_done, started.status) == (40, 1, ScanStatus.RUNNING)
