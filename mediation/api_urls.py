@@ -3,6 +3,7 @@
 from django.urls import path
 
 from mediation import apis, assignment_apis
+from mediation.waiting_lists import apis as waiting_list_apis
 
 urlpatterns: list = [
     path(
@@ -67,5 +68,37 @@ urlpatterns: list = [
         "assignment-runs/<int:pk>/apply/",
         assignment_apis.AssignmentRunApplyApi.as_view(),
         name="api-assignment-run-apply",
+    ),
+    # Consented waiting lists, proactive scans and invitations (issue 15).
+    path("waiting-lists/", waiting_list_apis.WaitingListApi.as_view(), name="api-waiting-lists"),
+    path(
+        "waiting-lists/import/",
+        waiting_list_apis.WaitingListImportApi.as_view(),
+        name="api-waiting-lists-import",
+    ),
+    path(
+        "proactive-scans/",
+        waiting_list_apis.ProactiveScanCreateApi.as_view(),
+        name="api-proactive-scans",
+    ),
+    path(
+        "proactive-scans/<int:pk>/",
+        waiting_list_apis.ProactiveScanDetailApi.as_view(),
+        name="api-proactive-scan",
+    ),
+    path(
+        "invitations/<str:reference>/",
+        waiting_list_apis.InvitationDetailApi.as_view(),
+        name="api-invitation",
+    ),
+    path(
+        "invitations/<str:reference>/accept/",
+        waiting_list_apis.InvitationAcceptApi.as_view(),
+        name="api-invitation-accept",
+    ),
+    path(
+        "invitations/<str:reference>/decline/",
+        waiting_list_apis.InvitationDeclineApi.as_view(),
+        name="api-invitation-decline",
     ),
 ]

@@ -642,4 +642,20 @@ class MediationSettingsForm(forms.ModelForm):
             "match_margin_days",
             "offer_expiry_working_days",
             "retention_months",
+            "scan_look_ahead_days",
+            "scan_distance_km",
+            "invitation_quiet_days",
+            "invitation_reminder_days",
+            "invitation_lapse_days",
         ]
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        reminder = cleaned.get("invitation_reminder_days")
+        lapse = cleaned.get("invitation_lapse_days")
+        if reminder is not None and lapse is not None and reminder >= lapse:
+            self.add_error(
+                "invitation_reminder_days",
+                _("The reminder must go before the invitation lapses."),
+            )
+        return cleaned

@@ -544,6 +544,32 @@ class MediationSettings(models.Model):
         default=12,
         validators=[MinValueValidator(1), MaxValueValidator(120)],
     )
+    # The proactive scan of consented waiting lists (DESIGN §3.6, issue 15).
+    scan_look_ahead_days = models.PositiveSmallIntegerField(
+        _("scan: look ahead (days)"),
+        default=14,
+        validators=[MinValueValidator(0), MaxValueValidator(180)],
+    )
+    scan_distance_km = models.PositiveSmallIntegerField(
+        _("scan: travel distance for waiting lists (km)"),
+        default=25,
+        validators=[MinValueValidator(5), MaxValueValidator(300)],
+    )
+    invitation_quiet_days = models.PositiveSmallIntegerField(
+        _("invitations: quiet period (days)"),
+        default=60,
+        validators=[MinValueValidator(0), MaxValueValidator(365)],
+    )
+    invitation_reminder_days = models.PositiveSmallIntegerField(
+        _("invitations: reminder after (days)"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    invitation_lapse_days = models.PositiveSmallIntegerField(
+        _("invitations: lapse after (days)"),
+        default=14,
+        validators=[MinValueValidator(2), MaxValueValidator(90)],
+    )
 
     class Meta:
         verbose_name = _("mediation settings")
@@ -578,4 +604,14 @@ from mediation.assignment_models import (  # noqa: E402, F401
     AssignmentRun,
     AssignmentRunPart,
     AssignmentRunStatus,
+)
+
+# The consented waiting lists, scans and invitations (issue 15) are models of this app too.
+from mediation.waiting_lists.models import (  # noqa: E402, F401
+    Invitation,
+    InvitationMail,
+    ProactiveScan,
+    ProactiveScanPart,
+    WaitingListEntry,
+    WaitingListUpload,
 )

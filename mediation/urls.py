@@ -4,12 +4,14 @@ from django.urls import path
 
 from mediation.views import (
     assignment,
+    invitations,
     lifecycle,
     mediator,
     outcomes,
     patient,
     receiving,
     regulator,
+    waiting_lists,
 )
 
 app_name = "mediation"
@@ -66,4 +68,34 @@ urlpatterns: list = [
     # Receiving providers.
     path("binnenkomend/", receiving.incoming_list, name="incoming-list"),
     path("binnenkomend/<int:pk>/bevestigen/", receiving.incoming_confirm, name="incoming-confirm"),
+    # Consented waiting lists, proactive scans and invitations (issue 15).
+    path(
+        "uitnodiging/<str:reference>/<str:token>/",
+        invitations.invitation_page,
+        name="invitation",
+    ),
+    path(
+        "uitnodiging/<str:reference>/<str:token>/ja/",
+        invitations.invitation_accept_view,
+        name="invitation-accept",
+    ),
+    path(
+        "uitnodiging/<str:reference>/<str:token>/nee/",
+        invitations.invitation_decline_view,
+        name="invitation-decline",
+    ),
+    path("wachtlijst/", waiting_lists.waiting_list_view, name="waiting-list"),
+    path("wachtlijst/upload/", waiting_lists.waiting_list_upload_view, name="waiting-list-upload"),
+    path(
+        "wachtlijst/upload/<int:pk>/",
+        waiting_lists.waiting_list_upload_status,
+        name="waiting-list-upload-status",
+    ),
+    path("scans/", waiting_lists.scan_list, name="scan-list"),
+    path("scans/<int:pk>/", waiting_lists.scan_detail, name="scan-detail"),
+    path(
+        "uitnodigingen/<str:reference>/brief/",
+        waiting_lists.invitation_letter,
+        name="invitation-letter",
+    ),
 ]

@@ -181,6 +181,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mediation.case_mails_flush",
         "schedule": crontab(minute="*/10"),
     },
+    # The nightly proactive scan of every insurer's consented waiting lists (issue 15).
+    "mediation-proactive-scans-nightly": {
+        "task": "mediation.proactive_scans_nightly",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    # Invitations: one reminder, then lapse; mails and scan parts the broker lost.
+    "mediation-invitations-housekeeping": {
+        "task": "mediation.invitations_housekeeping",
+        "schedule": crontab(minute="*/15"),
+    },
     # Hand the broker the waiting-time imports it could not take when they were uploaded.
     "providers-waiting-time-imports-dispatch": {
         "task": "providers.waiting_time_imports_dispatch",

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_notification'),
-        ('mediation', '0003_offer_rules'),
+        ('mediation', '0004_waiting_lists'),
         ('providers', '0016_specialism_patients_wait'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

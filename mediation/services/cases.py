@@ -399,7 +399,9 @@ def case_create(
     today = timezone.localdate(now)
     if channel not in Channel.values:
         raise ApplicationError(_("Unknown channel."), field="channel")
-    staff = channel in (Channel.PHONE, Channel.PROACTIVE)
+    # A proactive case is opened by the patient's own opt-in on an invitation (no actor), or
+    # by a mediator on the patient's behalf.
+    staff = channel == Channel.PHONE or (channel == Channel.PROACTIVE and actor is not None)
     if staff and (actor is None or not actor.has_role(Role.MEDIATOR)):
         raise PermissionDenied(_("Only a mediator enters a request for a patient."))
     checked = case_request_check(

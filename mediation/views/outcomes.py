@@ -17,6 +17,7 @@ from mediation.selectors.outcomes import (
     outcomes_chart,
     outcomes_dashboard,
 )
+from mediation.waiting_lists.outcomes import outcomes_by_channel
 
 
 @view_role_required(*OUTCOME_ROLES)
@@ -32,5 +33,6 @@ def outcomes(request: HttpRequest, *, actor: Actor) -> HttpResponse:
             "benchmark_helped": BENCHMARK_HELPED_PERCENTAGE,
             "benchmark_low": BENCHMARK_DAYS_GAINED_LOW,
             "benchmark_high": BENCHMARK_DAYS_GAINED_HIGH,
+            "channels": outcomes_by_channel(actor=actor, today=timezone.localdate()),
         },
     )

@@ -153,6 +153,11 @@ RULES_BEYOND_SCHEMA: dict[str, set[str]] = {
     # The appointment not in the past nor more than a year ahead (judged against today); only an
     # accepted offer not yet confirmed can be confirmed.
     "POST /api/v1/incoming/{id}/confirm/": {"appointment_date", "offer", *_STATE},
+    "POST /api/v1/waiting-lists/": {"errors"},
+    "POST /api/v1/waiting-lists/import/": {"errors"},
+    "POST /api/v1/proactive-scans/": {"specialisms", "non_field_errors"},
+    "POST /api/v1/invitations/{reference}/accept/": {"location", *_STATE},
+    "POST /api/v1/invitations/{reference}/decline/": _STATE,
 }
 
 

@@ -28,7 +28,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import ignored_auth, positive_data_acceptance
 
 from accounts.models import Role
-from mediation.models import AssignmentRun, CaseStatus, OfferStatus
+from mediation.models import AssignmentRun, CaseStatus, OfferStatus, ProactiveScan
 from tests.accounts.factories import member
 from tests.contract.schemathesis_checks import RULES_BEYOND_SCHEMA, beyond_schema_rejection
 from tests.finance.factories import ArrangementFactory, ContractFactory, CostClaimFactory
@@ -110,6 +110,14 @@ CALLERS: dict[str, tuple[str, ...]] = {
     "GET /api/v1/reports/regions/{code}/": REPORT_READERS,
     "GET /api/v1/reports/national/": REPORT_READERS,
     "GET /api/v1/audit-events/": ("insurer-admin", "regulator"),
+    "GET /api/v1/waiting-lists/": (*PLANNERS, *MEDIATORS),
+    "POST /api/v1/waiting-lists/": PLANNERS,
+    "POST /api/v1/waiting-lists/import/": PLANNERS,
+    "POST /api/v1/proactive-scans/": MEDIATORS,
+    "GET /api/v1/proactive-scans/{id}/": MEDIATORS,
+    "GET /api/v1/invitations/{reference}/": PATIENT,
+    "POST /api/v1/invitations/{reference}/accept/": PATIENT,
+    "POST /api/v1/invitations/{reference}/decline/": PATIENT,
 }
 SESSION_ROLES = {
     "mediator": Role.MEDIATOR,
@@ -175,6 +183,9 @@ def world(insurer, provider_org, regulator_org, api_key_for, monkeypatch) -> Wor
     contract = ContractFactory(insurer=insurer, provider=provider)
     claim = CostClaimFactory(arrangement__contract=contract)
     ArrangementFactory(contract=contract)
+    scan = ProactiveScan.objects.create(
+        insurer=insurer, trigger="api", scan_date=timezone.localdate()
+    )
 
     insurer_objects = {
         "reference": offer.case.reference,
@@ -198,6 +209,7 @@ def world(insurer, provider_org, regulator_org, api_key_for, monkeypatch) -> Wor
         "cases": offer.pk,  # the offer of .../cases/{reference}/offers/{id}/answer/
         "incoming": incoming.pk,
         "assignment-runs": run.pk,
+        "proactive-scans": scan.pk,
     }
     path_parameters = {
         "anonymous": {},

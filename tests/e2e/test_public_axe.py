@@ -1,7 +1,8 @@
 """The public pages meet WCAG 2.1 AA as far as axe-core can tell (DESIGN §7): no serious or
 critical violation on the home page, the waiting-time search (empty, with results, national),
 the request form (empty, with every error, with the within-norm notice), the status page with
-an offer and its confirmation step, at desktop and phone width.
+an offer and its confirmation step, the invitation page of the proactive scan, at desktop and
+phone width.
 
 axe-core's script comes from the ``axe-playwright-python`` package (a dev dependency); it is
 evaluated in each page through Playwright (the DevTools protocol), so the page's own CSP stays as
@@ -18,6 +19,7 @@ from providers.models import ProviderKind, Specialism
 from tests.accounts.factories import InsurerFactory
 from tests.e2e.conftest import axe_script
 from tests.mediation.factories import OfferFactory
+from tests.mediation.waiting_list_fixtures import invitation_with_token
 from tests.providers.factories import LocationFactory, WaitingTimeSeriesFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -59,6 +61,8 @@ def test_public_pages_have_no_serious_axe_violations(browsing, width):
         location__provider__kind=ProviderKind.ZBC,
     )
     status = f"/bemiddeling/status/{offer.case.reference}/axe-token/"
+    invitation, invitation_token = invitation_with_token()
+    invitation_page = f"/bemiddeling/uitnodiging/{invitation.reference}/{invitation_token}/"
     page = browsing.page
     page.set_viewport_size({"width": width, "height": 900})
     found: dict[str, list[str]] = {}
@@ -76,6 +80,7 @@ def test_public_pages_have_no_serious_axe_violations(browsing, width):
         status,
         f"{status}?confirm=accept&offer={offer.pk}",
         f"{status}?confirm=withdraw",
+        invitation_page,
     ):
         browsing.visit(path)
         check(path)

@@ -3,6 +3,8 @@ tasks run eagerly here whatever the broker (see ``celery_eager`` in tests/confte
 
 import pytest
 
+from tests.mediation.waiting_list_fixtures import waiting  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def _tasks_in_process(celery_eager):

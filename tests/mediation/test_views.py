@@ -731,12 +731,19 @@ def test_settings_page_for_the_insurer_admin(english, insurer_admin, insurer):
             "match_margin_days": "21",
             "offer_expiry_working_days": "4",
             "retention_months": "18",
+            "scan_look_ahead_days": "21",
+            "scan_distance_km": "30",
+            "invitation_quiet_days": "90",
+            "invitation_reminder_days": "5",
+            "invitation_lapse_days": "10",
         },
     )
 
     assert response.status_code == 302
     saved = MediationSettings.objects.get(insurer=insurer)
     assert (saved.first_contact_working_days, saved.match_margin_days) == (3, 21)
+    assert (saved.scan_look_ahead_days, saved.scan_distance_km) == (21, 30)
+    assert (saved.invitation_reminder_days, saved.invitation_lapse_days) == (5, 10)
     assert AuditEvent.objects.filter(object_type="mediation.mediationsettings").exists()
     bad = english.post(url, {"first_contact_working_days": "0", "match_margin_days": "1"})
     assert bad.status_code == 400

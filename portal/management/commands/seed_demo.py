@@ -23,6 +23,7 @@ from portal.demo.mediation import seed_demo_cases
 from portal.demo.nza import seed_demo_national
 from portal.demo.plans import seed_demo_plans
 from portal.demo.providers import seed_demo_providers, seed_demo_waiting_times
+from portal.demo.waiting_lists import seed_demo_waiting_lists
 
 SEED = 20261123
 
@@ -51,13 +52,16 @@ class Command(BaseCommand):
         seed_demo_plans(
             rng=random.Random(seed + 7), insurers=insurers, providers=providers, today=today
         )
+        waiting_list_entries = seed_demo_waiting_lists(
+            rng=random.Random(seed + 15), today=today, insurers=insurers
+        )
         cache.delete("demo_data_present")
 
         locations = sum(p.locations.count() for p in providers)
         self.stdout.write(
             f"Demo data ready: {len(insurers)} insurers, {len(providers)} providers, "
             f"{locations} locations, {contracts} contracts, {reports} waiting-time reports, "
-            f"{offers} capacity offers."
+            f"{offers} capacity offers, {waiting_list_entries} waiting-list entries."
         )
         if national_result is not None:
             counts = national_result.counts

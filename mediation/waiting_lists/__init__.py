@@ -1,0 +1,1 @@
+"""Consented waiting lists, the proactive scan and invitations (DESIGN §3.6, issue 15)."""
