@@ -4,6 +4,7 @@ Idempotent: it can run any number of times; the same demo rows are updated, not 
 Prints the demo logins as a table at the end.
 """
 
+import logging
 import random
 from typing import Any
 
@@ -35,6 +36,10 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=SEED, help="random seed (default fixed)")
 
     def handle(self, *args: Any, seed: int, **options: Any) -> None:
+        # Without a broker the demo's mails and jobs run inline; their "Task … succeeded" lines
+        # would bury the table of logins that the newcomer needs.
+        for name in ("celery.app.trace", "kombu.connection"):
+            logging.getLogger(name).setLevel(logging.WARNING + 10)
         rng = random.Random(seed)
         providers = seed_demo_providers(rng=rng)
         organisations = seed_demo_organisations(providers=providers)
