@@ -11,6 +11,7 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import Notification, Role
+from finance.models import Contract
 from mediation.services.overrun_notifications import (
     SERIES_OVERRUN,
     SERIES_OVERRUN_CLEARED,
@@ -139,3 +140,52 @@ def test_the_refresh_and_the_notifications_are_periodic_jobs() -> None:
     for name in ("providers.series_overruns_refresh", "mediation.persistent_overruns_notify"):
         assert name in tasks
         assert name in app.tasks
+
+
+def test_many_flags_of_one_run_are_one_digest_per_provider_and_per_insurer(
+    world, django_capture_on_commit_callbacks
+):
+    """A first run over national data flags thousands of series: each planner and each insurer's
+    staff member gets one message per run, not one per series."""
+    flag, people = world
+    today = timezone.localdate()
+    location = flag.series.location
+    second_provider = ProviderOrganisationFactory()
+    contracting = Contract.objects.get(provider=location.provider, year=today.year).insurer
+    ContractFactory(insurer=contracting, provider=second_provider.provider, year=today.year)
+    second_planner = member(Role.PLANNER, second_provider)
+    series = [
+        WaitingTimeSeriesFactory(location=location, kind="diagnostics", current_days=50),
+        WaitingTimeSeriesFactory(
+            location=LocationFactory(provider=second_provider.provider), current_days=60
+        ),
+    ]
+    for item in series:
+        PersistentOverrun.objects.create(
+            series=item,
+            since=today - timedelta(days=28),
+            latest_reference_date=today,
+            cycles=3,
+            days=item.current_days,
+            max_days=28,
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        written = persistent_overruns_notify()
+
+    notes = Notification.objects.filter(kind=SERIES_OVERRUN)
+    # The first provider's planner: one digest of its two series; the second's: its one series
+    # in full; the insurer's mediator and contract manager: one digest of all three each.
+    assert written == 4 == notes.count()
+    planner_note = notes.get(recipient=people["planner"])
+    assert planner_note.params["count"] == 2
+    assert "2 reeksen" in planner_note.text
+    assert notes.get(recipient=second_planner).params["count"] == 1
+    mediator_note = notes.get(recipient=people["mediator"])
+    assert mediator_note.params["count"] == 3 and mediator_note.params["providers"] == 2
+    assert mediator_note.link.endswith("/rapportages/landelijk/")
+    assert PersistentOverrun.objects.filter(notified_at__isnull=True).count() == 0
+
+    # Told once, also when the flags' record of it is lost.
+    PersistentOverrun.objects.update(notified_at=None)
+    assert persistent_overruns_notify() == 0
