@@ -92,6 +92,18 @@ _REVISIONS = WaitingTimeRevision._meta.db_table
 _SERIES = WaitingTimeSeries._meta.db_table
 
 
+_TEMPORARY_TABLES = (
+    "nza_lines",
+    "nza_combinations",
+    "nza_values",
+    "nza_dates",
+    "nza_rows",
+    "nza_duplicate_keys",
+    "nza_series",
+    "nza_stage",
+)
+
+
 class FastPathUnsafe(Exception):
     """The file needs the line-by-line path (see the module docstring)."""
 
@@ -130,7 +142,6 @@ def nza_import_fast(
     catalogue: Any,
     check: WaitingTimeCheck,
     actor: Actor,
-    today: date,
     error_limit: int,
     import_id: int | None,
     progress: ProgressCallback | None,
@@ -154,6 +165,8 @@ def nza_import_fast(
     lines_seen = 0
     with connection.cursor() as wrapper:
         cursor = wrapper.cursor
+        # Left by an earlier import in the same transaction (they go at its end).
+        cursor.execute(f"DROP TABLE IF EXISTS {', '.join(_TEMPORARY_TABLES)}")
         cursor.execute(
             "CREATE TEMPORARY TABLE nza_lines (line integer NOT NULL, combination integer NOT "
             "NULL, value integer NOT NULL, day integer NOT NULL) ON COMMIT DROP"
@@ -286,6 +299,7 @@ def nza_import_fast(
             )
         else:
             stored = RecordResult(created=0, updated=0, unchanged=0)
+        cursor.execute(f"DROP TABLE IF EXISTS {', '.join(_TEMPORARY_TABLES)}")
     if progress is not None:
         progress(1.0)
     return FastResult(stored=stored, skipped=skipped, errors=errors, omitted=omitted)
