@@ -156,7 +156,10 @@ def nza_import_fast(
     ``before_store`` runs after the mapping, before any figure is stored (the updates of known
     providers and locations)."""
     maker = _LineMaker(reading.columns)
-    combination_of = operator.itemgetter(*_COMBINATION)
+    indexes = reading.field_indexes
+    combination_of = operator.itemgetter(*(indexes[i] for i in _COMBINATION))
+    days_at, flag_at = indexes[_DAYS], indexes[_INSUFFICIENT]
+    date_at = indexes[_REFERENCE_DATE]
     combinations: dict[tuple[str, ...], int] = {}
     found: list[_Combination] = []
     value_ids: dict[tuple[str, str], int] = {}
@@ -176,20 +179,22 @@ def nza_import_fast(
         try:
             with cursor.copy("COPY nza_lines FROM STDIN") as copy:
                 for number, v in reading.cells():
+                    # Raw cells: a combination or value written with other spaces is another
+                    # key, mapped the same (its cells are stripped when first met).
                     key = combination_of(v)
                     combination = combinations.get(key)
                     if combination is None:
                         combination = combinations[key] = len(found)
-                        found.append(_Combination(number, v))
-                    value_key = (v[_DAYS], v[_INSUFFICIENT])
+                        found.append(_Combination(number, [v[i].strip() for i in indexes]))
+                    value_key = (v[days_at], v[flag_at])
                     value = value_ids.get(value_key)
                     if value is None:
                         value = value_ids[value_key] = len(value_ids)
-                    day_text = v[_REFERENCE_DATE]
+                    day_text = v[date_at]
                     day = date_ids.get(day_text)
                     if day is None:
                         day = date_ids[day_text] = len(date_days)
-                        date_days.append(catalogue._day(maker.date(day_text)))
+                        date_days.append(catalogue._day(maker.date(day_text.strip())))
                     valid = date_days[day]
                     if valid:
                         entry = found[combination]
@@ -374,7 +379,7 @@ def _check_values(
 ) -> list[tuple[tuple[int | None, bool] | None, FieldErrors]]:
     results = []
     for days_cell, flag_cell in value_ids:  # in id order (dicts keep their order)
-        days, insufficient = days_and_flag(days_cell, flag_cell)
+        days, insufficient = days_and_flag(days_cell.strip(), flag_cell.strip())
         raw = WaitingTimeRow(0, "", "", None, None, days, insufficient)
         results.append(check.values_check(raw))
     return results
@@ -384,7 +389,7 @@ def _check_dates(
     date_ids: dict[str, int], *, maker: _LineMaker, check: WaitingTimeCheck
 ) -> list[tuple[date | None, FieldErrors]]:
     return [
-        check.date_check(WaitingTimeRow(0, "", "", reference_date=maker.date(text)))
+        check.date_check(WaitingTimeRow(0, "", "", reference_date=maker.date(text.strip())))
         for text in date_ids
     ]
 

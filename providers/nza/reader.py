@@ -397,15 +397,21 @@ class NzaReading:
                 row=reader.line_num,
             )
 
+    @property
+    def field_indexes(self) -> list[int]:
+        """Where each of our fields (in the order of :data:`NZA_NATIONAL_COLUMNS`) is in the
+        cells :meth:`cells` yields (an absent column: the empty cell at the end)."""
+        width = max(self._positions.values()) + 1
+        return [self._positions.get(name, width) for name in _FIELDS]
+
     def cells(self) -> Iterator[tuple[int, list[str]]]:
-        """A CSV file's lines as (line number, the stripped cells of our fields in the order of
-        :data:`NZA_NATIONAL_COLUMNS`), as :meth:`items` reads them, without interpreting them (the
-        PostgreSQL fast path of ``providers.nza.fast``). Raise :class:`NzaCsvError` where
-        :meth:`items` would end with a file error."""
+        """A CSV file's lines as (line number, its cells as they are, with an empty one appended;
+        see :attr:`field_indexes`), the lines :meth:`items` reads, not interpreted (the PostgreSQL
+        fast path of ``providers.nza.fast``; strip a cell before use). Raise :class:`NzaCsvError`
+        where :meth:`items` would end with a file error."""
         assert self.layout == "csv" and self.error is None
         reader = self._reader
         width = max(self._positions.values()) + 1
-        indexes = [self._positions.get(name, width) for name in _FIELDS]
         location = self._positions["location"]
         try:
             for cells in reader:
@@ -414,7 +420,7 @@ class NzaReading:
                         continue  # a blank line
                     cells = cells + [""] * (width - len(cells))
                 cells.append("")
-                yield reader.line_num, [cells[index].strip() for index in indexes]
+                yield reader.line_num, cells
         except csv.Error as exc:
             raise NzaCsvError(str(exc)) from exc
 
