@@ -68,7 +68,6 @@ from providers.waiting_times.storage import (
     _lock_locations,
     _overruns_refresh,
     _reports_exist,
-    _series_for,
     _trend_groups,
 )
 from providers.waiting_times.validation import (
@@ -97,7 +96,6 @@ _TEMPORARY_TABLES = (
     "nza_combinations",
     "nza_values",
     "nza_dates",
-    "nza_rows",
     "nza_duplicate_keys",
     "nza_series",
     "nza_stage",
@@ -266,15 +264,29 @@ def nza_import_fast(
         )
         cursor.execute("ANALYZE nza_combinations, nza_values, nza_dates")
 
-        # The lines that pass every check, with their series' position.
-        cursor.execute(
-            "CREATE TEMPORARY TABLE nza_rows ON COMMIT DROP AS "
-            "SELECT l.line, c.series_index, d.day, v.days, v.insufficient "
+        valid = (
             "FROM nza_lines l JOIN nza_combinations c ON c.id = l.combination "
             "JOIN nza_values v ON v.id = l.value JOIN nza_dates d ON d.id = l.day "
             "WHERE NOT c.fatal AND c.errors = 0 AND v.errors = 0 AND d.errors = 0"
         )
-        row_count = cursor.rowcount
+        cursor.execute(f"SELECT EXISTS (SELECT 1 {valid})")
+        any_valid = cursor.fetchone()[0]
+        if any_valid:
+            # As the storing service does: the locations locked, the series found or created
+            # (those of every subject met, also of one whose lines all failed a check).
+            _lock_locations(sorted({subject.location_id for subject in check.series}))
+            _series_resolve(cursor, check.series)
+            # The lines that pass every check, with their series.
+            cursor.execute(
+                "CREATE TEMPORARY TABLE nza_stage ON COMMIT DROP AS "
+                "SELECT l.line, g.series_id, d.day, v.days, v.insufficient "
+                + valid.replace(
+                    "WHERE", "JOIN nza_series g ON g.series_index = c.series_index WHERE"
+                )
+            )
+            row_count = cursor.rowcount
+        else:
+            row_count = 0
         duplicates = _duplicates(cursor) if row_count else {}
         errors, omitted, skipped = _line_errors(
             cursor,
@@ -395,34 +407,77 @@ def _check_dates(
 
 
 def _duplicates(cursor: Any) -> dict[tuple[int, date], list[int]]:
-    """(series position, peildatum) → its lines, in order, where there is more than one; the
-    later ones are removed from ``nza_rows`` (the line-by-line check skips them)."""
+    """(series, peildatum) → its lines, in order, where there is more than one; the later ones
+    are removed from ``nza_stage`` (the line-by-line check skips them)."""
     cursor.execute(
-        "SELECT series_index, day FROM nza_rows GROUP BY series_index, day HAVING count(*) > 1"
+        "SELECT series_id, day FROM nza_stage GROUP BY series_id, day HAVING count(*) > 1"
     )
     keys = cursor.fetchall()
     if not keys:
         return {}
     cursor.execute(
-        "CREATE TEMPORARY TABLE nza_duplicate_keys (series_index integer, day date) ON COMMIT DROP"
+        "CREATE TEMPORARY TABLE nza_duplicate_keys (series_id integer, day date) ON COMMIT DROP"
+    )
+    _copy(cursor, "nza_duplicate_keys", [f"{series}\t{day.isoformat()}\n" for series, day in keys])
+    cursor.execute(
+        "SELECT r.series_id, r.day, array_agg(r.line ORDER BY r.line) FROM nza_stage r "
+        "JOIN nza_duplicate_keys k ON k.series_id = r.series_id AND k.day = r.day "
+        "GROUP BY r.series_id, r.day"
+    )
+    duplicates = {(series, day): lines for series, day, lines in cursor.fetchall()}
+    cursor.execute(
+        "DELETE FROM nza_stage r USING nza_duplicate_keys k WHERE k.series_id = r.series_id "
+        "AND k.day = r.day AND r.line > (SELECT min(line) FROM nza_stage m "
+        "WHERE m.series_id = r.series_id AND m.day = r.day)"
+    )
+    return duplicates
+
+
+def _series_resolve(cursor: Any, subjects: list[Subject]) -> None:
+    """Every subject's series (``nza_series``: position, series id, and what the regional trend
+    counts need: its active location's region and its treatment's setting), the missing series
+    created (one statement; ``ON CONFLICT``: one created meanwhile by someone else is found)."""
+    groups = _trend_groups(subjects)
+    cursor.execute(
+        "CREATE TEMPORARY TABLE nza_series (series_index integer PRIMARY KEY, location_id "
+        "integer NOT NULL, kind text NOT NULL, specialism_id integer NOT NULL, treatment_id "
+        "integer, series_id integer, region_id integer, setting text NOT NULL) ON COMMIT DROP"
     )
     _copy(
         cursor,
-        "nza_duplicate_keys",
-        [f"{index}\t{day.isoformat()}\n" for index, day in keys],
+        "nza_series",
+        [
+            f"{s.index}\t{s.location_id}\t{s.kind}\t{s.specialism_id}\t"
+            f"{_NULL if s.treatment_id is None else s.treatment_id}\t{_NULL}\t"
+            f"{groups.region_of.get(s.location_id, _NULL)}\t"
+            f"{'' if s.treatment_id is None else groups.setting_of[s.treatment_id]}\n"
+            for s in subjects
+        ],
+    )
+    cursor.execute("ANALYZE nza_series")
+    match = (
+        "t.location_id = g.location_id AND t.kind = g.kind AND ((g.treatment_id IS NULL AND "
+        "t.treatment_id IS NULL AND t.specialism_id = g.specialism_id) OR "
+        "t.treatment_id = g.treatment_id)"
     )
     cursor.execute(
-        "SELECT r.series_index, r.day, array_agg(r.line ORDER BY r.line) FROM nza_rows r "
-        "JOIN nza_duplicate_keys k ON k.series_index = r.series_index AND k.day = r.day "
-        "GROUP BY r.series_index, r.day"
+        f"UPDATE nza_series g SET series_id = t.id FROM {_SERIES} t WHERE {match}"  # noqa: S608
     )
-    duplicates = {(index, day): lines for index, day, lines in cursor.fetchall()}
     cursor.execute(
-        "DELETE FROM nza_rows r USING nza_duplicate_keys k WHERE k.series_index = r.series_index "
-        "AND k.day = r.day AND r.line > (SELECT min(line) FROM nza_rows m "
-        "WHERE m.series_index = r.series_index AND m.day = r.day)"
+        f"INSERT INTO {_SERIES} (location_id, kind, specialism_id, treatment_id, "  # noqa: S608
+        "current_insufficient_observations, current_origin) "
+        "SELECT location_id, kind, specialism_id, treatment_id, false, %s FROM nza_series "
+        "WHERE series_id IS NULL ORDER BY series_index ON CONFLICT DO NOTHING",
+        [ReportOrigin.PROVIDER],
     )
-    return duplicates
+    cursor.execute(
+        f"UPDATE nza_series g SET series_id = t.id FROM {_SERIES} t "  # noqa: S608
+        f"WHERE g.series_id IS NULL AND {match}"
+    )
+    cursor.execute("SELECT series_index, series_id FROM nza_series")
+    ids = dict(cursor.fetchall())
+    for subject in subjects:
+        subject.series_id = ids[subject.index]
 
 
 def _line_errors(
@@ -497,32 +552,11 @@ def _store(
     total: int,
     progress: ProgressCallback | None,
 ) -> RecordResult:
-    """``waiting_time_reports_store`` for the rows of ``nza_rows``, set-based (see
+    """``waiting_time_reports_store`` for the rows of ``nza_stage``, set-based (see
     ``providers.waiting_times.storage`` for the rules, kept here one for one)."""
     origin, source = ReportOrigin.NZA, ReportSource.CSV
     now = timezone.now()
     reported_by = actor.label
-    _lock_locations(sorted({subject.location_id for subject in subjects}))
-    _series_for(subjects)
-    groups = _trend_groups(subjects)
-    cursor.execute(
-        "CREATE TEMPORARY TABLE nza_series (series_index integer PRIMARY KEY, series_id integer "
-        "NOT NULL, region_id integer, kind text NOT NULL, setting text NOT NULL) ON COMMIT DROP"
-    )
-    _copy(
-        cursor,
-        "nza_series",
-        [
-            f"{s.index}\t{s.series_id}\t{groups.region_of.get(s.location_id, _NULL)}\t{s.kind}\t"
-            f"{'' if s.treatment_id is None else groups.setting_of[s.treatment_id]}\n"
-            for s in subjects
-        ],
-    )
-    cursor.execute("ANALYZE nza_series")
-    cursor.execute(
-        "CREATE TEMPORARY TABLE nza_stage ON COMMIT DROP AS SELECT s.series_id, r.day, r.days, "
-        "r.insufficient FROM nza_rows r JOIN nza_series s ON s.series_index = r.series_index"
-    )
     cursor.execute("SELECT DISTINCT day FROM nza_stage")
     days = sorted(day for (day,) in cursor.fetchall())
     all_new = not _reports_exist(
