@@ -292,7 +292,7 @@ def main() -> None:
     if not args.no_record:
         append_result(
             "National NZa import (issue 14)",
-            "DATABASE_URL=postgres://…/bench_h14a .venv/bin/python benchmarks/bench_nza_import.py "
+            "DATABASE_URL=postgres://…/bench_<name> .venv/bin/python benchmarks/bench_nza_import.py "
             + " ".join(sys.argv[1:]),
             lines,
         )

@@ -29,14 +29,16 @@ stored, and the caller runs the line-by-line path instead.
 
 from __future__ import annotations
 
+import logging
 import operator
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -77,12 +79,15 @@ from providers.waiting_times.validation import (
     WaitingTimeCheck,
 )
 
+logger = logging.getLogger(__name__)
+
 # The positions of a line's values that make its combination (all but wait, flag and peildatum).
 _COMBINATION = tuple(
     index for index in range(len(_FIELDS)) if index not in (_DAYS, _INSUFFICIENT, _REFERENCE_DATE)
 )
 _COPY_LINES = 200_000  # lines sent to COPY at a time
 _NULL = "\\N"  # NULL in COPY's text format
+_TEMP_BUFFERS = "512MB"
 
 # (The SQL names only our own tables, from the models' metadata, and temporary tables of this
 # module; every value is a parameter or goes through COPY, hence the ``noqa: S608``.)
@@ -127,6 +132,39 @@ class FastResult:
     omitted: int
 
 
+class _Timed:
+    """psycopg's cursor, each statement's time noted (logged at DEBUG level at the end, with the
+    Python stages: what to look at when the import gets slow)."""
+
+    def __init__(self, cursor: Any):
+        self._cursor = cursor
+        self.laps: list[tuple[str, float]] = []
+        self._mark = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((name, now - self._mark))
+        self._mark = now
+
+    def execute(self, query: str, params: Any = None) -> Any:
+        self.lap("python")
+        result = self._cursor.execute(query, params)
+        self.lap(" ".join(query.split()[:6]))
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+    def log(self) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "National import, fast path: %s",
+                "; ".join(
+                    f"{name} {seconds:.2f} s" for name, seconds in self.laps if seconds > 0.05
+                ),
+            )
+
+
 def _copy(cursor: Any, table: str, lines: list[str]) -> None:
     if not lines:
         return
@@ -165,7 +203,14 @@ def nza_import_fast(
     date_days: list[str] = []  # date id → the valid ISO peildatum ("" when not valid)
     lines_seen = 0
     with connection.cursor() as wrapper:
-        cursor = wrapper.cursor
+        cursor = _Timed(wrapper.cursor)
+        # Room for the temporary tables in memory (PostgreSQL's default is 8 MB; settable only
+        # before the session's first temporary table, else it stays as it is).
+        try:
+            with transaction.atomic():
+                wrapper.execute("SELECT set_config('temp_buffers', %s, true)", [_TEMP_BUFFERS])
+        except DatabaseError:
+            pass
         # Left by an earlier import in the same transaction (they go at its end).
         cursor.execute(f"DROP TABLE IF EXISTS {', '.join(_TEMPORARY_TABLES)}")
         cursor.execute(
@@ -215,10 +260,13 @@ def nza_import_fast(
         if progress is not None:
             progress(0.5)
 
+        cursor.lap(f"reading {lines_seen} lines into COPY")
         _map_combinations(found, maker=maker, catalogue=catalogue, check=check)
+        cursor.lap(f"mapping {len(found)} combinations")
         values = _check_values(value_ids, check=check)
         dates = _check_dates(date_ids, maker=maker, check=check)
         before_store()
+        cursor.lap("providers and locations updated")
         if progress is not None:
             progress(0.55)
 
@@ -275,6 +323,7 @@ def nza_import_fast(
             # As the storing service does: the locations locked, the series found or created
             # (those of every subject met, also of one whose lines all failed a check).
             _lock_locations(sorted({subject.location_id for subject in check.series}))
+            cursor.lap("locations locked")
             _series_resolve(cursor, check.series)
             # The lines that pass every check, with their series.
             cursor.execute(
@@ -317,6 +366,7 @@ def nza_import_fast(
         else:
             stored = RecordResult(created=0, updated=0, unchanged=0)
         cursor.execute(f"DROP TABLE IF EXISTS {', '.join(_TEMPORARY_TABLES)}")
+        cursor.log()
     if progress is not None:
         progress(1.0)
     return FastResult(stored=stored, skipped=skipped, errors=errors, omitted=omitted)
@@ -654,7 +704,9 @@ def _store(
         "OR n.day >= t.current_reference_date)",
         params,
     )
+    cursor.lap("python")
     region_trend_counts_apply(changes=changes)
+    cursor.lap(f"trend counts applied ({len(changes)} groups)")
     touched = sorted({subject.series_id for subject in subjects})
     transaction.on_commit(lambda: _overruns_refresh(touched))
     result = RecordResult(
