@@ -88,6 +88,7 @@ _COMBINATION = tuple(
 _COPY_LINES = 200_000  # lines sent to COPY at a time
 _NULL = "\\N"  # NULL in COPY's text format
 _TEMP_BUFFERS = "512MB"
+_WORK_MEM = "256MB"
 
 # (The SQL names only our own tables, from the models' metadata, and temporary tables of this
 # module; every value is a parameter or goes through COPY, hence the ``noqa: S608``.)
@@ -211,6 +212,8 @@ def nza_import_fast(
                 wrapper.execute("SELECT set_config('temp_buffers', %s, true)", [_TEMP_BUFFERS])
         except DatabaseError:
             pass
+        # Sorts and groupings of millions of lines in memory, for this transaction only.
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [_WORK_MEM])
         # Left by an earlier import in the same transaction (they go at its end).
         cursor.execute(f"DROP TABLE IF EXISTS {', '.join(_TEMPORARY_TABLES)}")
         cursor.execute(
@@ -324,18 +327,18 @@ def nza_import_fast(
             # (those of every subject met, also of one whose lines all failed a check).
             _lock_locations(sorted({subject.location_id for subject in check.series}))
             cursor.lap("locations locked")
-            _series_resolve(cursor, check.series)
+            trend_groups = _series_resolve(cursor, check.series)
             # The lines that pass every check, with their series.
             cursor.execute(
                 "CREATE TEMPORARY TABLE nza_stage ON COMMIT DROP AS "
-                "SELECT l.line, g.series_id, d.day, v.days, v.insufficient "
+                "SELECT l.line, g.series_id, d.day, v.days, v.insufficient, g.trend_group "
                 + valid.replace(
                     "WHERE", "JOIN nza_series g ON g.series_index = c.series_index WHERE"
                 )
             )
             row_count = cursor.rowcount
         else:
-            row_count = 0
+            row_count, trend_groups = 0, []
         duplicates = _duplicates(cursor) if row_count else {}
         errors, omitted, skipped = _line_errors(
             cursor,
@@ -358,6 +361,7 @@ def nza_import_fast(
             stored = _store(
                 cursor,
                 subjects=check.series,
+                trend_groups=trend_groups,
                 actor=actor,
                 import_id=import_id,
                 total=total,
@@ -483,7 +487,7 @@ def _duplicates(cursor: Any) -> dict[tuple[int, date], list[int]]:
     return duplicates
 
 
-def _series_resolve(cursor: Any, subjects: list[Subject]) -> None:
+def _series_resolve(cursor: Any, subjects: list[Subject]) -> list[tuple[int, str, str]]:
     """Every subject's series (``nza_series``: position, series id, and what the regional trend
     counts need: its active location's region and its treatment's setting), the missing series
     created (one statement; ``ON CONFLICT``: one created meanwhile by someone else is found)."""
@@ -491,19 +495,22 @@ def _series_resolve(cursor: Any, subjects: list[Subject]) -> None:
     cursor.execute(
         "CREATE TEMPORARY TABLE nza_series (series_index integer PRIMARY KEY, location_id "
         "integer NOT NULL, kind text NOT NULL, specialism_id integer NOT NULL, treatment_id "
-        "integer, series_id integer, region_id integer, setting text NOT NULL) ON COMMIT DROP"
+        "integer, series_id integer, trend_group integer) ON COMMIT DROP"
     )
-    _copy(
-        cursor,
-        "nza_series",
-        [
+    # The trend's group of a series (region, kind, setting) as a number: counted per number.
+    trend_groups: dict[tuple[int, str, str], int] = {}
+    lines = []
+    for s in subjects:
+        region_id = groups.region_of.get(s.location_id)
+        group: int | str = _NULL
+        if region_id is not None:  # an active location
+            setting = "" if s.treatment_id is None else groups.setting_of[s.treatment_id]
+            group = trend_groups.setdefault((region_id, s.kind, setting), len(trend_groups))
+        lines.append(
             f"{s.index}\t{s.location_id}\t{s.kind}\t{s.specialism_id}\t"
-            f"{_NULL if s.treatment_id is None else s.treatment_id}\t{_NULL}\t"
-            f"{groups.region_of.get(s.location_id, _NULL)}\t"
-            f"{'' if s.treatment_id is None else groups.setting_of[s.treatment_id]}\n"
-            for s in subjects
-        ],
-    )
+            f"{_NULL if s.treatment_id is None else s.treatment_id}\t{_NULL}\t{group}\n"
+        )
+    _copy(cursor, "nza_series", lines)
     cursor.execute("ANALYZE nza_series")
     match = (
         "t.location_id = g.location_id AND t.kind = g.kind AND ((g.treatment_id IS NULL AND "
@@ -528,6 +535,7 @@ def _series_resolve(cursor: Any, subjects: list[Subject]) -> None:
     ids = dict(cursor.fetchall())
     for subject in subjects:
         subject.series_id = ids[subject.index]
+    return list(trend_groups)
 
 
 def _line_errors(
@@ -597,6 +605,7 @@ def _store(
     cursor: Any,
     *,
     subjects: list[Subject],
+    trend_groups: list[tuple[int, str, str]],
     actor: Actor,
     import_id: int | None,
     total: int,
@@ -617,9 +626,8 @@ def _store(
     kept_provider = 0
     changes: Counter[TrendKey] = Counter()
     trend = (
-        "SELECT g.region_id, r.day, g.kind, g.setting, {days}, {sign} count(*) FROM nza_stage r "
-        "JOIN nza_series g ON g.series_id = r.series_id {join} "
-        "WHERE g.region_id IS NOT NULL AND {days} IS NOT NULL GROUP BY 1, 2, 3, 4, 5"
+        "SELECT r.trend_group, r.day, {days}, {sign} count(*) FROM nza_stage r {join} "
+        "WHERE r.trend_group IS NOT NULL AND {days} IS NOT NULL GROUP BY 1, 2, 3"
     )
     params: dict[str, Any] = {
         "source": source,
@@ -644,10 +652,13 @@ def _store(
                 join=f"JOIN {_REPORTS} p ON p.series_id = r.series_id AND p.reference_date = r.day",
             )
         )
-        changes.update({tuple(key): n for *key, n in cursor.fetchall()})
+        for group, day, days, n in cursor.fetchall():
+            region_id, kind, setting = trend_groups[group]
+            changes[(region_id, day, kind, setting, days)] += n
     cursor.execute(trend.format(days="r.days", sign="", join=""))
-    for *key, n in cursor.fetchall():
-        changes[tuple(key)] += n  # type: ignore[index]
+    for group, day, days, n in cursor.fetchall():
+        region_id, kind, setting = trend_groups[group]
+        changes[(region_id, day, kind, setting, days)] += n
     if progress is not None:
         progress(0.7)
     columns = (
@@ -659,7 +670,11 @@ def _store(
         "%(now)s, %(by)s FROM nza_stage"
     )
     if all_new:
-        cursor.execute(f"INSERT INTO {_REPORTS} ({columns}) {select}", params)
+        # In the order of the (series, peildatum) indexes: each index page is written once, not
+        # once per peildatum of a history.
+        cursor.execute(
+            f"INSERT INTO {_REPORTS} ({columns}) {select} ORDER BY series_id, day", params
+        )
         created, updated = cursor.rowcount, 0
     else:
         changed = (

@@ -259,13 +259,15 @@ def test_a_mixed_history_gives_the_same_results_both_ways(known, monkeypatch):
 
 
 def test_more_skipped_lines_than_reported(monkeypatch):
-    lines = [line(n, "Polikliniekbezoek", "vijf", "Chirurgie (303)") for n in range(1, 130)]
-    lines += [line(200, "Polikliniekbezoek", "5", "Chirurgie (303)")] * 3  # duplicates
+    # More than MAX_REPORTED_ERRORS (500) errors: the first ones listed, the rest counted.
+    lines = [line(n, "Polikliniekbezoek", "vijf", "Chirurgie (303)") for n in range(1, 520)]
+    lines += [line(600, "Polikliniekbezoek", "5", "Chirurgie (303)")] * 3  # duplicates
     slow, fast, done = both_paths([national(*lines)], monkeypatch)
     assert done == 1
     assert fast == slow
     counts = fast[0][0]["counts"]
-    assert counts["skipped"] == 131 and counts["created"] == 1
+    assert counts["skipped"] == 521 and counts["created"] == 1
+    assert len(fast[0][0]["skipped_lines"]) == 501  # 500 and the line saying how many more
 
 
 def test_a_location_created_by_a_later_line_falls_back_line_by_line(monkeypatch, caplog):
