@@ -591,7 +591,9 @@ def _line_errors(
             combination, value, day = detail
             c = found[combination]
             if c.fatal is not None:
-                errors.append({**c.fatal, "row": line})
+                errors.append(
+                    {"row": line, "field": c.fatal["field"], "message": c.fatal["message"]}
+                )
                 continue
             parts = [*(c.subject_errors or ()), *values[value][1], *dates[day][1]]
         for field_name, message in parts:
