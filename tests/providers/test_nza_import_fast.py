@@ -178,6 +178,8 @@ def test_a_mixed_history_gives_the_same_results_both_ways(known, monkeypatch):
     _provider, location, own = known
     moved = f"06555004;Ziekenhuis Verhuisd;Ziekenhuis;NAZ Noordwest;{location.code};;;;;"
     renamed = f"06555004;Ziekenhuis Hernoemd;Ziekenhuis;NAZ Noordwest;{location.code};;;;;"
+    # First met after the others but with the oldest peildatum: it must not win.
+    older = f"06555004;Ziekenhuis Oud;Kliniek;Traumacentrum Zuid;{location.code};Oud;;;;"
     own_where = f"{own.provider.agb_code};;;;{own.code};;;;;"
     treatment = "Fictieve knieoperatie met opname (orthopedie)"
     lines = []
@@ -211,7 +213,7 @@ def test_a_mixed_history_gives_the_same_results_both_ways(known, monkeypatch):
                 "Polikliniekbezoek",
                 "9",
                 "Chirurgie (303)",
-                where=moved if n == 1 else renamed,
+                where=(renamed, moved, older)[n],
                 peildatum=peildatum,
             ),
             # Skipped: unknown kind, bad postcode, days, unknown treatment and specialism.
@@ -256,6 +258,8 @@ def test_a_mixed_history_gives_the_same_results_both_ways(known, monkeypatch):
     assert results[2]["counts"]["updated"] == 2 and results[2]["counts"]["created"] == 1
     assert results[3]["counts"]["updated"] == 0
     assert data["revisions"] and data["trend"]
+    provider = Provider.objects.get(agb_code="06555004")
+    assert (provider.name, provider.region.code) == ("Ziekenhuis Verhuisd", "NAZNHF")
 
 
 def test_more_skipped_lines_than_reported(monkeypatch):
