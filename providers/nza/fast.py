@@ -718,7 +718,10 @@ def _store(
         "JOIN (SELECT series_id, max(day) AS day FROM nza_stage GROUP BY series_id) m "
         "ON m.series_id = s.series_id AND m.day = s.day) n "
         "WHERE t.id = n.series_id AND (t.current_reference_date IS NULL "
-        "OR n.day >= t.current_reference_date)",
+        "OR n.day >= t.current_reference_date) "
+        # Only what changes (the same file again rewrites no series).
+        "AND (t.current_reference_date, t.current_days, t.current_insufficient_observations, "
+        "t.current_origin) IS DISTINCT FROM (n.day, n.days, n.insufficient, %(origin)s)",
         params,
     )
     cursor.lap("python")
