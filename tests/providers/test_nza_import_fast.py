@@ -305,3 +305,26 @@ def test_new_providers_locations_and_treatments_are_created_in_the_same_order(mo
         ("Fictief B (orthopedie)", "3"),
     ]
     assert date(2026, 11, 24) == Provider.objects.get(agb_code="06555002").nza_reference_date
+
+
+def test_blank_short_and_spaced_lines_read_the_same(monkeypatch):
+    spaced = line(3, " Diagnostiek ", " 12 ", "  Orthopedie (305)", where=f" {NEW_PROVIDER}")
+    content = national(
+        line(1, "Polikliniekbezoek", "30", "Orthopedie (305)"),
+        "",
+        ";;;",
+        spaced,
+        "4;2026-11-24;Diagnostiek;7",  # too short: no specialism, location …
+        line(5, "Diagnostiek", "12", "Orthopedie (305)", peildatum=" 2026-10-27 "),
+    )
+    slow, fast, done = both_paths([content], monkeypatch)
+    assert done == 1
+    assert fast == slow
+    assert fast[0][0]["counts"]["created"] == 3 and fast[0][0]["counts"]["skipped"] == 1
+
+
+def test_a_file_without_lines_gives_the_same_answer(monkeypatch):
+    slow, fast, done = both_paths([national()], monkeypatch)
+    assert done == 1
+    assert fast == slow
+    assert fast[0][0]["counts"]["created"] == 0
