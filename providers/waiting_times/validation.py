@@ -613,7 +613,9 @@ class WaitingTimeCheck:
     def subject_check(self, raw: WaitingTimeRow) -> tuple[Subject | None, FieldErrors]:
         return self._resolver.subject(raw)
 
-    def values_check(self, raw: WaitingTimeRow) -> tuple[tuple[int | None, bool] | None, FieldErrors]:
+    def values_check(
+        self, raw: WaitingTimeRow
+    ) -> tuple[tuple[int | None, bool] | None, FieldErrors]:
         return self._resolver.values(raw)
 
     def date_check(self, raw: WaitingTimeRow) -> tuple[date | None, FieldErrors]:
