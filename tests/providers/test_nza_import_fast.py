@@ -328,3 +328,21 @@ def test_a_file_without_lines_gives_the_same_answer(monkeypatch):
     assert done == 1
     assert fast == slow
     assert fast[0][0]["counts"]["created"] == 0
+
+
+def test_the_overrun_refresh_follows_the_commit(monkeypatch, django_capture_on_commit_callbacks):
+    from providers.nza import fast
+
+    refreshed: list[list[int]] = []
+    monkeypatch.setattr(fast, "_overruns_refresh", refreshed.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        import_all(
+            [
+                national(
+                    line(1, "Polikliniekbezoek", "30", "Orthopedie (305)"),
+                    line(2, "Diagnostiek", "12", "Orthopedie (305)"),
+                )
+            ]
+        )
+    assert refreshed == [sorted(WaitingTimeSeries.objects.values_list("pk", flat=True))]
+    assert len(refreshed[0]) == 2
