@@ -27,9 +27,10 @@ current figures, trend counts, commit):
 2. the same file again (idempotent: every line unchanged);
 3. the history file;
 4. a plain ``COPY`` of the history file as it is (all its columns as text) into a bare table,
-   and a plain ``COPY`` of the rows the import stored (report-shaped) into a bare table.
+   a plain ``COPY`` of the rows the import stored (report-shaped) into a bare table, and the same
+   rows into a table like the report table (its indexes, checks and deferred foreign keys).
 
-The ratios of (3) to both COPYs and the lines per second are appended to RESULTS.md.
+The ratios of (3) to the three COPYs and the lines per second are appended to RESULTS.md.
 """
 
 from __future__ import annotations
