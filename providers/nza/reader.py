@@ -184,18 +184,7 @@ class _LineMaker:
                 )
                 % {"value": kind_value},
             }
-        days: str | None = v[_DAYS]
-        flag = v[_INSUFFICIENT].lower()
-        insufficient: bool | str = flag in NZA_YES
-        if not insufficient and flag not in NZA_NO:
-            insufficient = flag  # refused by the check, with the column named
-        if days and not days.isdigit():
-            if days.lower() in NZA_INSUFFICIENT:
-                days, insufficient = None, True
-            else:
-                whole = _DECIMAL_WHOLE.match(days)
-                if whole:
-                    days = whole.group(1)
+        days, insufficient = days_and_flag(v[_DAYS], v[_INSUFFICIENT])
         street, street_number = v[_STREET], v[_STREET_NUMBER]
         label = v[_SPECIALISM]
         return NzaLine(
@@ -221,6 +210,27 @@ class _LineMaker:
             v[_CITY],
             v[_TREATMENT_NUMBER],
         )
+
+
+def days_and_flag(days_cell: str, flag_cell: str) -> tuple[str | None, bool | str]:
+    """A line's WACHTTIJD and ONVOLDOENDE_WAARNEMINGEN cells as the check takes them."""
+    days: str | None = days_cell
+    flag = flag_cell.lower()
+    insufficient: bool | str = flag in NZA_YES
+    if not insufficient and flag not in NZA_NO:
+        insufficient = flag  # refused by the check, with the column named
+    if days and not days.isdigit():
+        if days.lower() in NZA_INSUFFICIENT:
+            days, insufficient = None, True
+        else:
+            whole = _DECIMAL_WHOLE.match(days)
+            if whole:
+                days = whole.group(1)
+    return days, insufficient
+
+
+class NzaCsvError(Exception):
+    """A CSV file that cannot be read to its end (see :meth:`NzaReading.cells`)."""
 
 
 def _positions(names: list[str]) -> dict[str, int]:
@@ -386,6 +396,33 @@ class NzaReading:
                 % {"line": reader.line_num, "problem": str(exc)},
                 row=reader.line_num,
             )
+
+    @property
+    def field_indexes(self) -> list[int]:
+        """Where each of our fields (in the order of :data:`NZA_NATIONAL_COLUMNS`) is in the
+        cells :meth:`cells` yields (an absent column: the empty cell at the end)."""
+        width = max(self._positions.values()) + 1
+        return [self._positions.get(name, width) for name in _FIELDS]
+
+    def cells(self) -> Iterator[tuple[int, list[str]]]:
+        """A CSV file's lines as (line number, its cells as they are, with an empty one appended;
+        see :attr:`field_indexes`), the lines :meth:`items` reads, not interpreted (the PostgreSQL
+        fast path of ``providers.nza.fast``; strip a cell before use). Raise :class:`NzaCsvError`
+        where :meth:`items` would end with a file error."""
+        assert self.layout == "csv" and self.error is None
+        reader = self._reader
+        width = max(self._positions.values()) + 1
+        location = self._positions["location"]
+        try:
+            for cells in reader:
+                if len(cells) < width or not cells[location]:
+                    if not any(cell.strip() for cell in cells):
+                        continue  # a blank line
+                    cells = cells + [""] * (width - len(cells))
+                cells.append("")
+                yield reader.line_num, cells
+        except csv.Error as exc:
+            raise NzaCsvError(str(exc)) from exc
 
     def _json_items(self) -> Iterator[NzaLine | RowError]:
         maker = _LineMaker({})

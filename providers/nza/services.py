@@ -34,14 +34,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, BinaryIO
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -62,7 +64,8 @@ from providers.models import (
     Treatment,
     TreatmentSetting,
 )
-from providers.nza.reader import NzaLine, nza_file_open
+from providers.nza.fast import FastPathUnsafe, nza_import_fast
+from providers.nza.reader import NzaLine, NzaReading, nza_file_open
 from providers.nza.regions import roaz_region_code
 from providers.reports.trend_counts import region_trend_counts_rebuild
 from providers.waiting_times.csv_reader import RowError
@@ -78,6 +81,8 @@ from providers.waiting_times.validation import (
     WaitingTimeReportErrors,
     row_errors_truncate,
 )
+
+logger = logging.getLogger(__name__)
 
 _AGB = re.compile(AGB_PATTERN)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -491,65 +496,103 @@ def nza_waiting_times_import(
     is_demo: bool = False,
 ) -> NationalImportResult:
     """Import the national NZa file (see the module docstring), in one transaction. Raise
-    :class:`WaitingTimeReportErrors` only when the file as a whole cannot be read."""
+    :class:`WaitingTimeReportErrors` only when the file as a whole cannot be read.
+
+    On PostgreSQL a CSV file takes the fast path (:mod:`providers.nza.fast`: the lines through
+    COPY, mapped and stored set-based, same results); where that path cannot promise the same
+    results it gives way (:class:`~providers.nza.fast.FastPathUnsafe`, its savepoint rolled back)
+    and the file is read again line by line."""
     today = today or timezone.localdate()
     size = _size(file) or 1
-    with nza_file_open(file) as reading, transaction.atomic():
-        if reading.error is not None:
-            raise WaitingTimeReportErrors([reading.error])
-        source = ReportSource.JSON if reading.layout == "json" else ReportSource.CSV
-        catalogue = _Catalogue(is_demo=is_demo, columns=reading.columns, today=today)
-        check = WaitingTimeCheck(
-            actor=actor,
-            today=today,
-            error_limit=MAX_REPORTED_ERRORS,
-            locations=catalogue.locations,
-            # Every series of the country (some 60,000) is met again in every cycle of a history.
-            cache_limit=NATIONAL_CACHE_LIMIT,
-        )
-        skipped = 0
-        records = reading.record_count
-        reported = 0.0
-        for count, item in enumerate(reading.items(), start=1):
-            before = len(check.errors) + check.omitted
-            if isinstance(item, NzaLine):
-                error = catalogue.resolve(item, check)
-                if error is None:
-                    check.add(item.figure)
-                else:
-                    check.add_error(error)
-            else:
-                check.add_error(item)
-            if len(check.errors) + check.omitted != before:
-                skipped += 1
-            if progress is not None and count % 2000 == 0:
-                done = count / records if records else file.tell() / size
-                fraction = _READ_SHARE * min(1.0, done)
-                if fraction - reported >= 0.01:
-                    progress(fraction)
-                    reported = fraction
-        checked = check.finish()
-        for error in check.errors:
-            if error["field"] in reading.columns:
-                error["field"] = reading.columns[error["field"]]
+    options: dict[str, Any] = {
+        "actor": actor,
+        "today": today,
+        "progress": progress,
+        "import_id": import_id,
+        "is_demo": is_demo,
+        "size": size,
+        "tell": file.tell,
+    }
+    with transaction.atomic():
+        with nza_file_open(file) as reading:
+            if reading.error is not None:
+                raise WaitingTimeReportErrors([reading.error])
+            if not (reading.layout == "csv" and connection.vendor == "postgresql"):
+                return _import(reading, fast=False, **options)
+            try:
+                with transaction.atomic():
+                    return _import(reading, fast=True, **options)
+            except FastPathUnsafe as exc:
+                logger.info("National import: line by line (%s).", exc)
+        file.seek(0)
+        with nza_file_open(file) as reading:
+            return _import(reading, fast=False, **options)
+
+
+def _import(
+    reading: NzaReading,
+    *,
+    fast: bool,
+    actor: Actor,
+    today: date,
+    progress: ProgressCallback | None,
+    import_id: int | None,
+    is_demo: bool,
+    size: int,
+    tell: Callable[[], int],
+) -> NationalImportResult:
+    source = ReportSource.JSON if reading.layout == "json" else ReportSource.CSV
+    catalogue = _Catalogue(is_demo=is_demo, columns=reading.columns, today=today)
+    check = WaitingTimeCheck(
+        actor=actor,
+        today=today,
+        error_limit=MAX_REPORTED_ERRORS,
+        locations=catalogue.locations,
+        # Every series of the country (some 60,000) is met again in every cycle of a history.
+        cache_limit=NATIONAL_CACHE_LIMIT,
+    )
+    updates: list[int] = []
+
+    def catalogue_finish() -> None:
         providers_updated, locations_updated, moved = catalogue.finish()
         if moved:
             region_trend_counts_rebuild(region_ids=sorted(moved))
-        if len(checked):
-            stored = waiting_time_reports_store(
-                checked=checked,
-                actor=actor,
-                source=source,
-                progress=progress_scaled(progress, _READ_SHARE, 1.0),
-                origin=ReportOrigin.NZA,
-                import_id=import_id,
-            )
-        else:
-            stored = RecordResult(created=0, updated=0, unchanged=0)
+        updates.extend((providers_updated, locations_updated))
+
+    if fast:
+        outcome = nza_import_fast(
+            reading=reading,
+            catalogue=catalogue,
+            check=check,
+            actor=actor,
+            error_limit=MAX_REPORTED_ERRORS,
+            import_id=import_id,
+            progress=progress,
+            size=size,
+            tell=tell,
+            before_store=catalogue_finish,
+        )
+        stored, skipped = outcome.stored, outcome.skipped
+        skipped_lines = row_errors_truncate(outcome.errors, omitted=outcome.omitted)
+    else:
+        stored, skipped = _import_lines(
+            reading,
+            catalogue=catalogue,
+            check=check,
+            actor=actor,
+            source=source,
+            progress=progress,
+            import_id=import_id,
+            size=size,
+            tell=tell,
+            before_store=catalogue_finish,
+        )
+        skipped_lines = row_errors_truncate(check.errors, omitted=check.omitted)
+    providers_updated, locations_updated = updates
     return NationalImportResult(
         stored=stored,
         skipped=skipped,
-        skipped_lines=row_errors_truncate(check.errors, omitted=check.omitted),
+        skipped_lines=skipped_lines,
         providers_created=len(catalogue.created_providers),
         providers_updated=providers_updated,
         locations_created=len(catalogue.created_locations),
@@ -557,3 +600,57 @@ def nza_waiting_times_import(
         treatments_created=catalogue.treatments_created,
         unknown_regions=sorted(catalogue.unknown_regions),
     )
+
+
+def _import_lines(
+    reading: NzaReading,
+    *,
+    catalogue: _Catalogue,
+    check: WaitingTimeCheck,
+    actor: Actor,
+    source: str,
+    progress: ProgressCallback | None,
+    import_id: int | None,
+    size: int,
+    tell: Callable[[], int],
+    before_store: Callable[[], None],
+) -> tuple[RecordResult, int]:
+    """The line-by-line path (SQLite, JSON files, and where the fast path gives way)."""
+    skipped = 0
+    records = reading.record_count
+    reported = 0.0
+    for count, item in enumerate(reading.items(), start=1):
+        before = len(check.errors) + check.omitted
+        if isinstance(item, NzaLine):
+            error = catalogue.resolve(item, check)
+            if error is None:
+                check.add(item.figure)
+            else:
+                check.add_error(error)
+        else:
+            check.add_error(item)
+        if len(check.errors) + check.omitted != before:
+            skipped += 1
+        if progress is not None and count % 2000 == 0:
+            done = count / records if records else tell() / size
+            fraction = _READ_SHARE * min(1.0, done)
+            if fraction - reported >= 0.01:
+                progress(fraction)
+                reported = fraction
+    checked = check.finish()
+    for error in check.errors:
+        if error["field"] in reading.columns:
+            error["field"] = reading.columns[error["field"]]
+    before_store()
+    if len(checked):
+        stored = waiting_time_reports_store(
+            checked=checked,
+            actor=actor,
+            source=source,
+            progress=progress_scaled(progress, _READ_SHARE, 1.0),
+            origin=ReportOrigin.NZA,
+            import_id=import_id,
+        )
+    else:
+        stored = RecordResult(created=0, updated=0, unchanged=0)
+    return stored, skipped

@@ -608,6 +608,24 @@ class WaitingTimeCheck:
         """Make a treatment created during the check known to it (by its code)."""
         self._resolver.treatments[code] = (pk, specialism_id, code)
 
+    # The three parts of :meth:`add`, each checked once per distinct input (the national fast
+    # path, ``providers.nza.fast``, checks the distinct subjects, values and dates of a file).
+    def subject_check(self, raw: WaitingTimeRow) -> tuple[Subject | None, FieldErrors]:
+        return self._resolver.subject(raw)
+
+    def values_check(
+        self, raw: WaitingTimeRow
+    ) -> tuple[tuple[int | None, bool] | None, FieldErrors]:
+        return self._resolver.values(raw)
+
+    def date_check(self, raw: WaitingTimeRow) -> tuple[date | None, FieldErrors]:
+        return self._resolver.reference_date(raw)
+
+    @property
+    def series(self) -> list[Subject]:
+        """One subject per series met so far (the first one of each)."""
+        return self._resolver.series
+
     @property
     def error_count(self) -> int:
         """Errors recorded and only counted so far."""
