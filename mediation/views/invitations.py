@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -31,23 +31,23 @@ from mediation.waiting_lists.invitations import (
 from mediation.waiting_lists.models import Invitation
 
 DECLINE_REASONS = [
-    ("", _lazy("(no reason)")),
-    ("too_far", _lazy("The hospital or clinic is too far away for me")),
-    ("stay", _lazy("I prefer to stay with my own hospital or clinic")),
-    ("no_longer", _lazy("I no longer need this care")),
-    (NO_CONTACT, _lazy("I do not want to be approached about this again")),
+    ("", gettext_lazy("(no reason)")),
+    ("too_far", gettext_lazy("The hospital or clinic is too far away for me")),
+    ("stay", gettext_lazy("I prefer to stay with my own hospital or clinic")),
+    ("no_longer", gettext_lazy("I no longer need this care")),
+    (NO_CONTACT, gettext_lazy("I do not want to be approached about this again")),
 ]
 
 
 class InvitationDeclineForm(forms.Form):
     reason = forms.ChoiceField(
-        label=_lazy("Why not? (optional)"),
+        label=gettext_lazy("Why not? (optional)"),
         choices=DECLINE_REASONS,
         required=False,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     note = forms.CharField(
-        label=_lazy("Anything else you want to tell us (optional)"),
+        label=gettext_lazy("Anything else you want to tell us (optional)"),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),

@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -64,7 +64,7 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 # --- The request ----------------------------------------------------------------------------------
-TOO_MANY_REQUESTS = _lazy(
+TOO_MANY_REQUESTS = gettext_lazy(
     "We received too many requests from your connection. Please try again in an hour, or call "
     "your health insurer."
 )

@@ -21,7 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
@@ -54,18 +54,18 @@ from providers.models import Region, Specialism
 
 PAGE_SIZE = 50
 REASON_LABELS = {
-    "within_norm": _lazy("Within the norm (also within the look-ahead)"),
-    "no_alternative": _lazy("No alternative"),
-    "duplicate": _lazy("Duplicate"),
-    "open_case": _lazy("Open case"),
-    "quiet_period": _lazy("Quiet period"),
-    "no_consent": _lazy("No consent"),
+    "within_norm": gettext_lazy("Within the norm (also within the look-ahead)"),
+    "no_alternative": gettext_lazy("No alternative"),
+    "duplicate": gettext_lazy("Duplicate"),
+    "open_case": gettext_lazy("Open case"),
+    "quiet_period": gettext_lazy("Quiet period"),
+    "no_consent": gettext_lazy("No consent"),
 }
 
 
 class WaitingListUploadForm(forms.Form):
     file = forms.FileField(
-        label=_lazy("Waiting list (CSV)"),
+        label=gettext_lazy("Waiting list (CSV)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv", "class": "form-control"}),
     )
 
