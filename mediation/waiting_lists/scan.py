@@ -61,8 +61,8 @@ from mediation.matching import (
     Need,
     Supply,
     expected_care_date,
-    match,
     remaining_wait_days,
+    top_candidates,
 )
 from mediation.models import OPEN_STATUSES, Case, mediation_settings_for
 from mediation.waiting_lists.models import (
@@ -215,10 +215,9 @@ def proactive_scan_dispatch(*, part_ids: list[int]) -> None:
 # --- One part ------------------------------------------------------------------------------------
 @dataclass(slots=True)
 class _SubjectSupply:
-    """The supply of one subject (treatment or none, kind) with a grid index by position."""
+    """The supply of one subject (treatment or none, kind): its rows by location."""
 
-    rows: list[Supply]
-    grid: dict[tuple[int, int], list[Supply]]
+    by_location: dict[int, list[Supply]]
     norm_max_days: int | None
 
 
@@ -278,6 +277,9 @@ class _SpecialismSupply:
         parsed: dict[str, tuple[int, ...]] = {}
         self.subjects: dict[tuple[int | None, str], _SubjectSupply] = {}
         self.current: dict[tuple[int, int | None, str], int] = {}
+        # Locations (with rows of the specialism) by position: a grid of their ids.
+        self._positions: dict[int, tuple[float, float]] = {}
+        self._grid: dict[tuple[int, int], list[int]] = defaultdict(list)
         for (
             location_id,
             code,
@@ -327,15 +329,44 @@ class _SpecialismSupply:
             found = self.subjects.get(subject)
             if found is None:
                 found = self.subjects[subject] = _SubjectSupply(
-                    rows=[], grid=defaultdict(list), norm_max_days=norm_max
+                    by_location=defaultdict(list), norm_max_days=norm_max
                 )
-            found.rows.append(row)
-            found.grid[_cell(lat, lon)].append(row)
+            found.by_location[location_id].append(row)
+            if location_id not in self._positions:
+                self._positions[location_id] = (lat, lon)
+                self._grid[_cell(lat, lon)].append(location_id)
         self._nearby: dict[tuple[int | None, str, str], list[Supply]] = {}
+        self._distances: dict[str, dict[int, float]] = {}
 
     def norm_max_days(self, *, treatment_id: int | None, kind: str) -> int | None:
         setting = self.treatments[treatment_id][1] if treatment_id in self.treatments else None
         return self.norms.get(rules.norm_key(kind=kind, treatment_setting=setting))
+
+    def distances(
+        self, *, pc4: str, point: tuple[float, float], radius_km: float
+    ) -> dict[int, float]:
+        """The exact distance from the PC4 point to every location within the radius (from the
+        grid cells that the box around it touches), by location id; once per PC4 area, whatever
+        the subject (the distance is the one the pure rules measure: the same function of the
+        same points)."""
+        found = self._distances.get(pc4)
+        if found is not None:
+            return found
+        found = {}
+        lat_min, lat_max, lon_min, lon_max = bounding_box(
+            latitude=point[0], longitude=point[1], radius_km=radius_km
+        )
+        low = _cell(float(lat_min), float(lon_min))
+        high = _cell(float(lat_max), float(lon_max))
+        for i in range(low[0], high[0] + 1):
+            for j in range(low[1], high[1] + 1):
+                for location_id in self._grid.get((i, j), ()):
+                    lat, lon = self._positions[location_id]
+                    distance = distance_km(point[0], point[1], lat, lon)
+                    if distance <= radius_km:
+                        found[location_id] = distance
+        self._distances[pc4] = found
+        return found
 
     def nearby(
         self,
@@ -343,12 +374,11 @@ class _SpecialismSupply:
         treatment_id: int | None,
         kind: str,
         pc4: str,
-        point: tuple[float, float],
-        radius_km: float,
+        distances: dict[int, float],
     ) -> list[Supply]:
-        """The subject's rows within the radius of the point (from the grid cells that the box
-        around it touches), once per subject and PC4 area; the pure rules measure the exact
-        distance again, so this only spares them the rows that are too far anyway."""
+        """The subject's rows at the locations within the radius of the PC4 point
+        (:meth:`distances`), once per subject and PC4 area; the pure rules check the distance
+        again, so this only spares them the rows that are too far anyway."""
         key = (treatment_id, kind, pc4)
         found = self._nearby.get(key)
         if found is not None:
@@ -356,19 +386,11 @@ class _SpecialismSupply:
         subject = self.subjects.get((treatment_id, kind))
         rows: list[Supply] = []
         if subject is not None:
-            lat_min, lat_max, lon_min, lon_max = bounding_box(
-                latitude=point[0], longitude=point[1], radius_km=radius_km
-            )
-            low = _cell(float(lat_min), float(lon_min))
-            high = _cell(float(lat_max), float(lon_max))
-            for i in range(low[0], high[0] + 1):
-                for j in range(low[1], high[1] + 1):
-                    rows.extend(
-                        row
-                        for row in subject.grid.get((i, j), ())
-                        # Only a pre-selection: the pure rules measure the distance again.
-                        if distance_km(point[0], point[1], row.latitude, row.longitude) <= radius_km
-                    )
+            by_location = subject.by_location
+            for location_id in distances:
+                at = by_location.get(location_id)
+                if at is not None:
+                    rows.extend(at)
         self._nearby[key] = rows
         return rows
 
@@ -595,10 +617,14 @@ def _part_scan(*, part: ProactiveScanPart, now: datetime) -> tuple[Counter[str],
             waiting_since=waiting_since,
             current_wait_days=current_or_norm,
         )
-        rows = supply.nearby(
-            treatment_id=treatment_id, kind=kind, pc4=pc4, point=point, radius_km=radius
+        distances = supply.distances(pc4=pc4, point=point, radius_km=radius)
+        rows = supply.nearby(treatment_id=treatment_id, kind=kind, pc4=pc4, distances=distances)
+        # match(need, rows)[:MAX_ALTERNATIVES], with reasons only for those kept.
+        candidates = (
+            top_candidates(need, rows, limit=MAX_ALTERNATIVES, distances=distances)
+            if rows
+            else []
         )
-        candidates = match(need, rows) if rows else []
         if not candidates:
             counts["no_alternative"] += 1
             continue
