@@ -80,9 +80,7 @@ def main() -> None:
                 status=ScanStatus.RUNNING,
                 parts_total=1,
             )
-            part = ProactiveScanPart.objects.create(
-                scan=scan, specialism=specialism, entries=count
-            )
+            part = ProactiveScanPart.objects.create(scan=scan, specialism=specialism, entries=count)
             started = time.perf_counter()
             if args.no_profile:
                 proactive_scan_part_run(part_id=part.pk)
@@ -107,9 +105,7 @@ def main() -> None:
             digest = hashlib.sha256(
                 json.dumps(rows, sort_keys=True, default=str).encode()
             ).hexdigest()
-            print(
-                f"wall {wall:.2f} s ({'no profiler' if args.no_profile else 'under cProfile'})"
-            )
+            print(f"wall {wall:.2f} s ({'no profiler' if args.no_profile else 'under cProfile'})")
             print(
                 f"scanned {part.scanned:,}, over the norm {part.over_norm:,}, invited "
                 f"{part.invited:,}, mails {mails:,}; not invited {part.not_invited}"
