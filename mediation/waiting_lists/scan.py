@@ -25,11 +25,14 @@ For every open entry of the insurer in the specialism, in this order:
    the specialism's supply loaded **once** per part (a location's current figures with the norm
    and whether the insurer contracts the provider). Capacity offers are left out: an invitation
    promises the published wait, and scarce slots are allocated by the mediators (and assignment
-   runs), not promised to every invitee. No candidate: ``no_alternative``.
+   runs), not promised to every invitee. No candidate: ``no_alternative``. For speed (the same
+   result, pinned by ``tests/mediation/test_waiting_list_scan_equivalence.py``): the distances
+   from a PC4 point to the locations are measured once per area, and only the 3 candidates kept
+   are built with their reasons (:func:`mediation.matching.top_candidates`).
 4. Otherwise the patient is **invited** with the (up to) 3 best candidates: by mail with a secret
    link, or — without an email address — by a letter the mediator prints. The mails (outbox
-   rows written with the invitations) are handed to the workers when the whole scan has
-   finished, so that they never hold up its parts.
+   rows written with the invitations, with ``COPY`` on PostgreSQL) are handed to the workers
+   when the whole scan has finished, so that they never hold up its parts.
 """
 
 from __future__ import annotations
