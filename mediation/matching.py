@@ -473,9 +473,12 @@ def _plain_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _eligible_distance(need: Need, row: Supply) -> float | None:
+def _eligible_distance(
+    need: Need, row: Supply, known_distance: float | None = None
+) -> float | None:
     """The exact distance to the row's location when rules 1–6 hold (subject, not the current
-    location, current figure, urgency class, clinical constraint, distance); else ``None``."""
+    location, current figure, urgency class, clinical constraint, distance); else ``None``.
+    ``known_distance``: that distance when the caller measured it already."""
     if not _is_subject(row, need):
         return None
     if need.current_location_id is not None and row.location_id == need.current_location_id:
@@ -486,7 +489,11 @@ def _eligible_distance(need: Need, row: Supply) -> float | None:
         return None
     if need.hospital_setting_required and row.provider_kind == ZBC:
         return None
-    exact_distance = distance_km(need.latitude, need.longitude, row.latitude, row.longitude)
+    exact_distance = (
+        known_distance
+        if known_distance is not None
+        else distance_km(need.latitude, need.longitude, row.latitude, row.longitude)
+    )
     if exact_distance > need.max_distance_km:
         return None
     return exact_distance
@@ -589,11 +596,14 @@ def candidate_from(need: Need, row: Supply, option: RowOption) -> Candidate:
     )
 
 
-def best_row_option(need: Need, row: Supply) -> RowOption | None:
+def best_row_option(
+    need: Need, row: Supply, *, known_distance: float | None = None
+) -> RowOption | None:
     """The option single-case matching shows for ``row``: the earliest usable capacity offer
     when it is strictly sooner than the figure, else the figure; ``None`` when a rule
-    excludes it."""
-    exact_distance = _eligible_distance(need, row)
+    excludes it. ``known_distance``: the exact distance from the need's point to the row's
+    location (``distance_km`` of the same points) when the caller measured it already."""
+    exact_distance = _eligible_distance(need, row, known_distance)
     if exact_distance is None:
         return None
     assert row.current_days is not None
@@ -679,6 +689,45 @@ def match(need: Need, supply: Iterable[Supply]) -> list[Candidate]:
             candidates.append(candidate)
     candidates.sort(key=lambda candidate: candidate.rank_key)
     return candidates
+
+
+def top_candidates(
+    need: Need,
+    supply: Iterable[Supply],
+    *,
+    limit: int,
+    distances: Mapping[int, float] | None = None,
+) -> list[Candidate]:
+    """``match(need, supply)[:limit]`` — the same candidates in the same order — with the
+    reasons built only for the candidates kept: the rules and the ranking run on the cheap
+    :class:`RowOption` figures first (the proactive scan keeps 3 of often dozens).
+
+    ``distances``: the exact distance (``distance_km`` from the need's point) to locations by
+    id that the caller measured already (a location missing from it is measured here)."""
+    seen: set[tuple[int, str, str | None, str]] = set()
+    ranked: list[tuple[tuple[bool, bool, int, Decimal, str], Supply, RowOption]] = []
+    for row in supply:
+        key = (row.location_id, row.specialism_code, row.treatment_code, row.kind)
+        if key in seen:
+            raise ValueError(f"location {row.location_id} has two figures for one subject")
+        seen.add(key)
+        option = best_row_option(
+            need,
+            row,
+            known_distance=None if distances is None else distances.get(row.location_id),
+        )
+        if option is not None:
+            # Candidate.rank_key, from the figures the candidate is made of.
+            rank = (
+                option.outside_class3_window,
+                not row.contracted,
+                option.expected_days,
+                option.distance,
+                row.location_code,
+            )
+            ranked.append((rank, row, option))
+    ranked.sort(key=lambda item: item[0])
+    return [candidate_from(need, row, option) for _rank, row, option in ranked[:limit]]
 
 
 # --- Offer rules ---------------------------------------------------------------------------------

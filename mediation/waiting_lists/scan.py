@@ -25,11 +25,14 @@ For every open entry of the insurer in the specialism, in this order:
    the specialism's supply loaded **once** per part (a location's current figures with the norm
    and whether the insurer contracts the provider). Capacity offers are left out: an invitation
    promises the published wait, and scarce slots are allocated by the mediators (and assignment
-   runs), not promised to every invitee. No candidate: ``no_alternative``.
+   runs), not promised to every invitee. No candidate: ``no_alternative``. For speed (the same
+   result, pinned by ``tests/mediation/test_waiting_list_scan_equivalence.py``): the distances
+   from a PC4 point to the locations are measured once per area, and only the 3 candidates kept
+   are built with their reasons (:func:`mediation.matching.top_candidates`).
 4. Otherwise the patient is **invited** with the (up to) 3 best candidates: by mail with a secret
    link, or — without an email address — by a letter the mediator prints. The mails (outbox
-   rows written with the invitations) are handed to the workers when the whole scan has
-   finished, so that they never hold up its parts.
+   rows written with the invitations, with ``COPY`` on PostgreSQL) are handed to the workers
+   when the whole scan has finished, so that they never hold up its parts.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, FloatField, Max, OuterRef, Q, Sum, TextField
 from django.db.models.functions import Cast, Greatest
 from django.utils import timezone
@@ -61,8 +64,8 @@ from mediation.matching import (
     Need,
     Supply,
     expected_care_date,
-    match,
     remaining_wait_days,
+    top_candidates,
 )
 from mediation.models import OPEN_STATUSES, Case, mediation_settings_for
 from mediation.waiting_lists.models import (
@@ -77,6 +80,7 @@ from mediation.waiting_lists.models import (
     ScanTrigger,
     WaitingListEntry,
 )
+from mediation.waiting_lists.uploads import _copy_value
 from providers.geography.greatcircle import bounding_box, distance_km
 from providers.models import Norm, PostcodeArea, Specialism, Treatment, WaitingTimeSeries
 from providers.waiting_times import rules
@@ -215,10 +219,9 @@ def proactive_scan_dispatch(*, part_ids: list[int]) -> None:
 # --- One part ------------------------------------------------------------------------------------
 @dataclass(slots=True)
 class _SubjectSupply:
-    """The supply of one subject (treatment or none, kind) with a grid index by position."""
+    """The supply of one subject (treatment or none, kind): its rows by location."""
 
-    rows: list[Supply]
-    grid: dict[tuple[int, int], list[Supply]]
+    by_location: dict[int, list[Supply]]
     norm_max_days: int | None
 
 
@@ -278,6 +281,9 @@ class _SpecialismSupply:
         parsed: dict[str, tuple[int, ...]] = {}
         self.subjects: dict[tuple[int | None, str], _SubjectSupply] = {}
         self.current: dict[tuple[int, int | None, str], int] = {}
+        # Locations (with rows of the specialism) by position: a grid of their ids.
+        self._positions: dict[int, tuple[float, float]] = {}
+        self._grid: dict[tuple[int, int], list[int]] = defaultdict(list)
         for (
             location_id,
             code,
@@ -327,15 +333,44 @@ class _SpecialismSupply:
             found = self.subjects.get(subject)
             if found is None:
                 found = self.subjects[subject] = _SubjectSupply(
-                    rows=[], grid=defaultdict(list), norm_max_days=norm_max
+                    by_location=defaultdict(list), norm_max_days=norm_max
                 )
-            found.rows.append(row)
-            found.grid[_cell(lat, lon)].append(row)
+            found.by_location[location_id].append(row)
+            if location_id not in self._positions:
+                self._positions[location_id] = (lat, lon)
+                self._grid[_cell(lat, lon)].append(location_id)
         self._nearby: dict[tuple[int | None, str, str], list[Supply]] = {}
+        self._distances: dict[str, dict[int, float]] = {}
 
     def norm_max_days(self, *, treatment_id: int | None, kind: str) -> int | None:
         setting = self.treatments[treatment_id][1] if treatment_id in self.treatments else None
         return self.norms.get(rules.norm_key(kind=kind, treatment_setting=setting))
+
+    def distances(
+        self, *, pc4: str, point: tuple[float, float], radius_km: float
+    ) -> dict[int, float]:
+        """The exact distance from the PC4 point to every location within the radius (from the
+        grid cells that the box around it touches), by location id; once per PC4 area, whatever
+        the subject (the distance is the one the pure rules measure: the same function of the
+        same points)."""
+        found = self._distances.get(pc4)
+        if found is not None:
+            return found
+        found = {}
+        lat_min, lat_max, lon_min, lon_max = bounding_box(
+            latitude=point[0], longitude=point[1], radius_km=radius_km
+        )
+        low = _cell(float(lat_min), float(lon_min))
+        high = _cell(float(lat_max), float(lon_max))
+        for i in range(low[0], high[0] + 1):
+            for j in range(low[1], high[1] + 1):
+                for location_id in self._grid.get((i, j), ()):
+                    lat, lon = self._positions[location_id]
+                    distance = distance_km(point[0], point[1], lat, lon)
+                    if distance <= radius_km:
+                        found[location_id] = distance
+        self._distances[pc4] = found
+        return found
 
     def nearby(
         self,
@@ -343,12 +378,11 @@ class _SpecialismSupply:
         treatment_id: int | None,
         kind: str,
         pc4: str,
-        point: tuple[float, float],
-        radius_km: float,
+        distances: dict[int, float],
     ) -> list[Supply]:
-        """The subject's rows within the radius of the point (from the grid cells that the box
-        around it touches), once per subject and PC4 area; the pure rules measure the exact
-        distance again, so this only spares them the rows that are too far anyway."""
+        """The subject's rows at the locations within the radius of the PC4 point
+        (:meth:`distances`), once per subject and PC4 area; the pure rules check the distance
+        again, so this only spares them the rows that are too far anyway."""
         key = (treatment_id, kind, pc4)
         found = self._nearby.get(key)
         if found is not None:
@@ -356,19 +390,11 @@ class _SpecialismSupply:
         subject = self.subjects.get((treatment_id, kind))
         rows: list[Supply] = []
         if subject is not None:
-            lat_min, lat_max, lon_min, lon_max = bounding_box(
-                latitude=point[0], longitude=point[1], radius_km=radius_km
-            )
-            low = _cell(float(lat_min), float(lon_min))
-            high = _cell(float(lat_max), float(lon_max))
-            for i in range(low[0], high[0] + 1):
-                for j in range(low[1], high[1] + 1):
-                    rows.extend(
-                        row
-                        for row in subject.grid.get((i, j), ())
-                        # Only a pre-selection: the pure rules measure the distance again.
-                        if distance_km(point[0], point[1], row.latitude, row.longitude) <= radius_km
-                    )
+            by_location = subject.by_location
+            for location_id in distances:
+                at = by_location.get(location_id)
+                if at is not None:
+                    rows.extend(at)
         self._nearby[key] = rows
         return rows
 
@@ -441,7 +467,7 @@ def proactive_scan_part_run(*, part_id: int, now: datetime | None = None) -> str
         if part.done_at is not None:
             return "done"
         scan = part.scan
-        counts, _invited, mails = _part_scan(part=part, now=now)
+        counts = _part_scan(part=part, now=now)
         part.scanned = counts["scanned"]
         part.over_norm = counts["over_norm"]
         part.invited = counts["invited"]
@@ -458,12 +484,13 @@ def proactive_scan_part_run(*, part_id: int, now: datetime | None = None) -> str
         ProactiveScan.objects.filter(pk=scan.pk).update(
             parts_done=F("parts_done") + 1, progress=Greatest(F("progress"), min(99, share))
         )
-        del mails  # sent when the whole scan has finished (_scan_finish)
     _scan_finish(scan.pk)
     return "ran"
 
 
-def _part_scan(*, part: ProactiveScanPart, now: datetime) -> tuple[Counter[str], int, list[int]]:
+def _part_scan(*, part: ProactiveScanPart, now: datetime) -> Counter[str]:
+    """Scan the part's entries and write its invitations (and the outbox rows of their mails,
+    sent when the whole scan has finished: :func:`_scan_finish`); the counts."""
     scan = part.scan
     today = scan.scan_date
     insurer = scan.insurer
@@ -520,9 +547,7 @@ def _part_scan(*, part: ProactiveScanPart, now: datetime) -> tuple[Counter[str],
         ).values_list("policy_number", flat=True)
     )
     counts: Counter[str] = Counter()
-    invitations: list[Invitation] = []
-    secrets_by_reference: dict[str, str] = {}
-    mail_ids: list[int] = []
+    pending: list[_NewInvitation] = []
     for (
         pk,
         location_id,
@@ -595,47 +620,87 @@ def _part_scan(*, part: ProactiveScanPart, now: datetime) -> tuple[Counter[str],
             waiting_since=waiting_since,
             current_wait_days=current_or_norm,
         )
-        rows = supply.nearby(
-            treatment_id=treatment_id, kind=kind, pc4=pc4, point=point, radius_km=radius
+        distances = supply.distances(pc4=pc4, point=point, radius_km=radius)
+        rows = supply.nearby(treatment_id=treatment_id, kind=kind, pc4=pc4, distances=distances)
+        # match(need, rows)[:MAX_ALTERNATIVES], with reasons only for those kept.
+        candidates = (
+            top_candidates(need, rows, limit=MAX_ALTERNATIVES, distances=distances) if rows else []
         )
-        candidates = match(need, rows) if rows else []
         if not candidates:
             counts["no_alternative"] += 1
             continue
         counts["invited"] += 1
-        token = secrets.token_urlsafe(32)
-        reference = invitation_reference()
-        secrets_by_reference[reference] = token
-        invitations.append(
-            Invitation(
-                reference=reference,
-                scan_id=scan.pk,
+        pending.append(
+            _NewInvitation(
+                reference=invitation_reference(),
                 entry_id=pk,
-                insurer_id=insurer.pk,
-                channel=InvitationChannel.EMAIL if email else InvitationChannel.LETTER,
-                access_token_hash=invitation_token_digest(token),
-                alternatives=[_alternative(c) for c in candidates[:MAX_ALTERNATIVES]],
+                email=bool(email),
+                token=secrets.token_urlsafe(32),
+                alternatives=[_alternative(c) for c in candidates],
                 waited_days=(today - waiting_since).days,
                 projected_total_days=projected,
                 norm_max_days=norm_max or 0,
-                created_at=now,
             )
         )
-        if len(invitations) >= _BULK:
-            mail_ids.extend(_invitations_write(invitations, secrets_by_reference, now=now))
-    mail_ids.extend(_invitations_write(invitations, secrets_by_reference, now=now))
-    return counts, counts["invited"], mail_ids
+        if len(pending) >= _BULK:
+            _invitations_write(pending, scan_id=scan.pk, insurer_id=insurer.pk, now=now)
+    _invitations_write(pending, scan_id=scan.pk, insurer_id=insurer.pk, now=now)
+    return counts
+
+
+@dataclass(frozen=True, slots=True)
+class _NewInvitation:
+    """An invitation the scan is about to write (no ORM object per entry)."""
+
+    reference: str
+    entry_id: int
+    email: bool
+    token: str  # the secret of the link in the mail; only its SHA-256 is stored
+    alternatives: list[dict[str, Any]]
+    waited_days: int
+    projected_total_days: int
+    norm_max_days: int
+
+    @property
+    def channel(self) -> str:
+        return (InvitationChannel.EMAIL if self.email else InvitationChannel.LETTER).value
 
 
 def _invitations_write(
-    invitations: list[Invitation], secrets_by_reference: dict[str, str], *, now: datetime
-) -> list[int]:
-    """Insert a batch of invitations and the outbox rows of those sent by mail; the mails'
-    ids. Empties both arguments (a part writes as it goes, so its memory stays flat)."""
-    mail_ids: list[int] = []
-    for start in range(0, len(invitations), _BULK):
-        chunk = Invitation.objects.bulk_create(invitations[start : start + _BULK])
-        emailed = [inv for inv in chunk if inv.channel == InvitationChannel.EMAIL]
+    pending: list[_NewInvitation], *, scan_id: int, insurer_id: int, now: datetime
+) -> None:
+    """Insert a batch of invitations and the outbox rows of those sent by mail: with ``COPY``
+    on PostgreSQL (ids drawn from the table's sequence first, so the mails can refer to them),
+    a bulk insert elsewhere. Empties ``pending`` (a part writes as it goes, so its memory stays
+    flat)."""
+    if not pending:
+        return
+    if connection.vendor == "postgresql":
+        _invitations_copy(pending, scan_id=scan_id, insurer_id=insurer_id, now=now)
+        pending.clear()
+        return
+    for start in range(0, len(pending), _BULK):
+        batch = pending[start : start + _BULK]
+        chunk = Invitation.objects.bulk_create(
+            [
+                Invitation(
+                    reference=new.reference,
+                    scan_id=scan_id,
+                    entry_id=new.entry_id,
+                    insurer_id=insurer_id,
+                    channel=new.channel,
+                    access_token_hash=invitation_token_digest(new.token),
+                    alternatives=new.alternatives,
+                    waited_days=new.waited_days,
+                    projected_total_days=new.projected_total_days,
+                    norm_max_days=new.norm_max_days,
+                    created_at=now,
+                )
+                for new in batch
+            ]
+        )
+        secret_of = {new.reference: new.token for new in batch if new.email}
+        emailed = [inv for inv in chunk if inv.reference in secret_of]
         if not emailed:
             continue
         if emailed[0].pk is None:  # backends that do not return ids
@@ -646,21 +711,83 @@ def _invitations_write(
             )
             for inv in emailed:
                 inv.pk = by_reference[inv.reference]
-        mails = InvitationMail.objects.bulk_create(
+        InvitationMail.objects.bulk_create(
             [
                 InvitationMail(
                     invitation_id=inv.pk,
                     kind=InvitationMailKind.INVITATION,
-                    secret=secrets_by_reference[inv.reference],
+                    secret=secret_of[inv.reference],
                     created_at=now,
                 )
                 for inv in emailed
             ]
         )
-        mail_ids.extend(mail.pk for mail in mails if mail.pk is not None)
-    invitations.clear()
-    secrets_by_reference.clear()
-    return mail_ids
+    pending.clear()
+
+
+# The columns the scan writes per invitation and per mail; every other column of the table is
+# written with its field's default (the same values bulk_create would write).
+_INVITATION_COLUMNS = (
+    "id",
+    "reference",
+    "entry_id",
+    "channel",
+    "access_token_hash",
+    "alternatives",
+    "waited_days",
+    "projected_total_days",
+    "norm_max_days",
+    "scan_id",
+    "insurer_id",
+    "created_at",
+)
+_MAIL_COLUMNS = ("invitation_id", "secret", "kind", "created_at")
+
+
+def _copy_defaults(model: type[Any], written: Sequence[str]) -> tuple[list[str], str]:
+    """The columns of ``model`` not in ``written`` and their defaults as a COPY text tail."""
+    fields = [
+        f for f in model._meta.concrete_fields if f.attname not in written and f.column != "id"
+    ]
+    tail = "".join("\t" + _copy_value(f.get_default()) for f in fields)
+    return [f.column for f in fields], tail
+
+
+def _invitations_copy(
+    pending: list[_NewInvitation], *, scan_id: int, insurer_id: int, now: datetime
+) -> None:
+    invitation_table = Invitation._meta.db_table
+    mail_table = InvitationMail._meta.db_table
+    stamp = now.isoformat()
+    invitation_rest, invitation_tail = _copy_defaults(Invitation, _INVITATION_COLUMNS)
+    invitation_tail = f"\t{scan_id}\t{insurer_id}\t{stamp}{invitation_tail}"
+    mail_rest, mail_tail = _copy_defaults(InvitationMail, _MAIL_COLUMNS)
+    mail_tail = f"\t{_copy_value(InvitationMailKind.INVITATION.value)}\t{stamp}{mail_tail}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [invitation_table, len(pending)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        invitations: list[str] = []
+        mails: list[str] = []
+        for pk, new in zip(ids, pending, strict=True):
+            invitations.append(
+                f"{pk}\t{_copy_value(new.reference)}\t{new.entry_id}\t{new.channel}\t"
+                f"{invitation_token_digest(new.token)}\t"
+                f"{_copy_value(json.dumps(new.alternatives))}\t{new.waited_days}\t"
+                f"{new.projected_total_days}\t{new.norm_max_days}{invitation_tail}"
+            )
+            if new.email:
+                mails.append(f"{pk}\t{_copy_value(new.token)}{mail_tail}")
+        raw = cursor.cursor  # psycopg's own cursor, for COPY
+        columns = ", ".join([*_INVITATION_COLUMNS, *invitation_rest])
+        with raw.copy(f"COPY {invitation_table} ({columns}) FROM STDIN") as copy:
+            copy.write("\n".join(invitations) + "\n")
+        if mails:
+            columns = ", ".join([*_MAIL_COLUMNS, *mail_rest])
+            with raw.copy(f"COPY {mail_table} ({columns}) FROM STDIN") as copy:
+                copy.write("\n".join(mails) + "\n")
 
 
 def invitation_mails_dispatch(*, ids: list[int]) -> None:
