@@ -261,7 +261,10 @@ TOKEN_PARAMETER = OpenApiParameter(
     description="The secret token of the invitation's link",
 )
 INVITATION_REFERENCE = OpenApiParameter(
-    "reference", str, OpenApiParameter.PATH, description="Invitation reference, e.g. UN-7KQ2-M4XD"
+    "reference",
+    str,
+    OpenApiParameter.PATH,
+    description="Invitation reference, e.g. UN-7KQ2-M4XD-9TRA",
 )
 
 

@@ -499,3 +499,15 @@ def test_progress_is_the_share_of_entries_done(waiting, monkeypatch):
     scan_module.proactive_scan_part_run(part_id=first.pk)
     started.refresh_from_db()
     assert (started.progress, started.parts_done, started.status) == (40, 1, ScanStatus.RUNNING)
+
+
+def test_invitation_references_carry_sixty_random_bits():
+    """Half a million invitations a night must not clash with the references kept before: twelve
+    characters of a 32-letter alphabet (60 bits), not eight (40 bits, a clash within days)."""
+    import re
+
+    from mediation.waiting_lists.scan import invitation_reference
+
+    references = {invitation_reference() for _ in range(2000)}
+    assert len(references) == 2000
+    assert all(re.fullmatch(r"UN(-[A-HJ-NP-Z2-9]{4}){3}", reference) for reference in references)
