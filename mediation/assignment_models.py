@@ -116,6 +116,9 @@ class AssignmentRunPart(models.Model):
     baseline = models.JSONField(_("baseline figures"), default=dict, blank=True)
     seconds = models.FloatField(_("solve time (s)"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # When a worker took the part: a part still running long after that lost its worker (a
+    # killed process) and is handed out again (``assignment_parts_dispatch``).
+    claimed_at = models.DateTimeField(_("taken at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("assignment run part")

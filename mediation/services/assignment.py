@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -129,7 +129,7 @@ def _dispatch(part_ids: list[int]) -> None:
 def _claim(part_id: int) -> AssignmentRunPart | None:
     claimed = AssignmentRunPart.objects.filter(
         pk=part_id, status=AssignmentRunStatus.PENDING
-    ).update(status=AssignmentRunStatus.RUNNING)
+    ).update(status=AssignmentRunStatus.RUNNING, claimed_at=timezone.now())
     if not claimed:
         return None
     part = AssignmentRunPart.objects.select_related("run", "run__insurer", "specialism").get(
@@ -175,6 +175,8 @@ def assignment_part_solve(*, part_id: int) -> str:
         proposals = assignment.solve(cases, supply)
         baseline = assignment.greedy(cases, supply)
         with transaction.atomic():
+            if not _still_ours(part):
+                return "taken over"
             AssignmentProposal.objects.filter(part=part).delete()
             AssignmentProposal.objects.bulk_create(
                 [_proposal_row(run=run, part=part, proposal=p) for p in proposals],
@@ -189,11 +191,25 @@ def assignment_part_solve(*, part_id: int) -> str:
         logger.exception("assignment part %s failed", part_id)
         part.status = AssignmentRunStatus.FAILED
         part.error = str(exc)[:2000]
-        part.save(update_fields=["status", "error"])
+        AssignmentRunPart.objects.filter(
+            pk=part.pk, status=AssignmentRunStatus.RUNNING, claimed_at=part.claimed_at
+        ).update(status=part.status, error=part.error)
     finished = _run_progress(run_id=run.pk)
     if finished:
         _apply_if_not_dry(run_id=run.pk)
     return part.status
+
+
+def _still_ours(part: AssignmentRunPart) -> bool:
+    """Whether the part is still running under this worker's claim (locked until the commit): a
+    part handed out again after ``PART_LEASE`` belongs to its new worker, and the old one's late
+    result is dropped instead of written over it."""
+    current = AssignmentRunPart.objects.select_for_update().filter(pk=part.pk).first()
+    return (
+        current is not None
+        and current.status == AssignmentRunStatus.RUNNING
+        and current.claimed_at == part.claimed_at
+    )
 
 
 def _run_progress(*, run_id: int) -> bool:
@@ -356,13 +372,24 @@ def assignment_run_apply(
     return result
 
 
-def assignment_parts_dispatch() -> int:
+# A part is solved in seconds (the largest specialism of 100,000 national cases: under 10 s); one
+# still running after this lost its worker.
+PART_LEASE = timedelta(minutes=30)
+
+
+def assignment_parts_dispatch(*, now: datetime | None = None) -> int:
     """Queue again the parts still pending some minutes after their run started (a lost broker
-    message); returns how many."""
-    cutoff = timezone.now() - timedelta(minutes=5)
+    message) and the parts still running ``PART_LEASE`` after a worker took them (a worker that
+    died: its claim lapses, the part is pending again); returns how many."""
+    now = now or timezone.now()
+    lapsed = AssignmentRunPart.objects.filter(
+        status=AssignmentRunStatus.RUNNING, claimed_at__lt=now - PART_LEASE
+    ).update(status=AssignmentRunStatus.PENDING, claimed_at=None)
+    if lapsed:
+        logger.warning("%s assignment part(s) lost their worker; queued again", lapsed)
     ids = list(
         AssignmentRunPart.objects.filter(
-            status=AssignmentRunStatus.PENDING, run__created_at__lt=cutoff
+            status=AssignmentRunStatus.PENDING, run__created_at__lt=now - timedelta(minutes=5)
         ).values_list("pk", flat=True)
     )
     _dispatch(ids)

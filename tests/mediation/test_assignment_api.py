@@ -242,3 +242,33 @@ def test_opted_in_waiting_list_patients_take_part_like_any_open_case(
     assert run.figures["cases"] == 2
     proposal = AssignmentProposal.objects.get(run=run, case=scarce["urgent"])
     assert proposal.capacity_offer_id == scarce["capacity"].pk
+
+
+def test_a_part_whose_worker_died_is_handed_out_again(mediator, scarce, monkeypatch):
+    """A worker killed while solving leaves its part running: after the lease the dispatch job
+    makes it pending and queues it again, and a late result of the old worker is dropped."""
+    from django.db import transaction
+
+    from mediation.services import assignment as services
+
+    queued: list[int] = []
+    monkeypatch.setattr(services, "_dispatch", queued.extend)
+    run = services.assignment_run_start(
+        actor=actor_for_user(mediator), specialisms=None, dry_run=True
+    )
+    (part,) = run.parts.all()
+    old = services._claim(part.pk)  # the worker that will die
+    assert old is not None
+    assert services.assignment_parts_dispatch(now=timezone.now()) == 0  # within the lease
+
+    later = timezone.now() + services.PART_LEASE + timedelta(minutes=1)
+    assert services.assignment_parts_dispatch(now=later) == 1
+    assert queued == [part.pk]
+    assert services.assignment_part_solve(part_id=part.pk) == "succeeded"
+    run.refresh_from_db()
+    assert run.status == "succeeded"
+    assert AssignmentProposal.objects.filter(run=run).count() == 2
+
+    # The old worker comes back: its claim is no longer the part's, so it writes nothing.
+    with transaction.atomic():
+        assert not services._still_ours(old)
