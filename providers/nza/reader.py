@@ -23,8 +23,6 @@ be mapped (known specialism, kind of institution, postcode …) is for ``provide
 from __future__ import annotations
 
 import csv
-import io
-import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,7 +31,6 @@ from typing import Any, BinaryIO
 from django.utils.translation import gettext as _
 
 from providers.waiting_times.csv_reader import (
-    _BOM,
     _DECIMAL_WHOLE,
     _SPECIALISM_IN_LABEL,
     NZA_COLUMNS,
@@ -42,11 +39,10 @@ from providers.waiting_times.csv_reader import (
     NZA_NO,
     NZA_YES,
     RowError,
+    TextFileReading,
     WaitingTimeRow,
-    _delimiter,
     _file_error,
     _nza_date,
-    _scan,
 )
 
 # Our field → the NZa column (CSV) or field (API JSON) names that carry it, lower case. The
@@ -244,61 +240,26 @@ def _positions(names: list[str]) -> dict[str, int]:
     return positions
 
 
-class NzaReading:
+class NzaReading(TextFileReading):
     """A national file opened by :func:`nza_file_open`: its form (``layout``: ``"csv"`` or
     ``"json"``), the file's own name of each of our fields (``columns``), or why the file as a
     whole is refused (``error``); then its lines (:meth:`items`). Use it as a context manager."""
 
     def __init__(self, file: BinaryIO):
-        self.layout: str | None = None
-        self.columns: dict[str, str] = {}
-        self.encoding = "utf-8"
-        self.error: RowError | None = None
-        self._text: io.TextIOWrapper | None = None
-        self._reader: Any = None
-        self._positions: dict[str, int] = {}
         self._records: list[Any] = []
-        self._open(file)
-
-    def __enter__(self) -> NzaReading:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._text is not None:
-            self._text.detach()
-            self._text = None
-
-    def _refuse(self, message: str, row: int | None = None) -> None:
-        self.layout = None
-        self.error = _file_error(message, row)
-        self.close()
+        super().__init__(file)
 
     def _open(self, file: BinaryIO) -> None:
-        file.seek(0)
-        scan = _scan(file)
-        if not scan.has_text and not scan.has_nul:
-            return self._refuse(_("The file is empty."))
-        if scan.has_nul:
-            return self._refuse(
-                _("This is not a text file: expected the NZa's CSV file or a JSON file.")
-            )
-        self.encoding = "utf-8" if scan.bad_line is None else "iso-8859-1"
-        file.seek(len(_BOM) if scan.bom else 0)
-        self._text = io.TextIOWrapper(file, encoding=self.encoding, newline="")
-        first_line = self._text.readline()
+        first_line = self._first_line(
+            file, not_text=_("This is not a text file: expected the NZa's CSV file or a JSON file.")
+        )
+        if first_line is None:
+            return None
         if first_line.lstrip().startswith(("[", "{")):
             return self._open_json(first_line)
-        self._reader = csv.reader(
-            itertools.chain([first_line], self._text),
-            delimiter=_delimiter(first_line.rstrip("\r\n")),
-        )
-        try:
-            header = next(self._reader)
-        except (StopIteration, csv.Error):
-            return self._refuse(_("The header line (line 1) cannot be read."), row=1)
+        header = self._csv_header(first_line)
+        if header is None:
+            return None
         names = [name.strip().strip('"').strip().lower() for name in header]
         positions = _positions(names)
         if "kind" not in positions:

@@ -32,7 +32,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, BinaryIO, TypedDict
+from typing import Any, BinaryIO, Self, TypedDict
 
 from django.utils.translation import gettext as _
 
@@ -189,11 +189,11 @@ def _file_error(message: str, row: int | None = None) -> RowError:
     return {"row": row, "field": None, "message": message}
 
 
-class CsvReading:
-    """A CSV file opened by :func:`waiting_time_csv_open`: what its header line says (``layout``,
-    ``columns``, ``encoding``), or why the file as a whole is refused (``error``); then its rows,
-    one at a time (:meth:`items`). Use it as a context manager: it reads the caller's file and
-    leaves it open."""
+class TextFileReading:
+    """A text file of the caller's, read as a stream: its encoding (UTF-8, else ISO-8859-1), or why
+    it is refused as a whole (``error``). The provider's CSV (:class:`CsvReading`) and the NZa's
+    national file (``providers.nza.reader.NzaReading``) read their header on top of it (``_open``).
+    Use it as a context manager: it reads the caller's file and leaves it open."""
 
     def __init__(self, file: BinaryIO):
         self.layout: str | None = None
@@ -203,9 +203,10 @@ class CsvReading:
         self._positions: dict[str, int] = {}
         self._text: io.TextIOWrapper | None = None
         self._reader: Any = None
+        self._bad_line: int | None = None
         self._open(file)
 
-    def __enter__(self) -> CsvReading:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -223,27 +224,60 @@ class CsvReading:
         self.close()
 
     def _open(self, file: BinaryIO) -> None:
+        raise NotImplementedError
+
+    def _first_line(self, file: BinaryIO, *, not_text: str) -> str | None:
+        """Open the file as text and return its first line; ``None`` when it is refused (empty,
+        or not text: ``not_text`` says what was expected)."""
         file.seek(0)
         scan = _scan(file)
         if not scan.has_text and not scan.has_nul:
-            return self._refuse(_("The file is empty."))
+            self._refuse(_("The file is empty."))
+            return None
         if scan.has_nul:
-            return self._refuse(
-                _("This is not a CSV text file. Save the spreadsheet as CSV (UTF-8) and try again.")
-            )
+            self._refuse(not_text)
+            return None
+        # The first line that is not UTF-8 (then read as ISO-8859-1), if any.
+        self._bad_line = scan.bad_line
         self.encoding = "utf-8" if scan.bad_line is None else "iso-8859-1"
         file.seek(len(_BOM) if scan.bom else 0)
         # newline="": the csv module sees the line ends as they are (quoted line breaks, "\r\n").
         self._text = io.TextIOWrapper(file, encoding=self.encoding, newline="")
-        first_line = self._text.readline()
+        return self._text.readline()
+
+    def _csv_header(self, first_line: str) -> list[str] | None:
+        """Start the CSV reader (the delimiter the header uses) and return the header's cells;
+        ``None`` when the header cannot be read (refused)."""
+        assert self._text is not None
         self._reader = csv.reader(
             itertools.chain([first_line], self._text),
             delimiter=_delimiter(first_line.rstrip("\r\n")),
         )
         try:
-            header = next(self._reader)
+            return list(next(self._reader))
         except (StopIteration, csv.Error):
-            return self._refuse(_("The header line (line 1) cannot be read."), row=1)
+            self._refuse(_("The header line (line 1) cannot be read."), row=1)
+            return None
+
+
+class CsvReading(TextFileReading):
+    """A CSV file opened by :func:`waiting_time_csv_open`: what its header line says (``layout``,
+    ``columns``, ``encoding``), or why the file as a whole is refused (``error``); then its rows,
+    one at a time (:meth:`items`). Use it as a context manager: it reads the caller's file and
+    leaves it open."""
+
+    def _open(self, file: BinaryIO) -> None:
+        first_line = self._first_line(
+            file,
+            not_text=_(
+                "This is not a CSV text file. Save the spreadsheet as CSV (UTF-8) and try again."
+            ),
+        )
+        if first_line is None:
+            return None
+        header = self._csv_header(first_line)
+        if header is None:
+            return None
         names = [name.strip().strip('"').strip().lower() for name in header]
         positions: dict[str, int] = {}
         columns: dict[str, str] = {}
@@ -279,14 +313,14 @@ class CsvReading:
                 % {"columns": ", ".join(missing)},
                 row=1,
             )
-        if scan.bad_line is not None and layout == "ours":
+        if self._bad_line is not None and layout == "ours":
             return self._refuse(
                 _(
                     "Line %(line)s contains characters that are not UTF-8. Save the file as "
                     "CSV (UTF-8) and try again."
                 )
-                % {"line": scan.bad_line},
-                row=scan.bad_line,
+                % {"line": self._bad_line},
+                row=self._bad_line,
             )
         self.layout, self.columns, self._positions = layout, columns, positions
         return None
